@@ -1,0 +1,134 @@
+//! Typed configuration, read once at start-up. `from_lookup` is the pure constructor tests use;
+//! `from_env` reads the process environment.
+
+use std::time::Duration;
+
+pub const SEQUENCE_SANDBOX_URL: &str = "https://sandbox.sequencehq.com/api";
+pub const SEQUENCE_PRODUCTION_URL: &str = "https://eu.sequencehq.com/api";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// DynamoDB single table (`TABLE_NAME`).
+    pub table_name: String,
+    /// Secrets Manager name prefix for Sequence credentials (`SECRET_PREFIX`): `{prefix}/sequence/{org}/{conn}`.
+    pub secret_prefix: String,
+    /// SQS queue the dispatcher and "sync now" send to (`SYNC_QUEUE_URL`); absent in `sphere-local`.
+    pub sync_queue_url: Option<String>,
+    /// Sequence base URLs (`SEQUENCE_SANDBOX_URL`, `SEQUENCE_PRODUCTION_URL`), overridable for the simulator.
+    pub sequence_sandbox_url: String,
+    pub sequence_production_url: String,
+    /// Client-side limit per Sequence key (`SEQUENCE_REQUESTS_PER_MINUTE`, default 1,000; Sequence allows 1,500).
+    pub sequence_requests_per_minute: u32,
+    /// How long a verified API key stays cached in a warm container (`KEY_CACHE_SECONDS`, ≤ 60).
+    pub key_cache_ttl: Duration,
+    /// Sync: window re-read every run (`SYNC_LOOKBACK_DAYS`, default 45).
+    pub sync_lookback_days: u32,
+    /// Sync: full reconciliation cadence (`SYNC_RECONCILE_DAYS`, default 7).
+    pub sync_reconcile_days: u32,
+    /// Sync: schedule interval (`SYNC_INTERVAL_MINUTES`, default 15).
+    pub sync_interval_minutes: u32,
+    /// Sync: stop and checkpoint when less than this remains before the deadline (`SYNC_SAFETY_MARGIN_MS`).
+    pub sync_safety_margin: Duration,
+    /// Lease duration for one sync run (`SYNC_LEASE_SECONDS`, default 120).
+    pub sync_lease: Duration,
+    /// Calculation records are kept this many days (`CALCULATION_TTL_DAYS`, default 90).
+    pub calculation_ttl_days: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration {name}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Builds the configuration from any key → value lookup (pure; tests pass a closure over a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let string = |name: &'static str, default: &str| get(name).unwrap_or_else(|| default.to_owned());
+        let number = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if n <= max => Ok(n),
+                    Ok(_) => Err(ConfigError { name, reason: format!("must be at most {max}") }),
+                    Err(_) => Err(ConfigError { name, reason: format!("{v:?} is not a whole number") }),
+                },
+            }
+        };
+        let url = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+            let v = string(name, default);
+            if v.starts_with("http://") || v.starts_with("https://") {
+                Ok(v.trim_end_matches('/').to_owned())
+            } else {
+                Err(ConfigError { name, reason: format!("{v:?} is not an http(s) URL") })
+            }
+        };
+        let small = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(Config {
+            table_name: string("TABLE_NAME", "sphere-connector"),
+            secret_prefix: string("SECRET_PREFIX", "sphere-connector").trim_end_matches('/').to_owned(),
+            sync_queue_url: get("SYNC_QUEUE_URL").filter(|s| !s.is_empty()),
+            sequence_sandbox_url: url("SEQUENCE_SANDBOX_URL", SEQUENCE_SANDBOX_URL)?,
+            sequence_production_url: url("SEQUENCE_PRODUCTION_URL", SEQUENCE_PRODUCTION_URL)?,
+            sequence_requests_per_minute: small(number("SEQUENCE_REQUESTS_PER_MINUTE", 1_000, 100_000)?.max(1)),
+            key_cache_ttl: Duration::from_secs(number("KEY_CACHE_SECONDS", 60, 60)?),
+            sync_lookback_days: small(number("SYNC_LOOKBACK_DAYS", 45, 3_650)?),
+            sync_reconcile_days: small(number("SYNC_RECONCILE_DAYS", 7, 365)?.max(1)),
+            sync_interval_minutes: small(number("SYNC_INTERVAL_MINUTES", 15, 1_440)?.max(1)),
+            sync_safety_margin: Duration::from_millis(number("SYNC_SAFETY_MARGIN_MS", 20_000, 600_000)?),
+            sync_lease: Duration::from_secs(number("SYNC_LEASE_SECONDS", 120, 3_600)?.max(1)),
+            calculation_ttl_days: small(number("CALCULATION_TTL_DAYS", 90, 3_650)?),
+        })
+    }
+
+    /// Defaults only (what `from_lookup` gives for an empty environment).
+    pub fn defaults() -> Self {
+        match Self::from_lookup(|_| None) {
+            Ok(c) => c,
+            Err(e) => unreachable!("defaults are valid: {e}"),
+        }
+    }
+
+    pub fn sequence_url(&self, env: crate::domain::Environment) -> &str {
+        match env {
+            crate::domain::Environment::Sandbox => &self.sequence_sandbox_url,
+            crate::domain::Environment::Production => &self.sequence_production_url,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_documented_values() {
+        let c = Config::defaults();
+        assert_eq!(c.sequence_sandbox_url, SEQUENCE_SANDBOX_URL);
+        assert_eq!(c.sequence_production_url, SEQUENCE_PRODUCTION_URL);
+        assert_eq!(c.sequence_requests_per_minute, 1_000);
+        assert_eq!(c.key_cache_ttl, Duration::from_secs(60));
+        assert_eq!(c.sync_lookback_days, 45);
+    }
+
+    #[test]
+    fn overrides_and_errors() {
+        let c = cfg(&[("SEQUENCE_SANDBOX_URL", "http://127.0.0.1:4010/sandbox/api/"), ("TABLE_NAME", "t1")]).unwrap();
+        assert_eq!(c.sequence_sandbox_url, "http://127.0.0.1:4010/sandbox/api");
+        assert_eq!(c.table_name, "t1");
+        assert_eq!(cfg(&[("KEY_CACHE_SECONDS", "61")]).unwrap_err().name, "KEY_CACHE_SECONDS");
+        assert!(cfg(&[("SYNC_LOOKBACK_DAYS", "x")]).is_err());
+        assert!(cfg(&[("SEQUENCE_PRODUCTION_URL", "ftp://x")]).is_err());
+    }
+}

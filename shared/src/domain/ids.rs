@@ -1,0 +1,140 @@
+//! Identifiers. Every id that becomes part of a storage key is validated here once, so no id can
+//! smuggle a key separator (`#`) into another tenant's partition.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An identifier that is not safe to use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} must be 1–{max} characters of letters, digits, '-' or '_'")]
+pub struct IdError {
+    pub kind: &'static str,
+    pub max: usize,
+}
+
+const MAX_ID_LEN: usize = 100;
+
+fn valid(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_ID_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates an id received from outside.
+            pub fn parse(s: impl Into<String>) -> Result<Self, IdError> {
+                let s = s.into();
+                if valid(&s) { Ok(Self(s)) } else { Err(IdError { kind: $kind, max: MAX_ID_LEN }) }
+            }
+
+            /// A fresh random id with this type's prefix (128 random bits).
+            pub fn generate() -> Self {
+                Self(format!(concat!($prefix, "{}"), random_hex(16)))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> {
+                Self::parse(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A Sphere organization (tenant). Always taken from the authenticated caller.
+    OrgId, "organization id", "org_"
+);
+id_type!(
+    /// One connection between an organization and one Sequence account.
+    ConnectionId, "connection id", "conn_"
+);
+id_type!(
+    /// A Sequence account id (a UUID in Sequence), as returned by `GET /sequence-accounts`.
+    SequenceAccountId, "Sequence account id", "seqacc_"
+);
+id_type!(
+    /// The public, non-secret id of a Sphere API key.
+    KeyId, "API key id", "key_"
+);
+
+/// Lowercase hex of `n` random bytes from the system CSPRNG.
+pub(crate) fn random_hex(n: usize) -> String {
+    let bytes = crate::crypto::random_bytes(n);
+    let mut s = String::with_capacity(n * 2);
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// A random (version 4) UUID, the format Sphere uses for `sphere_tax_calculation_id`.
+pub fn new_uuid() -> String {
+    let mut b = crate::crypto::random_bytes(16);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        h[0..4].concat(),
+        h[4..6].concat(),
+        h[6..8].concat(),
+        h[8..10].concat(),
+        h[10..16].concat()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_reject_separators_and_empty() {
+        assert!(OrgId::parse("org_1").is_ok());
+        assert!(OrgId::parse("a#b").is_err());
+        assert!(OrgId::parse("").is_err());
+        assert!(OrgId::parse("x".repeat(101)).is_err());
+        assert!(SequenceAccountId::parse("9b4d1a2e-1c2f-4b7a-9d1e-2f3a4b5c6d7e").is_ok());
+        assert!(serde_json::from_str::<ConnectionId>("\"bad id\"").is_err());
+    }
+
+    #[test]
+    fn generated_ids_are_unique_and_valid() {
+        let a = ConnectionId::generate();
+        let b = ConnectionId::generate();
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("conn_"));
+        assert!(ConnectionId::parse(a.as_str()).is_ok());
+        let u = new_uuid();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+    }
+}

@@ -1,0 +1,10 @@
+//! The core of the Sequence ⇄ Sphere connector, shared by the three Lambda functions and
+//! `sphere-local`.
+//!
+//! Pure modules (no I/O): [`domain`], [`crypto`], [`keys`], [`tax`], [`sync`] (the algorithm).
+//! Ports and adapters: [`store`] (ports + embedded adapter; DynamoDB/Secrets Manager behind the `aws`
+//! feature) and [`sequence`] (the Sequence REST client and the sandbox simulator).
+
+pub mod config;
+pub mod crypto;
+pub mod domain;
