@@ -8,3 +8,5 @@
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod sequence;
+pub mod tax;

@@ -1,0 +1,1 @@
+//! The Sequence REST API: typed models, the client, and the sandbox simulator.
