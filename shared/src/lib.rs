@@ -5,6 +5,7 @@
 //! Ports and adapters: [`store`] (ports + embedded adapter; DynamoDB/Secrets Manager behind the `aws`
 //! feature) and [`sequence`] (the Sequence REST client and the sandbox simulator).
 
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
