@@ -5,9 +5,12 @@
 //! Ports and adapters: [`store`] (ports + embedded adapter; DynamoDB/Secrets Manager behind the `aws`
 //! feature) and [`sequence`] (the Sequence REST client and the sandbox simulator).
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod sequence;
+pub mod store;
 pub mod tax;

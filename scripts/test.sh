@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The one test command. On a fresh machine it installs what the tests need (a Python venv with pinned
+# moto[server] and cfn-lint under .venv/), starts moto on a free loopback port, runs every Rust test,
+# lints template.yaml, and stops moto on exit whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.venv
+PY_PINS=("moto[server]==5.2.5" "cfn-lint==1.58.0")
+STAMP="$VENV/.pins-$(printf '%s ' "${PY_PINS[@]}" | sha256sum | cut -c1-16)"
+
+if [ ! -f "$STAMP" ]; then
+  echo "==> setting up $VENV (${PY_PINS[*]})"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PINS[@]}"
+  touch "$STAMP"
+fi
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p target
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >target/moto.log 2>&1 &
+moto_pid=$!
+cleanup() { kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+for _ in $(seq 1 150); do
+  if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$moto_pid" 2>/dev/null || { cat target/moto.log; echo "moto_server failed to start" >&2; exit 1; }
+  sleep 0.2
+done
+echo "==> moto_server on 127.0.0.1:$port"
+
+export MOTO_ENDPOINT="http://127.0.0.1:$port"
+export CI="${CI:-1}"   # inside this script a test that needs moto must never skip
+
+cargo test --workspace --all-targets
+
+if [ -f template.yaml ]; then
+  echo "==> cfn-lint template.yaml"
+  "$VENV/bin/cfn-lint" template.yaml
+fi
+echo "==> all tests passed"
