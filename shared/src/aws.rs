@@ -50,3 +50,32 @@ pub fn moto_endpoint_for_tests() -> Option<String> {
         }
     }
 }
+
+impl crate::store::ItemStore for AwsStores {
+    async fn get(&self, key: &crate::store::Key) -> Result<Option<crate::store::Item>, crate::store::StoreError> {
+        self.items.get(key).await
+    }
+    async fn query(&self, q: &crate::store::Query) -> Result<crate::store::Page, crate::store::StoreError> {
+        self.items.query(q).await
+    }
+    async fn write(&self, ops: Vec<crate::store::WriteOp>) -> Result<(), crate::store::StoreError> {
+        self.items.write(ops).await
+    }
+}
+
+impl crate::store::SecretStore for AwsStores {
+    async fn put_secret(
+        &self,
+        name: &str,
+        value: &crate::store::SecretValue,
+        org: &crate::domain::OrgId,
+    ) -> Result<(), crate::store::SecretError> {
+        self.secrets.put_secret(name, value, org).await
+    }
+    async fn get_secret(&self, name: &str) -> Result<Option<crate::store::SecretValue>, crate::store::SecretError> {
+        self.secrets.get_secret(name).await
+    }
+    async fn delete_secret(&self, name: &str) -> Result<(), crate::store::SecretError> {
+        self.secrets.delete_secret(name).await
+    }
+}

@@ -5,12 +5,17 @@
 //! Ports and adapters: [`store`] (ports + embedded adapter; DynamoDB/Secrets Manager behind the `aws`
 //! feature) and [`sequence`] (the Sequence REST client and the sandbox simulator).
 
+pub mod app;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+pub mod org;
 pub mod sequence;
 pub mod store;
 pub mod tax;
+pub mod web;

@@ -1,0 +1,31 @@
+//! What every handler runs against: configuration, the store, the clock. The Lambda mains build one
+//! `App` at cold start over the AWS adapters; `sphere-local` builds one over the embedded store; the
+//! tests build either. Handlers are plain async functions of `&App<S>` and an `http::Request`.
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::store::{ItemStore, SecretStore};
+
+/// Everything a backend must provide: items and secrets.
+pub trait Store: ItemStore + SecretStore + Clone {}
+impl<T: ItemStore + SecretStore + Clone> Store for T {}
+
+#[derive(Clone)]
+pub struct App<S: Store> {
+    pub config: Config,
+    pub store: S,
+    pub clock: SharedClock,
+}
+
+impl<S: Store> App<S> {
+    pub fn new(config: Config, store: S, clock: SharedClock) -> Self {
+        App { config, store, clock }
+    }
+
+    /// Now as RFC 3339 (UTC, milliseconds), for records and audit entries.
+    pub fn now_rfc3339(&self) -> String {
+        chrono::DateTime::from_timestamp_millis(self.clock.now_ms())
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+}
