@@ -15,11 +15,13 @@ pub struct App<S: Store> {
     pub config: Config,
     pub store: S,
     pub clock: SharedClock,
+    /// Verified API keys of this warm container (the tax endpoint's revocation bound).
+    pub key_cache: std::sync::Arc<crate::keys::KeyCache>,
 }
 
 impl<S: Store> App<S> {
     pub fn new(config: Config, store: S, clock: SharedClock) -> Self {
-        App { config, store, clock }
+        App { config, store, clock, key_cache: Default::default() }
     }
 
     /// Now as RFC 3339 (UTC, milliseconds), for records and audit entries.

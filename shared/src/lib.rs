@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod org;

@@ -1,11 +1,40 @@
 //! The `tax` function: Sphere's tax calculation API (`POST /tax_api/calculate_tax`,
 //! `GET /tax_api/verify`), authenticated by a Sphere API key in `X-API-KEY`.
 
-use http::StatusCode;
-use shared::app::{App, Store};
-use shared::web::{HttpRequest, HttpResponse, sphere_error};
+pub mod auth;
 
-/// Routes one tax API request.
-pub async fn handle<S: Store>(_app: &App<S>, req: HttpRequest) -> HttpResponse {
-    sphere_error(StatusCode::NOT_FOUND, "not_found", format!("no route for {} {}", req.method(), req.uri().path()))
+use http::{Method, StatusCode};
+use shared::app::{App, Store};
+use shared::web::{HttpRequest, HttpResponse, json, sphere_error};
+
+/// Routes one tax API request. Every route authenticates first.
+pub async fn handle<S: Store>(app: &App<S>, req: HttpRequest) -> HttpResponse {
+    let route = match (req.method(), req.uri().path().trim_end_matches('/')) {
+        (&Method::GET, "/tax_api/verify") => Route::Verify,
+        _ => {
+            return sphere_error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no route for {} {}", req.method(), req.uri().path()),
+            );
+        }
+    };
+    let key = match auth::authenticate(app, req.headers()).await {
+        Ok(k) => k,
+        Err(resp) => return resp,
+    };
+    match route {
+        Route::Verify => json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "organization_id": key.org_id,
+                "livemode": key.mode.is_live(),
+                "connection_id": key.connection_id,
+            }),
+        ),
+    }
+}
+
+enum Route {
+    Verify,
 }
