@@ -17,11 +17,25 @@ pub struct App<S: Store> {
     pub clock: SharedClock,
     /// Verified API keys of this warm container (the tax endpoint's revocation bound).
     pub key_cache: std::sync::Arc<crate::keys::KeyCache>,
+    /// Where "sync now" and the dispatcher send work.
+    pub queue: std::sync::Arc<dyn crate::queue::SyncQueue>,
 }
 
 impl<S: Store> App<S> {
     pub fn new(config: Config, store: S, clock: SharedClock) -> Self {
-        App { config, store, clock, key_cache: Default::default() }
+        App {
+            config,
+            store,
+            clock,
+            key_cache: Default::default(),
+            queue: std::sync::Arc::new(crate::queue::MemoryQueue::default()),
+        }
+    }
+
+    /// The same app sending sync work to `queue`.
+    pub fn with_queue(mut self, queue: std::sync::Arc<dyn crate::queue::SyncQueue>) -> Self {
+        self.queue = queue;
+        self
     }
 
     /// Now as RFC 3339 (UTC, milliseconds), for records and audit entries.

@@ -6,16 +6,19 @@
 //! feature) and [`sequence`] (the Sequence REST client and the sandbox simulator).
 
 pub mod app;
+pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod clock;
 pub mod config;
+pub mod connection;
 pub mod crypto;
 pub mod domain;
 pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod org;
+pub mod queue;
 pub mod sequence;
 pub mod store;
 pub mod tax;

@@ -1,9 +1,15 @@
 //! The `connect` function: the console API (Sequence connections, Sphere API keys, org tax settings).
 //! The caller's org comes from authentication (JWT claims in Lambda, the bearer token locally),
-//! resolved before this handler runs and passed in as a [`Principal`].
+//! resolved before this handler runs and passed in as a [`Principal`]; never from a body.
 
+pub mod connections;
+pub mod error;
+pub mod keys;
+
+use error::ConnectError;
 use http::{Method, StatusCode};
 use shared::app::{App, Store};
+use shared::domain::{ConnectionId, KeyId};
 use shared::org::{self, OrgError, Principal};
 use shared::web::{HttpRequest, HttpResponse, console_error, json};
 
@@ -18,22 +24,44 @@ pub async fn handle<S: Store>(app: &App<S>, principal: Principal, req: HttpReque
                 "this organization's mode does not match the credentials used",
             );
         }
-        Err(OrgError::Store(e)) => {
-            tracing::error!(error = %e, "store unavailable");
-            return console_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "store_unavailable",
-                "temporarily unavailable, retry shortly",
-            );
-        }
+        Err(OrgError::Store(e)) => return ConnectError::Store(e).into_response(),
     };
+    match route(app, &principal, &org, &req).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// An id from the path; a malformed one can name nothing the caller owns, so it is a 404.
+fn id<T: TryFrom<String>>(s: &str) -> Result<T, ConnectError> {
+    T::try_from(s.to_owned()).map_err(|_| ConnectError::NotFound)
+}
+
+async fn route<S: Store>(
+    app: &App<S>,
+    who: &Principal,
+    org: &org::OrgRecord,
+    req: &HttpRequest,
+) -> Result<HttpResponse, ConnectError> {
     let segments: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
+    let conn = |s: &str| id::<ConnectionId>(s);
     match (req.method(), segments.as_slice()) {
-        (&Method::GET, ["v1", "organization"]) => json(StatusCode::OK, &org),
-        _ => console_error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no route for {} {}", req.method(), req.uri().path()),
-        ),
+        (&Method::GET, ["v1", "organization"]) => Ok(json(StatusCode::OK, org)),
+        (&Method::GET, ["v1", "sequence", "connections"]) => connections::list(app, who).await,
+        (&Method::GET, ["v1", "sequence", "connections", c]) => connections::get(app, who, &conn(c)?).await,
+        (&Method::DELETE, ["v1", "sequence", "connections", c]) => connections::disconnect(app, who, &conn(c)?).await,
+        (&Method::POST, ["v1", "sequence", "connections", c, "sync"]) => {
+            connections::sync_now(app, who, &conn(c)?).await
+        }
+        (&Method::POST, ["v1", "sequence", "connections", c, "api-keys"]) => keys::create(app, who, &conn(c)?).await,
+        (&Method::GET, ["v1", "sequence", "connections", c, "api-keys"]) => keys::list(app, who, &conn(c)?).await,
+        (&Method::DELETE, ["v1", "sequence", "connections", c, "api-keys", k]) => {
+            keys::revoke(app, who, &conn(c)?, &id::<KeyId>(k)?).await
+        }
+        (&Method::GET, ["v1", "audit"]) => Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({"items": shared::audit::recent(&app.store, &who.org, 100).await?}),
+        )),
+        _ => Err(ConnectError::NoRoute),
     }
 }
