@@ -65,3 +65,20 @@ async fn route<S: Store>(
         _ => Err(ConnectError::NoRoute),
     }
 }
+
+/// AWS actions this function's code calls (DynamoDB + Secrets Manager adapters, the SQS queue);
+/// `tests/tests/iam_policy.rs` holds template.yaml to exactly this list.
+pub const IAM_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:TagResource",
+    "sqs:SendMessage",
+];

@@ -38,3 +38,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: HttpRequest) -> HttpResponse {
 enum Route {
     Verify,
 }
+
+/// AWS actions this function's code calls: key lookups, product/settings reads, calculation records.
+/// No secrets. `tests/tests/iam_policy.rs` holds template.yaml to exactly this list.
+pub const IAM_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"];
