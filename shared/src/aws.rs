@@ -79,3 +79,24 @@ impl crate::store::SecretStore for AwsStores {
         self.secrets.delete_secret(name).await
     }
 }
+
+/// The SQS sync queue from `SYNC_QUEUE_URL`.
+pub fn sync_queue(
+    stores: &AwsStores,
+    config: &crate::config::Config,
+) -> Result<std::sync::Arc<dyn crate::queue::SyncQueue>, crate::config::ConfigError> {
+    let url = config
+        .sync_queue_url
+        .clone()
+        .ok_or(crate::config::ConfigError { name: "SYNC_QUEUE_URL", reason: "must be set for this function".into() })?;
+    Ok(std::sync::Arc::new(crate::queue::sqs::SqsQueue { client: stores.sqs.clone(), queue_url: url }))
+}
+
+/// One cheap read at init so the first real request does not pay DNS + TLS set-up (~750 ms at low
+/// memory sizes). Failure is only logged: the function still starts.
+pub async fn warm_up(stores: &AwsStores) {
+    use crate::store::ItemStore;
+    if let Err(e) = stores.get(&crate::store::Key::new("WARMUP", "WARMUP")).await {
+        tracing::warn!(error = %e, "warm-up read failed");
+    }
+}

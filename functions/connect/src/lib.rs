@@ -13,6 +13,20 @@ use shared::domain::{ConnectionId, KeyId};
 use shared::org::{self, OrgError, Principal};
 use shared::web::{HttpRequest, HttpResponse, console_error, json};
 
+/// One API Gateway (HTTP API) event: the org from the JWT authorizer's claims, then [`handle`].
+pub async fn handle_event<S: Store>(
+    app: &App<S>,
+    event: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    let principal = shared::lambda::jwt_principal(&event);
+    let resp = match (principal, shared::lambda::into_http(event)) {
+        (None, _) => console_error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid organization claims"),
+        (_, Err(e)) => console_error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", e.to_string()),
+        (Some(p), Ok(req)) => handle(app, p, req).await,
+    };
+    shared::lambda::into_lambda(resp)
+}
+
 /// Routes one console request.
 pub async fn handle<S: Store>(app: &App<S>, principal: Principal, req: HttpRequest) -> HttpResponse {
     let org = match org::ensure(&app.store, &principal.org, principal.mode, &app.now_rfc3339()).await {

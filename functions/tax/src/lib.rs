@@ -7,6 +7,18 @@ use http::{Method, StatusCode};
 use shared::app::{App, Store};
 use shared::web::{HttpRequest, HttpResponse, json, sphere_error};
 
+/// One API Gateway (HTTP API) event.
+pub async fn handle_event<S: Store>(
+    app: &App<S>,
+    event: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    let resp = match shared::lambda::into_http(event) {
+        Err(e) => sphere_error(StatusCode::PAYLOAD_TOO_LARGE, "validation_errors", e.to_string()),
+        Ok(req) => handle(app, req).await,
+    };
+    shared::lambda::into_lambda(resp)
+}
+
 /// Routes one tax API request. Every route authenticates first.
 pub async fn handle<S: Store>(app: &App<S>, req: HttpRequest) -> HttpResponse {
     let route = match (req.method(), req.uri().path().trim_end_matches('/')) {
