@@ -70,9 +70,20 @@ async fn handle(
         w.stats.api_requests += 1;
         if w.faults.fail_next > 0 {
             w.faults.fail_next -= 1;
-            w.stats.served_5xx += 1;
-            let status = w.faults.fail_status.filter(|s| (500..=599).contains(s)).unwrap_or(503);
-            return error_response(&SimError::new(status, "ServiceUnavailable", "Injected failure"));
+            let status = w.faults.fail_status.filter(|s| (400..=599).contains(s)).unwrap_or(503);
+            if status >= 500 {
+                w.stats.served_5xx += 1;
+            }
+            let kind = match status {
+                400 => "BadRequest",
+                401 => "Unauthorized",
+                403 => "Forbidden",
+                404 => "NotFound",
+                429 => "TooManyRequests",
+                500 => "InternalServerError",
+                _ => "ServiceUnavailable",
+            };
+            return error_response(&SimError::new(status, kind, "Injected failure"));
         }
         if w.faults.throttle_next > 0 {
             w.faults.throttle_next -= 1;

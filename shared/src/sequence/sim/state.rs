@@ -79,7 +79,7 @@ pub struct Faults {
     pub retry_after_secs: Option<u64>,
     /// The next N API requests get `fail_status`.
     pub fail_next: u32,
-    /// Status for `fail_next` (default 503).
+    /// Status for `fail_next` (default 503; any 400–599, e.g. 403 to test non-retried client errors).
     pub fail_status: Option<u16>,
     /// Added (real) latency per API request, in milliseconds.
     pub latency_ms: u64,
