@@ -248,12 +248,32 @@ pub fn seed_account(w: &mut World, env: Environment, spec: &SeedSpec) -> Result<
     }
 
     // Invoice dates spread over the year, created in date order.
-    let mut plan: Vec<(i64, i64)> = (0..spec.invoices).map(|_| (rng.range(0, 364), rng.range(0, 86_399))).collect();
-    plan.sort_by(|x, y| y.cmp(x));
+    // A tenth (at least five) are from the last five days, in rotating draft-to-sent states, so every
+    // status exists even in small seeds; the rest spread over the year.
+    let recent = if spec.invoices >= 5 { (spec.invoices / 10).max(5) } else { 0 };
+    let mut plan: Vec<(i64, i64, Option<InvoiceStatus>)> = (0..spec.invoices)
+        .map(|k| {
+            if k < recent {
+                let cycle = [
+                    InvoiceStatus::Draft,
+                    InvoiceStatus::InProgress,
+                    InvoiceStatus::Final,
+                    InvoiceStatus::Draft,
+                    InvoiceStatus::Sent,
+                ];
+                (rng.range(0, 4), rng.range(0, 86_399), Some(cycle[(k % 5) as usize].clone()))
+            } else {
+                (rng.range(5, 364), rng.range(0, 86_399), None)
+            }
+        })
+        .collect();
+    plan.sort_by_key(|p| std::cmp::Reverse((p.0, p.1)));
     let mut sent = Vec::new();
-    for (days_ago, secs) in plan {
+    for (days_ago, secs, fixed) in plan {
         let created_at = at(anchor, days_ago, secs);
-        let status = {
+        let status = if let Some(s) = fixed {
+            s
+        } else {
             let r = rng.below(100);
             if days_ago > 35 {
                 match r {
@@ -261,19 +281,12 @@ pub fn seed_account(w: &mut World, env: Environment, spec: &SeedSpec) -> Result<
                     92..=95 => InvoiceStatus::Final,
                     _ => InvoiceStatus::Voided,
                 }
-            } else if days_ago > 5 {
+            } else {
                 match r {
                     0..=69 => InvoiceStatus::Sent,
                     70..=84 => InvoiceStatus::Final,
                     85..=89 => InvoiceStatus::Voided,
                     _ => InvoiceStatus::Draft,
-                }
-            } else {
-                match r {
-                    0..=39 => InvoiceStatus::Draft,
-                    40..=59 => InvoiceStatus::InProgress,
-                    60..=89 => InvoiceStatus::Final,
-                    _ => InvoiceStatus::Sent,
                 }
             }
         };
