@@ -541,3 +541,65 @@ async fn part_two_tests_credentials_then_calculates_tax_on_drafts() {
     let cfg = http.get(format!("{ctl}/integrations/sphere")).send().await.unwrap().text().await.unwrap();
     assert!(!cfg.contains("sph_rotated") && cfg.contains("\"configured\":true"));
 }
+
+#[tokio::test]
+async fn before_cursor_and_resumed_pager() {
+    let sim = start(None).await;
+    sim.state.bulk_invoices(BulkInvoices { count: 30, ..Default::default() }).unwrap();
+    let c = client(&sim, Environment::Sandbox);
+    let q = InvoiceQuery::new().limit(10);
+    let p1 = c.list_invoices_page(&q, None).await.unwrap();
+    assert!(p1.before.is_none());
+    let p2 = c.list_invoices_page(&q, p1.after.as_deref()).await.unwrap();
+    // `before` of page 2 leads back to page 1.
+    let back: Page<Invoice> = c.list_page("/invoices", &BeforeQuery(p2.before.clone().unwrap()), None).await.unwrap();
+    assert_eq!(
+        back.items.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        p1.items.iter().map(|i| &i.id).collect::<Vec<_>>()
+    );
+    // A pager resumed from page 1's cursor yields pages 2 and 3 only.
+    let rest = c.invoices(&q).starting_after(p1.after.unwrap()).collect().await.unwrap();
+    assert_eq!(rest.len(), 20);
+    assert_eq!(rest[0].id, p2.items[0].id);
+}
+
+struct BeforeQuery(String);
+impl ListQuery for BeforeQuery {
+    fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        vec![("limit", "10".into()), ("before", self.0.clone())]
+    }
+}
+
+#[tokio::test]
+async fn customer_and_product_mutations_are_visible() {
+    let sim = start(Some(SeedSpec { customers: 5, invoices: 0, credit_note_pct: 0, anchor: Some(anchor()) })).await;
+    let c = client(&sim, Environment::Sandbox);
+    let customers = c.all_customers(&CustomerQuery::default()).await.unwrap();
+    assert_eq!(customers.len(), 5);
+    let id = customers[0].id.clone();
+    let http = reqwest::Client::new();
+    let r = http
+        .patch(format!("{}/customers/{id}", sim.control_url()))
+        .json(&serde_json::json!({"taxStatus": "REVERSE_CHARGED", "taxIdentifier": "DE999999999"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(c.get_customer(&id).await.unwrap().tax_status, TaxStatus::ReverseCharged);
+    let regs = c.customer_tax_registrations(&id).await.unwrap();
+    assert_eq!(regs.len(), 1);
+    assert_eq!(regs[0].tax_identifier, "DE999999999");
+    sim.state.update_customer(&id, CustomerPatch { archived: Some(true), ..Default::default() }).unwrap();
+    assert_eq!(c.all_customers(&CustomerQuery::default()).await.unwrap().len(), 4);
+    let with_archived =
+        c.all_customers(&CustomerQuery { include_archived: Some(true), ..Default::default() }).await.unwrap();
+    assert_eq!(with_archived.len(), 5);
+    assert!(with_archived.iter().any(|x| x.id == id && x.archived_at.is_some()));
+
+    let p = &c.all_products(&ProductQuery::default()).await.unwrap()[0];
+    let before = p.updated_at;
+    sim.state.update_product(&p.id, ProductPatch { name: Some("Renamed".into()), ..Default::default() }).unwrap();
+    let after = c.get_product(&p.id).await.unwrap();
+    assert_eq!(after.name, "Renamed");
+    assert!(after.updated_at > before);
+}

@@ -42,6 +42,8 @@ pub struct ClientOptions {
     pub clock: SharedClock,
     /// A specific limiter (tests, benchmarks); `None` → the process-wide one for this key.
     pub limiter: Option<Arc<RateLimiter>>,
+    /// A shared HTTP client (connection pool) for many connections; `None` → a new one.
+    pub http: Option<reqwest::Client>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -76,6 +78,7 @@ impl ClientOptions {
             request_timeout: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
             limiter: None,
+            http: None,
         }
     }
 
@@ -183,10 +186,13 @@ impl SequenceClient {
         let mut auth = HeaderValue::from_str(&credentials.authorization_header())
             .map_err(|_| SequenceError::Config("credentials contain characters not allowed in a header".into()))?;
         auth.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|_| SequenceError::Config("could not build the HTTP client".into()))?;
+        let http = match &opts.http {
+            Some(h) => h.clone(),
+            None => reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|_| SequenceError::Config("could not build the HTTP client".into()))?,
+        };
         let limiter = match &opts.limiter {
             Some(l) => l.clone(),
             None => {
@@ -425,6 +431,12 @@ impl SequenceClient {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let retry_after = retry_after(resp.headers(), inner.opts.clock.now_ms());
+                    if let Some(v) = resp.headers().get("sequence-version")
+                        && v.as_bytes() != API_VERSION.as_bytes()
+                    {
+                        // The key may be pinned to another version: field names could differ.
+                        tracing::warn!(path, served = ?v, expected = API_VERSION, "Sequence answered with another API version");
+                    }
                     match resp.bytes().await {
                         Err(e) => Retryable::Failed { status: Some(status), reason: describe(&e), retry_after: None },
                         Ok(body) => match status {
@@ -549,6 +561,17 @@ impl<T: DeserializeOwned> Pager<T> {
             }
         }
         Ok(Some(page))
+    }
+
+    /// Continues a walk from a cursor taken earlier in the same run (cursors are never kept across
+    /// runs: their lifetime is undocumented).
+    pub fn starting_after(mut self, token: impl Into<String>) -> Self {
+        let t = token.into();
+        if !t.is_empty() {
+            self.seen.insert(t.clone());
+            self.next = Some(t);
+        }
+        self
     }
 
     /// The cursor the next call will send (`None` before the first page and after the last).

@@ -1,12 +1,41 @@
 //! The control API under `/_sim/` (no auth: the simulator only binds loopback by default). It drives
 //! the same [`SimState`] methods tests call directly: seed, create and mutate documents, finalise and
 //! void, issue credit notes, inject faults, and set up the Sphere integration (Part 2).
+//!
+//! Bodies are JSON (camelCase like Sequence, except the snake_case fault and Sphere bodies); an empty
+//! body means defaults. Documents are addressed by `environment` ("sandbox" default | "production")
+//! and optional `accountId`. Errors use Sequence's `{"error":{"type","message"}}`.
+//!
+//! | route | body | effect |
+//! |---|---|---|
+//! | `GET /_sim/credentials` | | primary accounts' `{sandbox,production}:{client_id,client_secret,account_id}` |
+//! | `GET /_sim/stats` | | counters + per-account document counts |
+//! | `POST /_sim/accounts` | `{environment, companyName}` | another account (fresh credentials) |
+//! | `POST /_sim/seed` | `{environment, customers, invoices, creditNotePct, anchor}` | wipe + seed that account |
+//! | `POST /_sim/customers` | `{legalName, address{line1,line2,town,state,postcode,country}, taxStatus, taxIdentifier, createdAt}` | customer |
+//! | `PATCH /_sim/customers/{id}` | `{legalName, address, taxStatus, taxIdentifier, archived}` | mutate customer |
+//! | `POST /_sim/products` | `{name, label, taxCategoryId}` | product |
+//! | `PATCH /_sim/products/{id}` | `{name, label, taxCategoryId}` | mutate product (bumps `updatedAt`) |
+//! | `POST /_sim/invoices` | `{customerId, currency, status, lines[{productId,title,quantity,rate}], issueDate, createdAt, memo}` | invoice (draft → Sphere tax when configured) → `{invoice, tax}` |
+//! | `POST /_sim/invoices/bulk` | `{count, status, createdAt, issueDate, customerId}` | many invoices with one identical `createdAt` |
+//! | `GET/PATCH /_sim/invoices/{id}` | `{memo, purchaseOrderNumber, reference, customerTaxId, lines}` | read / mutate (bumps `updatedAt`) |
+//! | `POST /_sim/invoices/{id}/recalculate` | | re-run Sphere tax on a draft |
+//! | `POST /_sim/invoices/{id}/finalise` | `{send}` | DRAFT → FINAL (or SENT) |
+//! | `POST /_sim/invoices/{id}/send` | | FINAL/DRAFT → SENT |
+//! | `POST /_sim/invoices/{id}/void` | | FINAL/SENT → VOIDED |
+//! | `POST /_sim/credit-notes` | `{invoiceId \| customerId, status, lines[{lineItemId,productId,title,quantity,rate}], issueDate}` | credit note (whole invoice when `lines` omitted) |
+//! | `GET /_sim/credit-notes/{id}`, `POST …/finalise {send}`, `POST …/void` | | read / issue / void |
+//! | `GET/POST/DELETE /_sim/faults` | `{throttle_next, retry_after_secs, fail_next, fail_status, latency_ms, repeat_page_tokens, expire_page_tokens}` | fault injection |
+//! | `PUT /_sim/rate-limit` | `{per_minute: n \| null}` | per-key limit (null disables) |
+//! | `POST /_sim/integrations/sphere` | `{base_url, api_key, environment}` | Test credentials, save when valid → `{valid, saved, status, error}` |
+//! | `GET/DELETE /_sim/integrations/sphere?environment=` | | status + last `calculate_tax` request / remove |
 
 use super::SimState;
 use super::api::error_response;
 use super::seed::SeedSpec;
 use super::state::{
-    BulkInvoices, Faults, InvoicePatch, NewCreditNote, NewCustomer, NewInvoice, NewProduct, SimError, Target,
+    BulkInvoices, CustomerPatch, Faults, InvoicePatch, NewCreditNote, NewCustomer, NewInvoice, NewProduct,
+    ProductPatch, SimError, Target,
 };
 use crate::domain::Environment;
 use axum::Router;
@@ -24,7 +53,9 @@ pub fn router(state: SimState) -> Router {
         .route("/_sim/accounts", post(add_account))
         .route("/_sim/seed", post(seed))
         .route("/_sim/customers", post(create_customer))
+        .route("/_sim/customers/{id}", axum::routing::patch(patch_customer))
         .route("/_sim/products", post(create_product))
+        .route("/_sim/products/{id}", axum::routing::patch(patch_product))
         .route("/_sim/invoices", post(create_invoice))
         .route("/_sim/invoices/bulk", post(bulk_invoices))
         .route("/_sim/invoices/{id}", get(get_invoice).patch(patch_invoice))
@@ -119,6 +150,14 @@ async fn seed(State(s): State<SimState>, b: Bytes) -> Response {
 
 async fn create_customer(State(s): State<SimState>, b: Bytes) -> Response {
     reply(body::<NewCustomer>(&b).and_then(|c| s.create_customer(c)))
+}
+
+async fn patch_customer(State(s): State<SimState>, Path(id): Path<String>, b: Bytes) -> Response {
+    reply(body::<CustomerPatch>(&b).and_then(|p| s.update_customer(&id, p)))
+}
+
+async fn patch_product(State(s): State<SimState>, Path(id): Path<String>, b: Bytes) -> Response {
+    reply(body::<ProductPatch>(&b).and_then(|p| s.update_product(&id, p)))
 }
 
 async fn create_product(State(s): State<SimState>, b: Bytes) -> Response {

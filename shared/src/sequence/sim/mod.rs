@@ -26,8 +26,8 @@ pub mod tax;
 pub use seed::SeedSpec;
 pub use sphere::{SphereTestResult, TaxOutcome, TaxRequest, build_tax_request};
 pub use state::{
-    BulkInvoices, Faults, InvoicePatch, NewCreditLine, NewCreditNote, NewCustomer, NewInvoice, NewLine, NewProduct,
-    SimCredentials, SimError, SimStats, Target, World,
+    BulkInvoices, CustomerPatch, Faults, InvoicePatch, NewCreditLine, NewCreditNote, NewCustomer, NewInvoice, NewLine,
+    NewProduct, ProductPatch, SimCredentials, SimError, SimStats, Target, World,
 };
 
 use crate::clock::{SharedClock, SystemClock};
@@ -155,6 +155,14 @@ impl SimState {
 
     pub fn create_customer(&self, c: NewCustomer) -> Result<crate::sequence::Customer, SimError> {
         self.with(|w| w.create_customer(c))
+    }
+
+    pub fn update_customer(&self, id: &str, p: CustomerPatch) -> Result<crate::sequence::Customer, SimError> {
+        self.with(|w| w.update_customer(id, p))
+    }
+
+    pub fn update_product(&self, id: &str, p: ProductPatch) -> Result<crate::sequence::Product, SimError> {
+        self.with(|w| w.update_product(id, p))
     }
 
     pub fn create_product(&self, p: NewProduct) -> Result<crate::sequence::Product, SimError> {

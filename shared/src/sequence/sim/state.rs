@@ -201,6 +201,28 @@ pub struct NewCustomer {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+/// Changes to a customer (Sequence customers carry no `updatedAt`, so syncs must notice by content).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CustomerPatch {
+    pub legal_name: Option<String>,
+    pub address: Option<Address>,
+    pub tax_status: Option<TaxStatus>,
+    /// Replaces the customer's tax registrations with one carrying this identifier ("" removes them).
+    pub tax_identifier: Option<String>,
+    /// Archives (true) or restores (false) the customer.
+    pub archived: Option<bool>,
+}
+
+/// Changes to a product (bumps `updatedAt`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProductPatch {
+    pub name: Option<String>,
+    pub label: Option<String>,
+    pub tax_category_id: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct NewProduct {
@@ -470,6 +492,73 @@ impl World {
         };
         self.accounts[a].products.push(Keyed { seq, created_at: now, item: product.clone() });
         Ok(product)
+    }
+
+    pub fn update_customer(&mut self, id: &str, p: CustomerPatch) -> Result<Customer, SimError> {
+        let now = self.now();
+        let a = self
+            .accounts
+            .iter()
+            .position(|acc| acc.customers.iter().any(|c| c.item.id == id))
+            .ok_or_else(|| SimError::not_found("customer", id))?;
+        if let Some(t) = &p.tax_identifier {
+            let reg_id = self.rng.uuid();
+            let acc = &mut self.accounts[a];
+            acc.tax_registrations.retain(|r| r.customer_id.as_deref() != Some(id));
+            if !t.is_empty() {
+                let addr =
+                    acc.customers.iter().find(|c| c.item.id == id).map(|c| c.item.address.clone()).unwrap_or_default();
+                acc.tax_registrations.push(TaxRegistration {
+                    id: reg_id,
+                    sequence_account_id: Some(acc.info.id.clone()),
+                    tax_identifier: t.clone(),
+                    customer_id: Some(id.to_owned()),
+                    country: Some(addr.country),
+                    state: addr.state,
+                });
+            }
+        }
+        let c = self.accounts[a]
+            .customers
+            .iter_mut()
+            .find(|c| c.item.id == id)
+            .ok_or_else(|| SimError::not_found("customer", id))?;
+        if let Some(n) = p.legal_name {
+            c.item.legal_name = n;
+        }
+        if let Some(addr) = p.address {
+            c.item.address = addr;
+        }
+        if let Some(t) = p.tax_status {
+            c.item.tax_status = t;
+        }
+        match p.archived {
+            Some(true) => c.item.archived_at = Some(now),
+            Some(false) => c.item.archived_at = None,
+            None => {}
+        }
+        Ok(c.item.clone())
+    }
+
+    pub fn update_product(&mut self, id: &str, p: ProductPatch) -> Result<Product, SimError> {
+        let now = self.now();
+        let x = self
+            .accounts
+            .iter_mut()
+            .flat_map(|a| a.products.iter_mut())
+            .find(|x| x.item.id == id)
+            .ok_or_else(|| SimError::not_found("product", id))?;
+        if let Some(n) = p.name {
+            x.item.name = n;
+        }
+        if p.label.is_some() {
+            x.item.label = p.label;
+        }
+        if p.tax_category_id.is_some() {
+            x.item.tax_category_id = p.tax_category_id;
+        }
+        x.item.updated_at = Some(now);
+        Ok(x.item.clone())
     }
 
     fn customer(&self, a: usize, id: &str) -> Result<Customer, SimError> {
