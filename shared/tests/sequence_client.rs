@@ -313,3 +313,28 @@ async fn unreachable_server_is_unavailable_not_unauthorized() {
     assert!(matches!(err, SequenceError::Unavailable { status: None, attempts: 2, .. }), "{err:?}");
     assert!(!err.to_string().contains("secret-xyz"));
 }
+
+/// The recommended set-up for sync tests: the simulator and the client share one FakeClock, so the
+/// simulator's 429s and the client's Retry-After waits happen in fake time.
+#[tokio::test]
+async fn simulator_rate_limit_and_client_share_a_fake_clock() {
+    let clock = FakeClock::at(T0);
+    let sim =
+        Simulator::start(SimOptions { rate_limit_per_minute: Some(6), clock: clock.clone(), ..SimOptions::default() })
+            .await
+            .unwrap();
+    let c = SequenceClient::with_options(
+        &sim.credentials(Environment::Sandbox).to_client_credentials(),
+        ClientOptions::with_base_url(sim.sandbox_url())
+            .clock(clock.clone())
+            .limiter(Arc::new(RateLimiter::with_burst(100_000, 10_000, clock.clone()))),
+    )
+    .unwrap();
+    for _ in 0..10 {
+        c.verify_credentials().await.unwrap();
+    }
+    let s = c.stats();
+    assert!(s.throttled >= 4, "{s:?}");
+    assert_eq!(s.requests, 10 + s.throttled);
+    assert!(clock.slept() >= Duration::from_secs(4 * 10));
+}

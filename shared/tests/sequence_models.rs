@@ -174,3 +174,34 @@ fn customers_products_accounts_registrations_parse() {
     .unwrap();
     assert_eq!(t.items[0].tax_identifier, "DE123456789");
 }
+
+mod properties {
+    use proptest::prelude::*;
+    use shared::domain::Decimal;
+    use shared::sequence::*;
+    use std::str::FromStr;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any decimal string Sequence could send survives parse → serialise unchanged (no float).
+        #[test]
+        fn money_strings_round_trip_exactly(units in -10_000_000_000i64..10_000_000_000i64, scale in 0u32..7) {
+            let s = Decimal::new(units, scale).to_string();
+            let json = format!(r#"{{"id":"l","invoiceId":"i","title":"t","quantity":"{s}","rate":"{s}","taxRate":"0.2","index":0,
+                "netTotal":"{s}","totalTax":"{s}","grossTotal":"{s}"}}"#);
+            let line: InvoiceLineItem = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(line.net_total, Decimal::from_str(&s).unwrap());
+            let back = serde_json::to_value(&line).unwrap();
+            prop_assert_eq!(back["netTotal"].as_str().unwrap(), s.as_str());
+        }
+
+        /// Unknown enum values are kept verbatim, known ones are recognised.
+        #[test]
+        fn enums_keep_any_value(v in "[A-Z_]{1,20}") {
+            let st: InvoiceStatus = serde_json::from_value(serde_json::Value::String(v.clone())).unwrap();
+            prop_assert_eq!(st.as_str(), v.as_str());
+            prop_assert_eq!(matches!(st, InvoiceStatus::Other(_)), !InvoiceStatus::KNOWN.iter().any(|k| k.as_str() == v));
+        }
+    }
+}
