@@ -2,4 +2,5 @@
 //! embedded store. `serve` is the HTTP server; `tokens` the local console authentication.
 
 pub mod serve;
+pub mod sim;
 pub mod tokens;

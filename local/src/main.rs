@@ -1,10 +1,10 @@
 //! `sphere-local`: the connector on a laptop. `serve` hosts the very handlers the Lambda functions
 //! run, over the embedded store.
 
-use sphere_local::serve;
+use sphere_local::{serve, sim};
 use std::path::PathBuf;
 
-const USAGE: &str = "usage: sphere-local serve [--addr 127.0.0.1:3000] [--data-dir ./.sphere-local]";
+const USAGE: &str = "usage:\n  sphere-local serve [--addr 127.0.0.1:3000] [--data-dir ./.sphere-local]\n  sphere-local sim [--addr 127.0.0.1:4010] [--seed N] [--credentials-out PATH]";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
@@ -24,6 +24,7 @@ async fn main() {
             };
             serve::run(opts).await
         }
+        Some("sim") => sim::run(&args[1..]).await,
         _ => Err(USAGE.to_owned()),
     };
     if let Err(e) = result {
