@@ -98,3 +98,48 @@ pub async fn due<S: ItemStore>(store: &S, now_ms: i64, limit: usize) -> Result<V
     };
     store.query(&q).await?.items.iter().map(record::decode).collect()
 }
+
+/// What the connection's secret holds (JSON in Secrets Manager).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for StoredCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+impl StoredCredentials {
+    pub fn to_secret(&self) -> Result<crate::store::SecretValue, StoreError> {
+        serde_json::to_string(self).map(crate::store::SecretValue::new).map_err(|e| StoreError::Invalid(e.to_string()))
+    }
+
+    pub fn from_secret(v: &crate::store::SecretValue) -> Result<Self, StoreError> {
+        serde_json::from_str(v.expose())
+            .map_err(|_| StoreError::Corrupt("stored Sequence credentials are unreadable".into()))
+    }
+
+    pub fn credentials(&self) -> crate::sequence::Credentials {
+        crate::sequence::Credentials::new(self.client_id.clone(), self.client_secret.clone())
+    }
+}
+
+/// Sequence client options for `env` as configured (base URL override, request budget, clock).
+pub fn client_options(
+    config: &crate::config::Config,
+    clock: &crate::clock::SharedClock,
+    env: Environment,
+) -> crate::sequence::ClientOptions {
+    crate::sequence::ClientOptions::with_base_url(config.sequence_url(env))
+        .clock(clock.clone())
+        .requests_per_minute(config.sequence_requests_per_minute)
+}
+
+/// Marks the org's one active connection, so two concurrent connects of different accounts cannot
+/// both succeed (the second's create-if-absent fails).
+pub fn active_marker_key(org: &OrgId) -> Key {
+    Key::new(org_pk(org), "ACTIVE_CONNECTION")
+}

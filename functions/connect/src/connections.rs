@@ -55,18 +55,30 @@ pub async fn disconnect<S: Store>(
     after.status_reason = Some("disconnected by the user".into());
     after.next_sync_at_ms = None;
     after.updated_at = now.clone();
+    let marker = connection::active_marker_key(&who.org);
+    let marker_op = match shared::store::record::get::<serde_json::Value, _>(&app.store, &marker).await? {
+        Some(m) if m.value["connection_id"] == id.as_str() => {
+            Some(shared::store::WriteOp::Delete { key: marker, expect: m.expect() })
+        }
+        _ => None,
+    };
     app.store
-        .write(vec![
-            after.put(current.expect())?,
-            shared::audit::entry(
-                who,
-                &now,
-                "connection.disconnect",
-                id.as_str(),
-                Some(view(&current.value)),
-                Some(view(&after)),
-            )?,
-        ])
+        .write(
+            vec![
+                after.put(current.expect())?,
+                shared::audit::entry(
+                    who,
+                    &now,
+                    "connection.disconnect",
+                    id.as_str(),
+                    Some(view(&current.value)),
+                    Some(view(&after)),
+                )?,
+            ]
+            .into_iter()
+            .chain(marker_op)
+            .collect(),
+        )
         .await?;
     app.store.delete_secret(&current.value.secret_name).await?;
     Ok(json(StatusCode::OK, &view(&after)))

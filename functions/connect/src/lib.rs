@@ -3,6 +3,7 @@
 //! resolved before this handler runs and passed in as a [`Principal`]; never from a body.
 
 pub mod connections;
+pub mod credentials;
 pub mod error;
 pub mod keys;
 
@@ -62,6 +63,10 @@ async fn route<S: Store>(
     match (req.method(), segments.as_slice()) {
         (&Method::GET, ["v1", "organization"]) => Ok(json(StatusCode::OK, org)),
         (&Method::GET, ["v1", "sequence", "connections"]) => connections::list(app, who).await,
+        (&Method::POST, ["v1", "sequence", "connections"]) => credentials::connect(app, who, req.body()).await,
+        (&Method::PUT, ["v1", "sequence", "connections", c, "credentials"]) => {
+            credentials::rotate(app, who, &conn(c)?, req.body()).await
+        }
         (&Method::GET, ["v1", "sequence", "connections", c]) => connections::get(app, who, &conn(c)?).await,
         (&Method::DELETE, ["v1", "sequence", "connections", c]) => connections::disconnect(app, who, &conn(c)?).await,
         (&Method::POST, ["v1", "sequence", "connections", c, "sync"]) => {
