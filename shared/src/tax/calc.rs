@@ -1,8 +1,6 @@
 //! The calculation: validate → resolve each line's address → exemption / reverse charge → registration →
 //! taxability → exact amounts → one rounding rule ([`super::rounding`]) → invariants.
 
-use std::collections::HashMap;
-
 use rust_decimal::Decimal;
 
 use super::address::NormAddress;
@@ -24,19 +22,6 @@ const REVERSE_CHARGE_NON_EU: &[&str] = &["GB", "NO", "CH", "IS", "LI"];
 
 /// Document rounding groups by (jurisdiction, tax type, state, rate).
 type GroupKey = (String, String, Option<String>, Decimal);
-
-/// A jurisdiction's tax on one line, before rounding.
-struct Pending {
-    juris: Juris,
-    country: String,
-    state: Option<String>,
-    /// Percent applied (the jurisdiction's rate, or a product-specific override).
-    rate: Decimal,
-    /// Fraction of the amount that is taxable (1 unless the data reduces the basis).
-    basis: Decimal,
-    exact: Decimal,
-    reason: &'static str,
-}
 
 fn validate(input: &CalcInput<'_>) -> Result<(), TaxError> {
     if input.lines.is_empty() {
@@ -72,19 +57,12 @@ fn validate(input: &CalcInput<'_>) -> Result<(), TaxError> {
     Ok(())
 }
 
-fn registered(input: &CalcInput<'_>, r: &Resolved, family: Family) -> bool {
-    input.settings.registrations.iter().any(|reg| {
-        if !reg.collect || !in_force(reg.effective_from, reg.effective_to, input.tax_date) {
-            return false;
-        }
-        let country = super::address::country_code(&reg.country);
-        let region = reg.region.as_deref().map(|s| s.trim().to_ascii_uppercase());
-        match family {
-            Family::UsSales => country == "US" && region.is_some() && region == r.region,
-            Family::CaFederal => country == "CA" && (region.is_none() || region == r.region),
-            Family::CaPst | Family::CaQst => country == "CA" && region.is_some() && region == r.region,
-            Family::National => country == r.country || (country == "EU" && EU27.contains(&r.country.as_str())),
-        }
+fn registered(regs: &[(String, Option<String>)], r: &Resolved, family: Family) -> bool {
+    regs.iter().any(|(country, region)| match family {
+        Family::UsSales => country == "US" && region.is_some() && *region == r.region,
+        Family::CaFederal => country == "CA" && (region.is_none() || *region == r.region),
+        Family::CaPst | Family::CaQst => country == "CA" && region.is_some() && *region == r.region,
+        Family::National => *country == r.country || (country == "EU" && EU27.contains(&r.country.as_str())),
     })
 }
 
@@ -112,10 +90,13 @@ fn taxability(
                 None => {
                     // Tangible goods are the base of every state sales tax: no warning for them.
                     if code != "non_taxable" && code != "physical_goods" {
-                        warnings.push(format!(
-                            "taxability of {code} in {state} is our category default ({}), not state-specific data",
-                            if defaults.us_taxable { "taxable" } else { "exempt" }
-                        ));
+                        push_unique(
+                            warnings,
+                            format!(
+                                "taxability of {code} in {state} is our category default ({}), not state-specific data",
+                                if defaults.us_taxable { "taxable" } else { "exempt" }
+                            ),
+                        );
                     }
                     (defaults.us_taxable, Decimal::ONE, None, "standard_rated")
                 }
@@ -123,10 +104,13 @@ fn taxability(
         }
         Family::CaPst => {
             if code != "non_taxable" {
-                warnings.push(format!(
-                    "{} taxability of {code} is our category default, not province-specific data",
-                    j.tax_type.to_uppercase()
-                ));
+                push_unique(
+                    warnings,
+                    format!(
+                        "{} taxability of {code} is our category default, not province-specific data",
+                        j.tax_type.to_uppercase()
+                    ),
+                );
             }
             (defaults.ca_pst_taxable, Decimal::ONE, None, "standard_rated")
         }
@@ -182,123 +166,166 @@ fn push_unique(dst: &mut Vec<String>, w: String) {
     }
 }
 
+/// What applies to every line with the same address and tax code (computed once per pair).
+struct Template {
+    reason: Option<&'static str>,
+    items: Vec<Item>,
+}
+
+/// One jurisdiction that taxes the line.
+struct Item {
+    juris: usize,
+    /// Percent applied (the jurisdiction's rate, or a product-specific override).
+    rate: Decimal,
+    /// Fraction of the amount that is taxable (1 unless the data reduces the basis).
+    basis: Decimal,
+    reason: &'static str,
+}
+
+fn template(
+    t: &Tables,
+    input: &CalcInput<'_>,
+    regs: &[(String, Option<String>)],
+    r: &Resolved,
+    code: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Template, TaxError> {
+    let families: Vec<Family> = if r.juris.is_empty() {
+        vec![if r.country == "US" { Family::UsSales } else { Family::National }]
+    } else {
+        r.juris.iter().map(|j| j.family).collect()
+    };
+    let any_registered = families.iter().any(|f| registered(regs, r, *f));
+    if !any_registered {
+        return Ok(Template { reason: Some("not_collecting"), items: Vec::new() });
+    }
+    if !r.covered {
+        return Err(TaxError::NoRateData(format!("no rates for {} in our data", r.country)));
+    }
+    if r.juris.is_empty() {
+        return Ok(Template { reason: Some("no_tax_in_jurisdiction"), items: Vec::new() });
+    }
+    let mut items = Vec::new();
+    let mut unregistered = false;
+    for (i, j) in r.juris.iter().enumerate() {
+        if !registered(regs, r, j.family) {
+            unregistered = true;
+            continue;
+        }
+        let (taxable, basis, override_rate, reason) = taxability(t, input, r, j, code, warnings);
+        if taxable {
+            items.push(Item { juris: i, rate: override_rate.unwrap_or(j.rate), basis, reason });
+        }
+    }
+    if items.is_empty() {
+        return Ok(Template { reason: Some("product_exempt"), items });
+    }
+    if unregistered {
+        let place = r.region.clone().unwrap_or_else(|| r.country.clone());
+        push_unique(warnings, format!("not registered for every tax in {place}; partial collection"));
+    }
+    Ok(Template { reason: None, items })
+}
+
 pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput, TaxError> {
     validate(input)?;
     let mut warnings: Vec<String> = Vec::new();
     let customer = NormAddress::from(&input.customer_address);
-    let mut cache: HashMap<NormAddress, Resolved> = HashMap::new();
-    let mut worst = Resolution::Zip4;
-    let mut resolved_lines: Vec<Resolved> = Vec::with_capacity(input.lines.len());
+
+    // Resolve each distinct address once.
+    let mut addrs: Vec<Resolved> = Vec::new();
+    let mut addr_keys: Vec<NormAddress> = Vec::new();
+    let mut line_addr: Vec<usize> = Vec::with_capacity(input.lines.len());
     for l in &input.lines {
-        let a = l.ship_to.as_ref().map(NormAddress::from).unwrap_or_else(|| customer.clone());
-        let r = match cache.get(&a) {
-            Some(r) => r.clone(),
+        let a = l.ship_to.as_ref().map(NormAddress::from);
+        let a = a.as_ref().unwrap_or(&customer);
+        let idx = match addr_keys.iter().position(|k| k == a) {
+            Some(i) => i,
             None => {
-                let r = resolve(t, &a, input.tax_date)?;
-                cache.insert(a, r.clone());
-                r
+                addrs.push(resolve(t, a, input.tax_date)?);
+                addr_keys.push(a.clone());
+                addrs.len() - 1
             }
         };
-        worst = worst.min(r.resolution);
+        line_addr.push(idx);
+    }
+    let worst = addrs.iter().map(|r| r.resolution).min().unwrap_or(Resolution::Country);
+    for r in &addrs {
         for w in &r.warnings {
             push_unique(&mut warnings, w.clone());
         }
-        resolved_lines.push(r);
     }
+
+    // Registrations active on the tax date, normalised once.
+    let regs: Vec<(String, Option<String>)> = input
+        .settings
+        .registrations
+        .iter()
+        .filter(|reg| reg.collect && in_force(reg.effective_from, reg.effective_to, input.tax_date))
+        .map(|reg| {
+            (super::address::country_code(&reg.country), reg.region.as_deref().map(|s| s.trim().to_ascii_uppercase()))
+        })
+        .collect();
 
     let exempt = input.tax_exempt;
     let reverse = !exempt && reverse_charge(t, input, &customer, &mut warnings);
 
-    let mut outputs: Vec<LineOutput> = Vec::with_capacity(input.lines.len());
-    let mut pendings: Vec<Vec<Pending>> = Vec::with_capacity(input.lines.len());
-    for (l, r) in input.lines.iter().zip(&resolved_lines) {
-        let mut out = LineOutput { id: l.id.clone(), tax_amounts: Vec::new(), tax: 0, reason: None };
-        let mut pend = Vec::new();
-        if exempt {
-            out.reason = Some("customer_exempt".into());
-        } else if reverse && r.country == customer.country {
-            out.reason = Some("reverse_charge".into());
-        } else {
-            let mut any_registered = false;
-            let mut any_taxable = false;
-            let families: Vec<Family> = if r.juris.is_empty() && r.country == "US" {
-                vec![Family::UsSales]
-            } else if r.juris.is_empty() {
-                vec![Family::National]
-            } else {
-                r.juris.iter().map(|j| j.family).collect()
-            };
-            any_registered |= families.iter().any(|f| registered(input, r, *f));
-            if any_registered && !r.covered {
-                return Err(TaxError::NoRateData(format!("no rates for {} in our data", r.country)));
+    // One template per (address, tax code).
+    let mut templates: Vec<((usize, &str), Template)> = Vec::new();
+    let mut line_tpl: Vec<usize> = Vec::with_capacity(input.lines.len());
+    for (l, &ai) in input.lines.iter().zip(&line_addr) {
+        let key = (ai, l.tax_code.as_str());
+        let idx = match templates.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                let r = &addrs[ai];
+                let tpl = if exempt {
+                    Template { reason: Some("customer_exempt"), items: Vec::new() }
+                } else if reverse && r.country == customer.country {
+                    Template { reason: Some("reverse_charge"), items: Vec::new() }
+                } else {
+                    template(t, input, &regs, r, &l.tax_code, &mut warnings)?
+                };
+                templates.push((key, tpl));
+                templates.len() - 1
             }
-            for j in &r.juris {
-                if !registered(input, r, j.family) {
-                    continue;
-                }
-                let (taxable, basis, override_rate, reason) = taxability(t, input, r, j, &l.tax_code, &mut warnings);
-                if !taxable {
-                    continue;
-                }
-                any_taxable = true;
-                pend.push(Pending {
-                    juris: j.clone(),
-                    country: r.country.clone(),
-                    state: r.region.clone(),
-                    rate: override_rate.unwrap_or(j.rate),
-                    basis,
-                    exact: Decimal::ZERO,
-                    reason,
-                });
-            }
-            if !any_registered {
-                out.reason = Some("not_collecting".into());
-            } else if r.juris.is_empty() {
-                out.reason = Some("no_tax_in_jurisdiction".into());
-            } else if !any_taxable {
-                out.reason = Some("product_exempt".into());
-            } else if pend.len() < r.juris.len() && r.juris.iter().any(|j| !registered(input, r, j.family)) {
-                push_unique(
-                    &mut warnings,
-                    format!(
-                        "not registered for every tax in {}; partial collection",
-                        r.region.clone().unwrap_or_else(|| r.country.clone())
-                    ),
-                );
-            }
-        }
-        // Exact amounts.
+        };
+        line_tpl.push(idx);
+    }
+
+    // Exact amounts per (line, item).
+    let mut exacts: Vec<Vec<Decimal>> = Vec::with_capacity(input.lines.len());
+    for (l, &ti) in input.lines.iter().zip(&line_tpl) {
+        let items = &templates[ti].1.items;
         let base = Decimal::from(l.amount - l.discount);
-        if l.tax_inclusive {
-            let total_rate: Decimal = pend.iter().map(|p| p.rate * p.basis).sum();
-            for p in &mut pend {
-                p.exact = rounding::inclusive(base, p.rate * p.basis, total_rate);
-            }
+        let ex = if l.tax_inclusive {
+            let total_rate: Decimal = items.iter().map(|p| p.rate * p.basis).sum();
+            items.iter().map(|p| rounding::inclusive(base, p.rate * p.basis, total_rate)).collect()
         } else {
-            for p in &mut pend {
-                p.exact = rounding::exclusive(base * p.basis, p.rate);
-            }
-        }
-        outputs.push(out);
-        pendings.push(pend);
+            items.iter().map(|p| rounding::exclusive(base * p.basis, p.rate)).collect()
+        };
+        exacts.push(ex);
     }
 
     // Rounding (see rounding.rs).
     let overflow = || TaxError::Invalid("amount too large".into());
-    let mut rounded: Vec<Vec<i64>> = pendings.iter().map(|p| vec![0; p.len()]).collect();
+    let mut rounded: Vec<Vec<i64>> = Vec::with_capacity(exacts.len());
     match input.settings.rounding {
         Rounding::Line => {
-            for (li, pend) in pendings.iter().enumerate() {
-                for (ji, p) in pend.iter().enumerate() {
-                    rounded[li][ji] = rounding::half_up(p.exact).ok_or_else(overflow)?;
-                }
+            for ex in &exacts {
+                rounded.push(ex.iter().map(|e| rounding::half_up(*e).ok_or_else(overflow)).collect::<Result<_, _>>()?);
             }
         }
         Rounding::Document => {
+            rounded = exacts.iter().map(|e| vec![0; e.len()]).collect();
             let mut groups: Vec<(GroupKey, Vec<(usize, usize)>)> = Vec::new();
-            for (li, pend) in pendings.iter().enumerate() {
-                for (ji, p) in pend.iter().enumerate() {
-                    let key = (p.juris.name.clone(), p.juris.tax_type.clone(), p.state.clone(), p.rate);
+            for (li, ex) in exacts.iter().enumerate() {
+                let tpl = &templates[line_tpl[li]].1;
+                for ji in 0..ex.len() {
+                    let item = &tpl.items[ji];
+                    let j = &addrs[line_addr[li]].juris[item.juris];
+                    let st = addrs[line_addr[li]].region.clone();
+                    let key = (j.name.clone(), j.tax_type.clone(), st, item.rate);
                     match groups.iter_mut().find(|(k, _)| *k == key) {
                         Some((_, v)) => v.push((li, ji)),
                         None => groups.push((key, vec![(li, ji)])),
@@ -306,7 +333,7 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
                 }
             }
             for (_, members) in groups {
-                let exact: Vec<Decimal> = members.iter().map(|(li, ji)| pendings[*li][*ji].exact).collect();
+                let exact: Vec<Decimal> = members.iter().map(|(li, ji)| exacts[*li][*ji]).collect();
                 let total = rounding::half_up(exact.iter().sum()).ok_or_else(overflow)?;
                 let shares = rounding::allocate(total, &exact).ok_or_else(overflow)?;
                 for ((li, ji), s) in members.iter().zip(shares) {
@@ -316,31 +343,43 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
         }
     }
 
-    for ((l, (out, pend)), amounts) in input.lines.iter().zip(outputs.iter_mut().zip(&pendings)).zip(&rounded) {
+    let mut outputs: Vec<LineOutput> = Vec::with_capacity(input.lines.len());
+    for (li, l) in input.lines.iter().enumerate() {
+        let tpl = &templates[line_tpl[li]].1;
+        let r = &addrs[line_addr[li]];
+        let amounts = &rounded[li];
         let gross = l.amount - l.discount;
         let tax: i64 = amounts.iter().sum();
         let net = if l.tax_inclusive { gross - tax } else { gross };
-        for (p, amount) in pend.iter().zip(amounts) {
-            let taxable_amount = rounding::half_up(Decimal::from(net) * p.basis).ok_or_else(overflow)?;
-            out.tax_amounts.push(TaxAmount {
+        let mut tax_amounts = Vec::with_capacity(amounts.len());
+        for (item, amount) in tpl.items.iter().zip(amounts) {
+            let j = &r.juris[item.juris];
+            let taxable_amount = if item.basis == Decimal::ONE {
+                net
+            } else {
+                rounding::half_up(Decimal::from(net) * item.basis).ok_or_else(overflow)?
+            };
+            tax_amounts.push(TaxAmount {
                 amount: *amount,
                 taxable_amount,
                 rate: TaxRateInfo {
-                    percentage: pct(p.rate),
+                    percentage: pct(item.rate),
                     inclusive: l.tax_inclusive,
-                    display_name: p.juris.display_name.clone(),
-                    jurisdiction: p.juris.name.clone(),
-                    country: p.country.clone(),
-                    state: p.state.clone(),
-                    tax_type: p.juris.tax_type.clone(),
-                    taxability_reason: Some(p.reason.to_owned()),
+                    display_name: j.display_name.clone(),
+                    jurisdiction: j.name.clone(),
+                    country: r.country.clone(),
+                    state: r.region.clone(),
+                    tax_type: j.tax_type.clone(),
+                    taxability_reason: Some(item.reason.to_owned()),
                 },
             });
         }
-        out.tax = tax;
-        if out.reason.is_none() && out.tax_amounts.is_empty() {
-            out.reason = Some("no_tax_in_jurisdiction".into());
-        }
+        let reason = match tpl.reason {
+            Some(x) => Some(x.to_owned()),
+            None if tax_amounts.is_empty() => Some("no_tax_in_jurisdiction".to_owned()),
+            None => None,
+        };
+        outputs.push(LineOutput { id: l.id.clone(), tax_amounts, tax, reason });
     }
     let output = CalcOutput { lines: outputs, address_resolution: worst, warnings };
     check_invariants(&input.lines, &output)?;
