@@ -85,7 +85,9 @@ fn taxability(
                 Some(x) => {
                     let basis = x.taxable_percent / Decimal::ONE_HUNDRED;
                     let reason = if basis < Decimal::ONE { "taxable_basis_reduced" } else { "standard_rated" };
-                    (x.taxable, basis, x.rate_override, reason)
+                    // A product-specific rate replaces the state rate only (CT 1 %, MD 3 %); locals keep theirs.
+                    let rate_override = if j.local { None } else { x.rate_override };
+                    (x.taxable, basis, rate_override, reason)
                 }
                 None => {
                     // Tangible goods are the base of every state sales tax: no warning for them.

@@ -135,6 +135,10 @@ pub(crate) struct Tables {
     /// States whose local rates come from `us-local` (so an unmatched place there is "not in our data").
     pub local_states: HashSet<String>,
     pub no_local_tax: HashSet<String>,
+    /// SST states: (state, normalised place name) → (jurisdiction code, display name).
+    pub sst_places: HashMap<(String, String), (String, String)>,
+    /// SST states: (state, jurisdiction code) → place name.
+    pub sst_place_names: HashMap<(String, String), String>,
     /// (state, tax code) → rules.
     pub taxability: HashMap<(String, String), Vec<TaxRule>>,
     /// Country → VAT-id templates (`#` digit, `@` letter, `*` either, other chars literal).
@@ -263,6 +267,8 @@ impl Tables {
                 t.load_sst_boundary(file, text)?;
             } else if file == "us-sst/zip-county.csv" {
                 t.load_zip_county(file, text)?;
+            } else if file == "us-sst/place-codes.csv" {
+                t.load_place_codes(file, text)?;
             } else if file == "us-sst/county-names.csv" {
                 t.load_county_names(file, text)?;
             } else if file == "us-local/no-local-tax.csv" {
@@ -465,6 +471,24 @@ impl Tables {
             let state = state_code(row.req(0, "state")?).ok_or_else(|| row.fail("state is not a 2-letter code"))?;
             let county = parse_fips3(row.req(1, "county_fips")?).ok_or_else(|| row.fail("county_fips not 3 digits"))?;
             self.county_names.insert((state, county), row.req(2, "name")?.to_owned());
+        }
+        Ok(())
+    }
+
+    fn load_place_codes(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(file, &recs, &["state", "place", "jurisdiction_code", "source", "notes"])?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            check_sources(&row, 3, &self.source_ids)?;
+            let state = row.req(0, "state")?.to_owned();
+            let place = row.req(1, "place")?.to_owned();
+            let code = row.req(2, "jurisdiction_code")?.to_owned();
+            if code.len() != 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(row.fail(format!("jurisdiction_code {code:?} is not 5 digits")));
+            }
+            self.sst_place_names.insert((state.clone(), code.clone()), place.clone());
+            self.sst_places.insert((state, super::address::norm_name(&place)), (code, place));
         }
         Ok(())
     }

@@ -36,6 +36,8 @@ pub(crate) struct Juris {
     /// Percent.
     pub rate: Decimal,
     pub family: Family,
+    /// A US local (county / city / district) jurisdiction: product rate overrides of the state do not apply.
+    pub local: bool,
 }
 
 /// The outcome of resolving one address.
@@ -88,6 +90,7 @@ pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Re
                     tax_type: r.tax_type.clone(),
                     rate: r.rate,
                     family: Family::National,
+                    local: false,
                 })
                 .collect::<Vec<_>>();
             let mut warnings = Vec::new();
@@ -126,6 +129,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
             tax_type: "hst".into(),
             rate: hst.rate,
             family: Family::CaFederal,
+            local: false,
         });
     } else {
         for g in standard_rows(t, "CA", "", date) {
@@ -135,6 +139,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
                 tax_type: g.tax_type.clone(),
                 rate: g.rate,
                 family: Family::CaFederal,
+                local: false,
             });
         }
         for p in prov_rows.iter().filter(|r| r.rate > Decimal::ZERO) {
@@ -144,6 +149,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
                 tax_type: p.tax_type.clone(),
                 rate: p.rate,
                 family: if p.tax_type == "qst" { Family::CaQst } else { Family::CaPst },
+                local: false,
             });
         }
     }
@@ -158,7 +164,14 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
 }
 
 fn us_juris(name: String, rate: Decimal) -> Juris {
-    Juris { name, display_name: "Sales Tax".into(), tax_type: "sales_tax".into(), rate, family: Family::UsSales }
+    Juris {
+        name,
+        display_name: "Sales Tax".into(),
+        tax_type: "sales_tax".into(),
+        rate,
+        family: Family::UsSales,
+        local: true,
+    }
 }
 
 fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, TaxError> {
@@ -204,6 +217,7 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
             tax_type: state_row.tax_type.clone(),
             rate: state_row.rate,
             family: Family::UsSales,
+            local: false,
         });
     }
     let mut warnings = Vec::new();
@@ -269,7 +283,12 @@ fn sst_locals(
             && let Some(rate) = sst_rate(sst, l, None, date)
             && rate > Decimal::ZERO
         {
-            juris.push(us_juris(format!("{state} local jurisdiction {l}"), rate));
+            let name = t
+                .sst_place_names
+                .get(&(state.to_owned(), l.clone()))
+                .cloned()
+                .unwrap_or_else(|| format!("{state} local jurisdiction {l}"));
+            juris.push(us_juris(name, rate));
         }
         for (code, jtype) in &b.districts {
             if let Some(rate) = sst_rate(sst, code, Some(jtype), date)
@@ -303,10 +322,26 @@ fn sst_locals(
     {
         juris.push(us_juris(county_name(t, state, first), rate));
     }
-    warnings.push(format!(
-        "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county, city and special-district rates not applied"
-    ));
-    Resolution::Zip5
+    // The city tax by city name (SST rate files key city taxes by FIPS place code; us-sst/place-codes.csv).
+    let city = a.city.as_deref().map(super::address::norm_name);
+    let place = city.and_then(|c| t.sst_places.get(&(state.to_owned(), c)));
+    let mut resolution = Resolution::Zip5;
+    if let Some((code, name)) = place {
+        resolution = Resolution::City;
+        if let Some(rate) = sst_rate(sst, code, Some("01"), date)
+            && rate > Decimal::ZERO
+        {
+            juris.push(us_juris(name.clone(), rate));
+        }
+        warnings.push(format!(
+            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county and city rate from the city name, special-district rates not applied"
+        ));
+    } else {
+        warnings.push(format!(
+            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county, city and special-district rates not applied"
+        ));
+    }
+    resolution
 }
 
 fn table_locals(
