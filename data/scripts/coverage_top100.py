@@ -36,6 +36,7 @@ def main():
             places.setdefault((r["state"], norm(r["place"])), []).append(r)
     no_local = {r["state"] for r in csv.DictReader(open(data / "us-local" / "no-local-tax.csv"))}
     sst = {p.name[:2] for p in (data / "us-sst" / "rates").glob("*.csv")}
+    sst_places = {(r["state"], norm(r["place"])) for r in csv.DictReader(open(data / "us-sst" / "place-codes.csv"))}
     rows, counts = [], {}
     for i, item in enumerate(TOP100.replace("\n", "").split(";"), 1):
         city, st = item.split(",")
@@ -45,6 +46,8 @@ def main():
             local = sum(float(c["rate"]) for c in comps)
             status = f"city table ({local:g} % local; {comps[0]['source'].split(';')[0]}, from {comps[0]['effective_from']})"
             k = "city table"
+        elif key in sst_places:
+            status, k = "SST county (ZIP→county) + city tax by name; special districts need the boundary file", "SST county + city"
         elif st in sst:
             status, k = "SST county (ZIP→county; city/district taxes need the boundary file)", "SST county"
         elif st in no_local:

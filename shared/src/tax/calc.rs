@@ -202,7 +202,7 @@ fn template(
         return Ok(Template { reason: Some("not_collecting"), items: Vec::new() });
     }
     if !r.covered {
-        return Err(TaxError::NoRateData(format!("no rates for {} in our data", r.country)));
+        return Err(TaxError::NoRateData(format!("no {} rate in our data for {}", r.country, input.tax_date)));
     }
     if r.juris.is_empty() {
         return Ok(Template { reason: Some("no_tax_in_jurisdiction"), items: Vec::new() });

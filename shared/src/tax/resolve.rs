@@ -81,7 +81,9 @@ pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Re
         "US" => resolve_us(t, a, date),
         "CA" => resolve_ca(t, a, date),
         _ => {
-            let covered = t.rates.contains_key(&(c.to_owned(), String::new()));
+            // No standard rate in force on the date (country not in our data, or the date precedes it): a
+            // registered org gets a NoRateData error rather than a silent zero.
+            let covered = standard_rows(t, c, "", date).next().is_some();
             let juris = standard_rows(t, c, "", date)
                 .filter(|r| r.rate > Decimal::ZERO)
                 .map(|r| Juris {
@@ -93,10 +95,7 @@ pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Re
                     local: false,
                 })
                 .collect::<Vec<_>>();
-            let mut warnings = Vec::new();
-            if covered && juris.is_empty() && standard_rows(t, c, "", date).next().is_none() {
-                warnings.push(format!("no {c} rate in our data for {date}"));
-            }
+            let warnings = Vec::new();
             Ok(Resolved {
                 country: c.to_owned(),
                 region: a.region.clone(),

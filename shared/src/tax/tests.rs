@@ -327,6 +327,20 @@ fn reasons_for_zero() {
 }
 
 #[test]
+fn registered_without_rate_data_is_an_error_not_zero() {
+    // Brazil is not in our data; Andorra's rate is only known from 2026-09-29 (eu-vat-rates-data has no dates).
+    let s = settings(vec![reg("BR", None), reg("AD", None)]);
+    let e = calc(&s, "brl", "2026-11-01", country("BR", None), vec![line("1", 100, "saas")]).unwrap_err();
+    assert!(matches!(e, TaxError::NoRateData(_)));
+    let e = calc(&s, "eur", "2025-01-01", country("AD", None), vec![line("1", 100, "saas")]).unwrap_err();
+    assert!(matches!(e, TaxError::NoRateData(_)));
+    // Not registered there: not_collecting, no error.
+    let s = settings(vec![]);
+    let o = calc(&s, "brl", "2026-11-01", country("BR", None), vec![line("1", 100, "saas")]).unwrap();
+    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+}
+
+#[test]
 fn registration_dates_gate_collection() {
     let mut r = reg("US", Some("MA"));
     r.effective_from = date("2026-01-01");
