@@ -265,7 +265,14 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
         .iter()
         .filter(|reg| reg.collect && in_force(reg.effective_from, reg.effective_to, input.tax_date))
         .map(|reg| {
-            (super::address::country_code(&reg.country), reg.region.as_deref().map(|s| s.trim().to_ascii_uppercase()))
+            // Same normalisation as addresses: "minnesota" → "MN", "uk" → "GB".
+            let a = super::types::Address {
+                country: reg.country.clone(),
+                state: reg.region.clone(),
+                ..super::types::Address::default()
+            };
+            let n = NormAddress::from(&a);
+            (n.country, n.region.or(n.region_unknown))
         })
         .collect();
 

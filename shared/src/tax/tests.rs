@@ -341,6 +341,13 @@ fn registered_without_rate_data_is_an_error_not_zero() {
 }
 
 #[test]
+fn registration_regions_are_normalised() {
+    let s = settings(vec![reg("us", Some(" massachusetts "))]);
+    let o = calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].tax, 625);
+}
+
+#[test]
 fn registration_dates_gate_collection() {
     let mut r = reg("US", Some("MA"));
     r.effective_from = date("2026-01-01");
