@@ -582,3 +582,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn content_covers_every_state_province_and_eu_member() {
+    // A guard on the data itself: 50 states + DC have a state rate and a SaaS rule today; every province has a
+    // row; every EU member has a dated standard rate since 2016.
+    let t = &engine().tables;
+    let today = date("2026-11-26");
+    let states = [
+        "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY",
+        "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH",
+        "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    ];
+    assert_eq!(states.len(), 51);
+    for st in states {
+        let rows = t.rates.get(&("US".to_owned(), st.to_owned())).unwrap_or_else(|| panic!("{st}: no rate rows"));
+        assert!(rows.iter().any(|r| super::data::in_force(r.from, r.to, today)), "{st}: no current rate");
+        let rules =
+            t.taxability.get(&(st.to_owned(), "saas".to_owned())).unwrap_or_else(|| panic!("{st}: no saas rule"));
+        assert!(rules.iter().any(|r| super::data::in_force(r.from, r.to, today)), "{st}: no current saas rule");
+    }
+    for p in ["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"] {
+        assert!(t.rates.contains_key(&("CA".to_owned(), p.to_owned())), "{p}");
+    }
+    for c in super::resolve::EU27 {
+        let rows = t.rates.get(&((*c).to_owned(), String::new())).unwrap_or_else(|| panic!("{c}"));
+        assert!(rows.iter().any(|r| r.from == date("2016-01-01")), "{c}: no 2016 standard rate");
+        assert!(t.vat_ids.contains_key(*c), "{c}: no VAT-id format");
+    }
+}
+
+#[test]
+fn catalogue_serialises_for_the_endpoint() {
+    let json = serde_json::to_value(catalog()).unwrap();
+    assert_eq!(json[0]["id"], "physical_goods");
+    assert!(json.as_array().unwrap().len() >= 9);
+}
