@@ -12,7 +12,17 @@
 //!   honest [`Resolution`].
 //! - **One rounding rule**, documented and tested in [`rounding`].
 //!
-//! The HTTP endpoint calls [`Engine::global`] then [`Engine::calculate`].
+//! The HTTP endpoint calls [`Engine::global`] then [`Engine::calculate`]:
+//!
+//! ```ignore
+//! let engine = shared::tax::Engine::global()?;              // Result<&'static Engine, DataError>
+//! let out = engine.calculate(&CalcInput { currency, tax_date, customer_address, ship_from, lines,
+//!                                          tax_exempt, buyer_tax_id, settings: &org_settings })?;
+//! // TaxError::LocationInvalid → customer_tax_location_invalid, UnknownTaxCode → invalid_product_tax_code,
+//! // Invalid → validation_errors, NoRateData / Data → internal_server_error (never a silent zero).
+//! ```
+//!
+//! [`catalog()`] lists the product tax codes the endpoint accepts.
 
 mod address;
 mod calc;
