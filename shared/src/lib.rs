@@ -11,6 +11,8 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod ledger;
 pub mod sequence;
 pub mod store;
+pub mod sync;
 pub mod tax;

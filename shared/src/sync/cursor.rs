@@ -1,0 +1,276 @@
+//! THE CURSOR RULE — what a sync may persist as progress, and when (pure; no I/O).
+//!
+//! Sequence has no "changed since" filter: lists are ordered by creation time (`sortOrder=ASC`) and
+//! filtered only by status and a day-granular date (`invoiceAfter` = issue date, `sentAfter`), and
+//! page tokens must not outlive a run. So progress is two things (sync-and-security §0 rules 2–6):
+//!
+//! 1. **Between runs — a date watermark per stream.** When every pass of a stream completes, the
+//!    watermark becomes the date of the cycle's *start signpost* minus the safety margin — never a
+//!    value seen in the data, never later than the run began. The next cycle lists from
+//!    `watermark − lookback − 1 day` (the extra day because `…After` may be exclusive), so the
+//!    lookback window (default 45 days) is re-read every run and late edits/voids are caught.
+//! 2. **Inside a run — a keyset on creation time, only over closed tie groups.** Records are written
+//!    first; only then is a document's creation time fed to [`TieTracker`]. The checkpoint is the
+//!    largest creation time whose *whole* group of equal timestamps is committed (a strictly greater
+//!    one has been seen), capped at the signpost. Resuming skips only documents created strictly
+//!    before it (`>=` resend of the boundary group, deduplicated by id and content hash). Documents
+//!    without a creation time (credit notes), or a listing seen out of order, give no keyset: the
+//!    pass restarts from its beginning, and content hashes make the replay write nothing.
+//!
+//! A full reconciliation pass (every status, no date filter) runs on the first cycle and then every
+//! `reconcile_every`; it repairs drift and reports ledger entries the source no longer lists.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The streams of one cycle, in the order they run (customers before the documents that cite them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Products,
+    Customers,
+    Invoices,
+    CreditNotes,
+}
+
+pub const STREAMS: [Stream; 4] = [Stream::Products, Stream::Customers, Stream::Invoices, Stream::CreditNotes];
+
+impl Stream {
+    /// Also the cursor item's sort key suffix: `CURSOR#{stream}`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Products => "products",
+            Stream::Customers => "customers",
+            Stream::Invoices => "invoices",
+            Stream::CreditNotes => "credit_notes",
+        }
+    }
+}
+
+/// One listing of a stream: a status filter and a date lower bound (both optional).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassSpec {
+    /// Sequence status string; `None` = every status.
+    pub status: Option<String>,
+    /// `invoiceAfter` / `sentAfter`.
+    pub after: Option<NaiveDate>,
+}
+
+/// Where an interrupted stream resumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    pub pass_index: usize,
+    /// The pass as planned; a resume whose plan no longer matches starts the stream over.
+    pub pass: PassSpec,
+    /// Skip documents created strictly before this (see rule 2). `None` = from the beginning.
+    pub keyset: Option<DateTime<Utc>>,
+}
+
+/// Persisted per stream (`CURSOR#{stream}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamCursor {
+    pub watermark: Option<NaiveDate>,
+    pub resume: Option<Resume>,
+    pub last_complete_ms: Option<i64>,
+}
+
+/// A cycle = one pass over all four streams, possibly spread over several invocations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cycle {
+    /// When the cycle began; no persisted value may be later than this minus the safety margin.
+    pub signpost_ms: i64,
+    /// Full reconciliation cycle.
+    pub full: bool,
+    /// Index into [`STREAMS`] of the stream to run next.
+    pub stream_index: usize,
+}
+
+/// Persisted per connection (`CURSOR#run`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCursor {
+    pub cycle: Option<Cycle>,
+    pub last_full_ms: Option<i64>,
+    pub last_complete_ms: Option<i64>,
+}
+
+/// Is a full reconciliation cycle due?
+pub fn needs_full(run: &RunCursor, now_ms: i64, reconcile_every_ms: i64) -> bool {
+    run.last_full_ms.is_none_or(|t| now_ms.saturating_sub(t) >= reconcile_every_ms)
+}
+
+/// The capped signpost as an instant.
+pub fn signpost(signpost_ms: i64, margin_ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(signpost_ms.saturating_sub(margin_ms)).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// Watermark written when a stream's passes all complete: the signpost's date (rule 1).
+pub fn watermark_after_cycle(signpost_ms: i64, margin_ms: i64) -> NaiveDate {
+    signpost(signpost_ms, margin_ms).date_naive()
+}
+
+/// Lower bound of the next incremental listing.
+pub fn window_start(watermark: NaiveDate, lookback_days: u32) -> NaiveDate {
+    watermark.checked_sub_days(Days::new(u64::from(lookback_days) + 1)).unwrap_or(NaiveDate::MIN)
+}
+
+/// The passes of a stream for one cycle.
+///
+/// Products and customers have no date filter: one full listing (hash-compared) every cycle.
+/// Invoices: FINAL, SENT, VOIDED with `invoiceAfter = window`. Credit notes: FINAL and VOIDED without
+/// a date (a note that was never sent has no sent date, so `sentAfter` would hide it), SENT with
+/// `sentAfter = window`. A full cycle, or a stream never completed, lists every status, undated.
+pub fn plan_passes(stream: Stream, full: bool, watermark: Option<NaiveDate>, lookback_days: u32) -> Vec<PassSpec> {
+    let all = vec![PassSpec { status: None, after: None }];
+    let Some(w) = watermark.filter(|_| !full) else { return all };
+    let after = Some(window_start(w, lookback_days));
+    let pass = |s: &str, after| PassSpec { status: Some(s.to_owned()), after };
+    match stream {
+        Stream::Products | Stream::Customers => all,
+        Stream::Invoices => vec![pass("FINAL", after), pass("SENT", after), pass("VOIDED", after)],
+        Stream::CreditNotes => vec![pass("FINAL", None), pass("SENT", after), pass("VOIDED", None)],
+    }
+}
+
+/// Tracks equal-timestamp groups of a listing sorted by creation time (rule 2).
+#[derive(Debug, Clone)]
+pub struct TieTracker {
+    floor: Option<DateTime<Utc>>,
+    current: Option<DateTime<Utc>>,
+    closed: Option<DateTime<Utc>>,
+    usable: bool,
+}
+
+impl TieTracker {
+    /// A pass starting from `floor` (the resumed keyset, or `None`).
+    pub fn new(floor: Option<DateTime<Utc>>) -> Self {
+        TieTracker { floor, current: None, closed: None, usable: true }
+    }
+
+    /// Should a document created at `key` be skipped because an earlier invocation committed it?
+    pub fn skip(&self, key: Option<DateTime<Utc>>) -> bool {
+        matches!((self.floor, key), (Some(f), Some(k)) if k < f)
+    }
+
+    /// Records that the document created at `key` is committed (or needed no write).
+    pub fn committed(&mut self, key: Option<DateTime<Utc>>) {
+        let Some(k) = key else {
+            self.usable = false;
+            return;
+        };
+        match self.current {
+            None => self.current = Some(k),
+            Some(c) if k > c => {
+                self.closed = Some(c);
+                self.current = Some(k);
+            }
+            Some(c) if k == c => {}
+            Some(_) => {
+                if self.usable {
+                    tracing::warn!("listing not sorted by creation time; no mid-stream checkpoint for this pass");
+                }
+                self.usable = false;
+            }
+        }
+    }
+
+    /// The keyset to persist if the pass stops now, capped at `cap` (the signpost).
+    pub fn checkpoint(&self, cap: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !self.usable {
+            return None;
+        }
+        let best = match (self.floor, self.closed) {
+            (Some(f), Some(c)) => Some(f.max(c)),
+            (f, c) => f.or(c),
+        };
+        best.map(|k| k.min(cap))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(s, 0).unwrap()
+    }
+    const FAR: i64 = 10_000;
+
+    #[test]
+    fn checkpoint_never_splits_a_tie_group() {
+        let mut tr = TieTracker::new(None);
+        assert_eq!(tr.checkpoint(t(FAR)), None);
+        for k in [1, 2, 2, 2] {
+            tr.committed(Some(t(k)));
+        }
+        // group 2 may continue on the next page: only group 1 is closed
+        assert_eq!(tr.checkpoint(t(FAR)), Some(t(1)));
+        tr.committed(Some(t(3)));
+        assert_eq!(tr.checkpoint(t(FAR)), Some(t(2)));
+        // capped at the signpost
+        assert_eq!(tr.checkpoint(t(1)), Some(t(1)));
+    }
+
+    #[test]
+    fn all_equal_timestamps_give_no_checkpoint() {
+        let mut tr = TieTracker::new(None);
+        for _ in 0..250 {
+            tr.committed(Some(t(5)));
+        }
+        assert_eq!(tr.checkpoint(t(FAR)), None);
+    }
+
+    #[test]
+    fn resume_keeps_floor_and_skips_strictly_before() {
+        let mut tr = TieTracker::new(Some(t(4)));
+        assert!(tr.skip(Some(t(3))));
+        assert!(!tr.skip(Some(t(4))), ">= : the boundary group is re-read");
+        assert!(!tr.skip(None));
+        assert_eq!(tr.checkpoint(t(FAR)), Some(t(4)));
+        tr.committed(Some(t(4)));
+        tr.committed(Some(t(6)));
+        assert_eq!(tr.checkpoint(t(FAR)), Some(t(4)));
+        tr.committed(Some(t(7)));
+        assert_eq!(tr.checkpoint(t(FAR)), Some(t(6)));
+    }
+
+    #[test]
+    fn unsorted_or_keyless_listings_are_not_checkpointed() {
+        let mut tr = TieTracker::new(None);
+        tr.committed(Some(t(5)));
+        tr.committed(Some(t(6)));
+        tr.committed(Some(t(4)));
+        tr.committed(Some(t(9)));
+        assert_eq!(tr.checkpoint(t(FAR)), None);
+        let mut tr = TieTracker::new(None);
+        tr.committed(None);
+        tr.committed(Some(t(1)));
+        tr.committed(Some(t(2)));
+        assert_eq!(tr.checkpoint(t(FAR)), None);
+    }
+
+    #[test]
+    fn watermark_is_the_signpost_date_and_windows_look_back() {
+        // 2026-03-10T00:00:10Z with a 20 s margin → 2026-03-09
+        let sp =
+            NaiveDate::from_ymd_opt(2026, 3, 10).unwrap().and_hms_opt(0, 0, 10).unwrap().and_utc().timestamp_millis();
+        assert_eq!(watermark_after_cycle(sp, 20_000), NaiveDate::from_ymd_opt(2026, 3, 9).unwrap());
+        let w = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+        assert_eq!(window_start(w, 45), NaiveDate::from_ymd_opt(2026, 1, 23).unwrap());
+    }
+
+    #[test]
+    fn plans() {
+        let w = Some(NaiveDate::from_ymd_opt(2026, 3, 10).unwrap());
+        assert_eq!(plan_passes(Stream::Invoices, true, w, 45), vec![PassSpec { status: None, after: None }]);
+        assert_eq!(plan_passes(Stream::Invoices, false, None, 45).len(), 1);
+        let p = plan_passes(Stream::Invoices, false, w, 45);
+        assert_eq!(p.len(), 3);
+        assert!(p.iter().all(|p| p.after.is_some()));
+        let c = plan_passes(Stream::CreditNotes, false, w, 45);
+        assert_eq!(c.iter().filter(|p| p.after.is_some()).count(), 1);
+        let run = RunCursor { last_full_ms: Some(0), ..Default::default() };
+        assert!(!needs_full(&run, 10, 100));
+        assert!(needs_full(&run, 100, 100));
+        assert!(needs_full(&RunCursor::default(), 0, 100));
+    }
+}
