@@ -116,6 +116,7 @@ struct State {
     throttled_calls: u64,
     hooks: BTreeMap<u64, Vec<Hook>>,
     pause: Option<Pause>,
+    latency: Option<(std::sync::Arc<crate::clock::FakeClock>, std::time::Duration)>,
 }
 
 /// The in-memory fake. Cheap to share behind an `Arc`.
@@ -176,6 +177,11 @@ impl FakeSource {
         PauseHandle { reached: reached_rx, resume: resume_tx }
     }
 
+    /// Every call advances `clock` by `per_call` (simulated network time, to reach deadlines).
+    pub fn set_latency(&self, clock: std::sync::Arc<crate::clock::FakeClock>, per_call: std::time::Duration) {
+        self.lock().latency = Some((clock, per_call));
+    }
+
     /// Calls made so far.
     pub fn calls(&self) -> u64 {
         self.lock().calls
@@ -208,6 +214,9 @@ impl FakeSource {
             s.calls += 1;
             let k = s.calls;
             *s.by_kind.entry(kind).or_default() += 1;
+            if let Some((clock, d)) = &s.latency {
+                clock.advance(*d);
+            }
             if let Some(hooks) = s.hooks.remove(&k) {
                 for h in hooks {
                     h(&mut s.data);

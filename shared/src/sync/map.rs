@@ -41,6 +41,14 @@ pub fn content_hash<T: Serialize>(header: &T, lines: &[SourceLine]) -> String {
     hash_of(&(header, lines))
 }
 
+/// An invoice's content for change detection: everything except `updatedAt`, which also moves on
+/// changes the ledger does not import (payment status, dunning, …).
+pub fn invoice_content_hash(inv: &SourceInvoice, lines: &[SourceLine]) -> String {
+    let mut v = inv.clone();
+    v.updated_at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    content_hash(&v, lines)
+}
+
 /// Does an invoice need importing at all (before any line-item request)?
 pub fn invoice_disposition(status: &InvoiceStatus) -> Mapped<(TxnType, TxnStatus)> {
     match status {
@@ -231,7 +239,7 @@ pub fn invoice_txn(
         totals: [inv.net_total, inv.total_tax, inv.gross_total],
         linked: &inv.linked_services,
     };
-    let versions = (inv.updated_at.to_rfc3339(), Some(inv.updated_at), hash_of(inv), content_hash(inv, lines));
+    let versions = (inv.updated_at.to_rfc3339(), Some(inv.updated_at), hash_of(inv), invoice_content_hash(inv, lines));
     match build(header, lines, kinds, tax, versions) {
         Ok(t) => Mapped::Import(t),
         Err(r) => Mapped::Quarantine(r),
