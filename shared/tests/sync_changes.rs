@@ -6,7 +6,7 @@ mod sync_common;
 use shared::clock::FakeClock;
 use shared::ledger::{Change, DocKind, Ledger, TxnStatus, TxnType, keys};
 use shared::store::{ItemStore, WriteOp};
-use shared::sync::fake::FakeSource;
+use shared::sync::fake::{CallKind, FakeSource};
 use shared::sync::source::{CreditNoteStatus, InvoiceStatus};
 use shared::sync::{Outcome, run};
 use std::time::Duration;
@@ -18,9 +18,8 @@ async fn invoice_changed_while_the_run_is_on_a_later_page_is_latest_after_the_ne
     let src = FakeSource::new(2);
     seed_small(&src);
     let clock = FakeClock::at(t0());
-    // calls: products 1, customers 2, invoices page 1 = 3, its 2 line calls = 4, 5, page 2 = 6.
-    // Just before page 2 is served, inv-0 (already imported from page 1) changes.
-    src.on_call(6, |d| {
+    // Pages of 2: while the run is on page 2 (fetching inv-2's lines), inv-0 from page 1 changes.
+    src.on_kind_call(CallKind::InvoiceLines, 3, |d| {
         let inv = d.invoice_mut("inv-0").unwrap();
         inv.net_total = money(99_00);
         inv.updated_at += chrono::Duration::seconds(30);

@@ -68,6 +68,13 @@ fn seed_equal(src: &FakeSource, n: usize, group: usize) {
     }
 }
 
+/// The clock jumps past the deadline while the 100th document (the last of page 1) is fetched.
+fn deadline_after_first_page(src: &FakeSource, clock: &std::sync::Arc<FakeClock>) -> Duration {
+    let c = clock.clone();
+    src.on_kind_call(CallKind::InvoiceLines, 100, move |_| c.advance(Duration::from_secs(3_600)));
+    Duration::from_secs(600)
+}
+
 /// 250 invoices with one timestamp over three pages; the writer crashes right after the first page.
 #[tokio::test]
 async fn equal_timestamps_across_pages_with_a_crash_after_the_first_page() {
@@ -96,11 +103,7 @@ async fn equal_timestamps_deadline_after_first_page_checkpoints_no_keyset() {
     let src = FakeSource::new(100);
     seed_equal(&src, 250, 250);
     let clock = FakeClock::at(t0());
-    let margin = shared::sync::SyncSettings::default().safety_margin;
-    // calls: products(1), customers(1), invoices page 1 (3), 100 line calls (4..103) → the deadline
-    // strikes when the second invoice page is due.
-    src.set_latency(clock.clone(), Duration::from_millis(10));
-    let budget = margin + Duration::from_millis(10 * 103 + 5);
+    let budget = deadline_after_first_page(&src, &clock);
     let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, budget)).await.unwrap();
     assert_eq!(r.outcome, Outcome::MoreWork { retry_after_ms: None });
     assert_eq!(r.summary.created, 1 + 100, "one customer and the first page of invoices");
@@ -123,9 +126,7 @@ async fn checkpoint_is_the_last_closed_tie_group() {
     let src = FakeSource::new(100);
     seed_equal(&src, 250, 30);
     let clock = FakeClock::at(t0());
-    let margin = shared::sync::SyncSettings::default().safety_margin;
-    src.set_latency(clock.clone(), Duration::from_millis(10));
-    let budget = margin + Duration::from_millis(10 * 103 + 5);
+    let budget = deadline_after_first_page(&src, &clock);
     let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, budget)).await.unwrap();
     assert!(matches!(r.outcome, Outcome::MoreWork { .. }));
     let cur: StreamCursor =

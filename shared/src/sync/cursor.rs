@@ -9,7 +9,9 @@
 //!    value seen in the data, never later than the run began. The next cycle lists from
 //!    `watermark − lookback − 1 day` (the extra day because `…After` may be exclusive), so the
 //!    lookback window (default 45 days) is re-read every run and late edits/voids are caught.
-//! 2. **Inside a run — a keyset on creation time, only over closed tie groups.** Records are written
+//!    Dated listings are cut into date slices ([`slices`]); each completed slice is a completed
+//!    window, so a resumed run never re-pages more than one slice.
+//! 2. **Inside a slice — a keyset on creation time, only over closed tie groups.** Records are written
 //!    first; only then is a document's creation time fed to [`TieTracker`]. The checkpoint is the
 //!    largest creation time whose *whole* group of equal timestamps is committed (a strictly greater
 //!    one has been seen), capped at the signpost. Resuming skips only documents created strictly
@@ -47,13 +49,28 @@ impl Stream {
     }
 }
 
-/// One listing of a stream: a status filter and a date lower bound (both optional).
+/// One listing of a stream: a status filter and a date slice (all optional).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassSpec {
     /// Sequence status string; `None` = every status.
     pub status: Option<String>,
     /// `invoiceAfter` / `sentAfter`.
     pub after: Option<NaiveDate>,
+    /// `invoiceBefore` / `sentBefore`.
+    #[serde(default)]
+    pub before: Option<NaiveDate>,
+}
+
+/// Inputs of [`plan_passes`] that do not change within a cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanParams {
+    pub lookback_days: u32,
+    /// Width of one date slice.
+    pub slice_days: u32,
+    /// Full passes slice from here; one catch-all slice covers everything before it.
+    pub history_start: NaiveDate,
+    /// The cycle's signpost date (not "now": a resumed cycle must plan the same passes).
+    pub today: NaiveDate,
 }
 
 /// Where an interrupted stream resumes.
@@ -113,21 +130,62 @@ pub fn window_start(watermark: NaiveDate, lookback_days: u32) -> NaiveDate {
     watermark.checked_sub_days(Days::new(u64::from(lookback_days) + 1)).unwrap_or(NaiveDate::MIN)
 }
 
-/// The passes of a stream for one cycle.
+/// Date slices covering `[from, ∞)` as `(after, before)` query bounds: `[from, from+n)`, …, and an
+/// open-ended last slice that contains `today`. `after = start − 1 day` and `before = end` cover
+/// `[start, end)` whether Sequence treats either bound as inclusive or exclusive (at worst a
+/// boundary day is read twice; the content hash makes the second read a no-op).
+pub fn slices(from: NaiveDate, today: NaiveDate, days: u32) -> Vec<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let days = Days::new(u64::from(days.max(1)));
+    let mut out = Vec::new();
+    let mut a = from;
+    loop {
+        let prev = a.checked_sub_days(Days::new(1));
+        match a.checked_add_days(days) {
+            Some(b) if b <= today => {
+                out.push((prev, Some(b)));
+                a = b;
+            }
+            _ => {
+                out.push((prev, None));
+                return out;
+            }
+        }
+    }
+}
+
+/// The passes of a stream for one cycle, in order. Each completed pass is a completed window:
+/// a resume continues at the interrupted pass, so the cost of re-paging after a stop is bounded
+/// by one slice's listing (rule 2 then skips inside it).
 ///
-/// Products and customers have no date filter: one full listing (hash-compared) every cycle.
-/// Invoices: FINAL, SENT, VOIDED with `invoiceAfter = window`. Credit notes: FINAL and VOIDED without
-/// a date (a note that was never sent has no sent date, so `sentAfter` would hide it), SENT with
-/// `sentAfter = window`. A full cycle, or a stream never completed, lists every status, undated.
-pub fn plan_passes(stream: Stream, full: bool, watermark: Option<NaiveDate>, lookback_days: u32) -> Vec<PassSpec> {
-    let all = vec![PassSpec { status: None, after: None }];
-    let Some(w) = watermark.filter(|_| !full) else { return all };
-    let after = Some(window_start(w, lookback_days));
-    let pass = |s: &str, after| PassSpec { status: Some(s.to_owned()), after };
+/// - Products and customers: one undated listing (hash-compared) every cycle.
+/// - Invoices: FINAL, SENT, VOIDED, each over date slices of `[watermark − lookback − 1 day, ∞)`
+///   by issue date.
+/// - Credit notes: FINAL and VOIDED undated (a note never sent has no sent date, so `sentAfter`
+///   would hide it), SENT over sent-date slices of the window.
+/// - A full cycle, or a stream never completed: every status, sliced over all of history (a
+///   catch-all slice before `history_start`, then slices up to today). Assumption: every importable
+///   document has an issue date (Sequence sets it on issue); undated ones are drafts.
+pub fn plan_passes(stream: Stream, full: bool, watermark: Option<NaiveDate>, p: &PlanParams) -> Vec<PassSpec> {
+    let pass = |status: Option<&str>, (after, before): (Option<NaiveDate>, Option<NaiveDate>)| PassSpec {
+        status: status.map(str::to_owned),
+        after,
+        before,
+    };
+    if matches!(stream, Stream::Products | Stream::Customers) {
+        return vec![pass(None, (None, None))];
+    }
+    let Some(w) = watermark.filter(|_| !full) else {
+        let mut all = vec![pass(None, (None, Some(p.history_start)))];
+        all.extend(slices(p.history_start, p.today, p.slice_days).into_iter().map(|s| pass(None, s)));
+        return all;
+    };
+    let window = slices(window_start(w, p.lookback_days), p.today, p.slice_days);
+    let sliced = |status: &str| window.iter().map(|s| pass(Some(status), *s)).collect::<Vec<_>>();
     match stream {
-        Stream::Products | Stream::Customers => all,
-        Stream::Invoices => vec![pass("FINAL", after), pass("SENT", after), pass("VOIDED", after)],
-        Stream::CreditNotes => vec![pass("FINAL", None), pass("SENT", after), pass("VOIDED", None)],
+        Stream::Invoices => [sliced("FINAL"), sliced("SENT"), sliced("VOIDED")].concat(),
+        _ => {
+            [vec![pass(Some("FINAL"), (None, None))], sliced("SENT"), vec![pass(Some("VOIDED"), (None, None))]].concat()
+        }
     }
 }
 
@@ -189,6 +247,7 @@ impl TieTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
 
     fn t(s: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(s, 0).unwrap()
@@ -258,16 +317,46 @@ mod tests {
         assert_eq!(window_start(w, 45), NaiveDate::from_ymd_opt(2026, 1, 23).unwrap());
     }
 
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+
+    #[test]
+    fn slices_cover_the_range_under_any_inclusivity() {
+        let s = slices(d(1, 1), d(3, 10), 31);
+        assert_eq!(
+            s,
+            vec![
+                (Some(d(12, 31).with_year(2025).unwrap()), Some(d(2, 1))),
+                (Some(d(1, 31)), Some(d(3, 4))),
+                (Some(d(3, 3)), None)
+            ]
+        );
+        // every day from the start is inside some slice even with `after` inclusive-exclusive and `before` exclusive
+        let mut day = d(1, 1);
+        while day <= d(4, 30) {
+            assert!(s.iter().any(|(a, b)| a.is_none_or(|a| day > a) && b.is_none_or(|b| day < b)), "{day}");
+            day = day.succ_opt().unwrap();
+        }
+        assert_eq!(slices(d(3, 9), d(3, 10), 31), vec![(Some(d(3, 8)), None)]);
+    }
+
     #[test]
     fn plans() {
-        let w = Some(NaiveDate::from_ymd_opt(2026, 3, 10).unwrap());
-        assert_eq!(plan_passes(Stream::Invoices, true, w, 45), vec![PassSpec { status: None, after: None }]);
-        assert_eq!(plan_passes(Stream::Invoices, false, None, 45).len(), 1);
-        let p = plan_passes(Stream::Invoices, false, w, 45);
-        assert_eq!(p.len(), 3);
-        assert!(p.iter().all(|p| p.after.is_some()));
-        let c = plan_passes(Stream::CreditNotes, false, w, 45);
-        assert_eq!(c.iter().filter(|p| p.after.is_some()).count(), 1);
+        let p = PlanParams { lookback_days: 45, slice_days: 31, history_start: d(1, 1), today: d(3, 10) };
+        let w = Some(d(3, 10));
+        let full = plan_passes(Stream::Invoices, true, w, &p);
+        assert_eq!(full[0], PassSpec { status: None, after: None, before: Some(d(1, 1)) });
+        assert_eq!(full.len(), 1 + 3);
+        assert!(full.iter().all(|x| x.status.is_none()));
+        assert_eq!(plan_passes(Stream::Invoices, false, None, &p), full, "never completed → full");
+        let inc = plan_passes(Stream::Invoices, false, w, &p);
+        assert_eq!(inc.len(), 3 * 2, "three statuses over a 46-day window in two slices");
+        assert!(inc.iter().all(|x| x.after.is_some()));
+        let c = plan_passes(Stream::CreditNotes, false, w, &p);
+        assert_eq!(c.iter().filter(|x| x.after.is_some()).count(), 2);
+        assert_eq!(c.len(), 4);
+        assert_eq!(plan_passes(Stream::Customers, true, w, &p).len(), 1);
         let run = RunCursor { last_full_ms: Some(0), ..Default::default() };
         assert!(!needs_full(&run, 10, 100));
         assert!(needs_full(&run, 100, 100));

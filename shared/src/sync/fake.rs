@@ -100,7 +100,8 @@ impl FakeData {
 type Hook = Box<dyn FnOnce(&mut FakeData) + Send>;
 
 struct Pause {
-    at_call: u64,
+    at_call: Option<u64>,
+    at_kind: Option<(CallKind, u64)>,
     reached: oneshot::Sender<()>,
     resume: oneshot::Receiver<()>,
 }
@@ -115,6 +116,7 @@ struct State {
     throttle_retry_after: Option<std::time::Duration>,
     throttled_calls: u64,
     hooks: BTreeMap<u64, Vec<Hook>>,
+    kind_hooks: BTreeMap<(CallKind, u64), Vec<Hook>>,
     pause: Option<Pause>,
     latency: Option<(std::sync::Arc<crate::clock::FakeClock>, std::time::Duration)>,
 }
@@ -169,11 +171,25 @@ impl FakeSource {
         self.lock().hooks.entry(k).or_default().push(Box::new(f));
     }
 
+    /// Runs `f` just before the `n`-th call (1-based) of `kind` is served.
+    pub fn on_kind_call(&self, kind: CallKind, n: u64, f: impl FnOnce(&mut FakeData) + Send + 'static) {
+        self.lock().kind_hooks.entry((kind, n)).or_default().push(Box::new(f));
+    }
+
     /// Holds call `k` until the returned handle's `resume` is sent (or dropped).
     pub fn pause_at(&self, k: u64) -> PauseHandle {
         let (reached_tx, reached_rx) = oneshot::channel();
         let (resume_tx, resume_rx) = oneshot::channel();
-        self.lock().pause = Some(Pause { at_call: k, reached: reached_tx, resume: resume_rx });
+        self.lock().pause = Some(Pause { at_call: Some(k), at_kind: None, reached: reached_tx, resume: resume_rx });
+        PauseHandle { reached: reached_rx, resume: resume_tx }
+    }
+
+    /// Holds the `n`-th call of `kind` until the handle's `resume` is sent (or dropped).
+    pub fn pause_at_kind(&self, kind: CallKind, n: u64) -> PauseHandle {
+        let (reached_tx, reached_rx) = oneshot::channel();
+        let (resume_tx, resume_rx) = oneshot::channel();
+        self.lock().pause =
+            Some(Pause { at_call: None, at_kind: Some((kind, n)), reached: reached_tx, resume: resume_rx });
         PauseHandle { reached: reached_rx, resume: resume_tx }
     }
 
@@ -213,16 +229,21 @@ impl FakeSource {
             let mut s = self.lock();
             s.calls += 1;
             let k = s.calls;
-            *s.by_kind.entry(kind).or_default() += 1;
+            let nth = {
+                let c = s.by_kind.entry(kind).or_default();
+                *c += 1;
+                *c
+            };
+            let mut due = s.kind_hooks.remove(&(kind, nth)).unwrap_or_default();
+            due.extend(s.hooks.remove(&k).unwrap_or_default());
+            for h in due {
+                h(&mut s.data);
+            }
             if let Some((clock, d)) = &s.latency {
                 clock.advance(*d);
             }
-            if let Some(hooks) = s.hooks.remove(&k) {
-                for h in hooks {
-                    h(&mut s.data);
-                }
-            }
-            if s.pause.as_ref().is_some_and(|p| p.at_call == k) { s.pause.take() } else { None }
+            let hit = |p: &Pause| p.at_call == Some(k) || p.at_kind == Some((kind, nth));
+            if s.pause.as_ref().is_some_and(hit) { s.pause.take() } else { None }
         };
         if let Some(p) = pause {
             let _ = p.reached.send(());
@@ -276,6 +297,15 @@ fn parse_token(tok: &PageToken) -> Result<(i64, u64), SourceError> {
     Ok((a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?))
 }
 
+/// The fake's date filters: `after` exclusive, `before` inclusive (the two readings the algorithm
+/// must survive); an undated document never matches a date filter.
+fn dated(d: Option<chrono::NaiveDate>, after: Option<chrono::NaiveDate>, before: Option<chrono::NaiveDate>) -> bool {
+    if after.is_none() && before.is_none() {
+        return true;
+    }
+    d.is_some_and(|d| after.is_none_or(|a| d > a) && before.is_none_or(|b| d <= b))
+}
+
 fn epoch() -> DateTime<Utc> {
     DateTime::<Utc>::UNIX_EPOCH
 }
@@ -303,11 +333,7 @@ impl SequenceSource for FakeSource {
             .invoices
             .iter()
             .filter(|(_, i)| q.status.as_ref().is_none_or(|s| *s == i.status))
-            .filter(|(_, i)| match (q.invoice_after, i.issue_date) {
-                (None, _) => true,
-                (Some(a), Some(d)) => d > a,
-                (Some(_), None) => false,
-            })
+            .filter(|(_, i)| dated(i.issue_date, q.invoice_after, q.invoice_before))
             .map(|(s, i)| (i.created_at.unwrap_or(epoch()), *s, i.clone()))
             .collect();
         self.page(rows, after)
@@ -332,11 +358,7 @@ impl SequenceSource for FakeSource {
             .credit_notes
             .iter()
             .filter(|(_, c)| q.status.as_ref().is_none_or(|s| *s == c.status))
-            .filter(|(_, c)| match (q.sent_after, c.issue_date) {
-                (None, _) => true,
-                (Some(a), Some(d)) => d > a,
-                (Some(_), None) => false,
-            })
+            .filter(|(_, c)| dated(c.issue_date, q.sent_after, q.sent_before))
             .map(|(s, c)| (epoch(), *s, c.clone()))
             .collect();
         self.page(rows, after)

@@ -9,7 +9,8 @@
 //! failing stream's cursor.
 
 use super::cursor::{
-    self, Cycle, PassSpec, Resume, RunCursor, STREAMS, Stream, StreamCursor, TieTracker, needs_full, plan_passes,
+    self, Cycle, PassSpec, PlanParams, Resume, RunCursor, STREAMS, Stream, StreamCursor, TieTracker, needs_full,
+    plan_passes,
 };
 use super::map::{self, Mapped, ResolvedTaxStatus};
 use super::outcome::{Outcome, RunReport, RunSummary};
@@ -44,6 +45,10 @@ pub struct SyncSettings {
     pub lease: Duration,
     /// Most throttled waits per call before giving up with `MoreWork`.
     pub max_throttle_waits: u32,
+    /// Width of one date slice of a dated listing (bounds the re-paging after a stop).
+    pub slice_days: u32,
+    /// Full passes slice history from this date (one catch-all slice before it).
+    pub history_start: chrono::NaiveDate,
 }
 
 impl SyncSettings {
@@ -54,6 +59,8 @@ impl SyncSettings {
             safety_margin: c.sync_safety_margin,
             lease: c.sync_lease,
             max_throttle_waits: 5,
+            slice_days: 31,
+            history_start: chrono::NaiveDate::from_ymd_opt(2018, 1, 1).unwrap_or(chrono::NaiveDate::MIN),
         }
     }
 }
@@ -324,7 +331,13 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
     async fn run_stream(&mut self, stream: Stream, cycle: &mut Cycle) -> Result<(), Stop> {
         let key = keys::cursor_key(&self.job.org, &self.job.connection, stream.as_str());
         let mut slot: Slot<StreamCursor> = load(self.store, key).await?;
-        let passes = plan_passes(stream, cycle.full, slot.value.watermark, self.job.settings.lookback_days);
+        let params = PlanParams {
+            lookback_days: self.job.settings.lookback_days,
+            slice_days: self.job.settings.slice_days,
+            history_start: self.job.settings.history_start,
+            today: cursor::signpost(cycle.signpost_ms, 0).date_naive(),
+        };
+        let passes = plan_passes(stream, cycle.full, slot.value.watermark, &params);
         let (start, floor) = match &slot.value.resume {
             Some(r) if passes.get(r.pass_index) == Some(&r.pass) => (r.pass_index, r.keyset),
             _ => (0, None),
@@ -484,6 +497,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                     let q = InvoiceQuery {
                         status: pass.status.as_deref().map(InvoiceStatus::parse),
                         invoice_after: pass.after,
+                        invoice_before: pass.before,
                     };
                     src.list_invoices(&q, token).await.map(|p| docs(p, Doc::Invoice))
                 }
@@ -491,6 +505,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                     let q = CreditNoteQuery {
                         status: pass.status.as_deref().map(CreditNoteStatus::parse),
                         sent_after: pass.after,
+                        sent_before: pass.before,
                     };
                     src.list_credit_notes(&q, token).await.map(|p| docs(p, Doc::CreditNote))
                 }

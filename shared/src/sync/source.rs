@@ -187,8 +187,10 @@ pub struct SourcePage<T> {
 pub struct InvoiceQuery {
     /// `invoiceStatus`; `None` lists every status (reconciliation).
     pub status: Option<InvoiceStatus>,
-    /// `invoiceAfter` (issue date, `yyyy-MM-dd`). Treated by the algorithm as possibly exclusive.
+    /// `invoiceAfter` (issue date, `yyyy-MM-dd`). The algorithm assumes nothing about inclusivity.
     pub invoice_after: Option<NaiveDate>,
+    /// `invoiceBefore` (issue date), bounding a date slice; inclusivity likewise unknown.
+    pub invoice_before: Option<NaiveDate>,
 }
 
 /// `GET /credit-notes` filters; always `sortOrder=ASC`.
@@ -198,6 +200,8 @@ pub struct CreditNoteQuery {
     pub status: Option<CreditNoteStatus>,
     /// `sentAfter` (`yyyy-MM-dd`).
     pub sent_after: Option<NaiveDate>,
+    /// `sentBefore` (`yyyy-MM-dd`).
+    pub sent_before: Option<NaiveDate>,
 }
 
 /// Why a source call failed. The adapter maps HTTP outcomes here after its own bounded retries.
@@ -232,7 +236,7 @@ pub trait SequenceSource: Send + Sync {
     fn list_products(&self, after: Option<&PageToken>) -> impl Future<Output = SourceResult<SourceProduct>> + Send;
     /// `GET /customers?sortOrder=ASC&after=…` (tax ids filled by the adapter when it has them).
     fn list_customers(&self, after: Option<&PageToken>) -> impl Future<Output = SourceResult<SourceCustomer>> + Send;
-    /// `GET /invoices?sortOrder=ASC&invoiceStatus=…&invoiceAfter=…&after=…`
+    /// `GET /invoices?sortOrder=ASC&invoiceStatus=…&invoiceAfter=…&invoiceBefore=…&after=…`
     fn list_invoices(
         &self,
         query: &InvoiceQuery,
@@ -244,7 +248,7 @@ pub trait SequenceSource: Send + Sync {
         invoice_id: &str,
         after: Option<&PageToken>,
     ) -> impl Future<Output = SourceResult<SourceLine>> + Send;
-    /// `GET /credit-notes?sortOrder=ASC&creditNoteStatus=…&sentAfter=…&after=…`
+    /// `GET /credit-notes?sortOrder=ASC&creditNoteStatus=…&sentAfter=…&sentBefore=…&after=…`
     fn list_credit_notes(
         &self,
         query: &CreditNoteQuery,

@@ -141,10 +141,23 @@ pub async fn run_until_settled<S: ItemStore>(
     c: &str,
     budget: Duration,
 ) -> Vec<RunReport> {
+    run_jobs_until_settled(store, src, clock, || job(o, c, clock, budget)).await
+}
+
+/// Runs invocations of `make()` until one is not `MoreWork`.
+pub async fn run_jobs_until_settled<S: ItemStore>(
+    store: &S,
+    src: &FakeSource,
+    clock: &Arc<FakeClock>,
+    make: impl Fn() -> SyncJob,
+) -> Vec<RunReport> {
     let mut out = Vec::new();
     for _ in 0..200 {
-        let r = run(store, src, clock.as_ref(), &job(o, c, clock, budget)).await.expect("store ok");
+        let r = run(store, src, clock.as_ref(), &make()).await.expect("store ok");
         let more = matches!(r.outcome, Outcome::MoreWork { .. });
+        if std::env::var("SYNC_DEBUG").is_ok() {
+            eprintln!("{:?} {:?}", r.outcome, serde_json::to_string(&r.summary).unwrap());
+        }
         out.push(r);
         if !more {
             return out;
