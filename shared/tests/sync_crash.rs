@@ -33,7 +33,11 @@ async fn crash_after_every_write_then_rerun_gives_each_document_once_at_latest_v
         let clock = FakeClock::at(t0());
         store.crash_after(k);
         let crashed = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await;
-        assert!(crashed.is_err(), "k={k}: the injected crash must surface");
+        match crashed {
+            Err(_) => {}
+            // the last write is the lease release: its failure is logged, the lease just expires
+            Ok(r) => assert!(k == total - 1 && r.outcome == Outcome::Done, "k={k}: the injected crash must surface"),
+        }
         store.heal();
         // the source moves on while we are down; the dead holder's lease expires
         src.with_data(|d| {

@@ -381,3 +381,39 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Decimal;
+
+    fn line(i: usize, title_len: usize) -> LedgerLine {
+        LedgerLine {
+            line_id: format!("l{i}"),
+            product_id: None,
+            title: "t".repeat(title_len),
+            tax_code: None,
+            quantity: Decimal::ONE,
+            net: Decimal::ONE,
+            discount: Decimal::ZERO,
+            taxable: Decimal::ONE,
+            tax_collected: Decimal::ZERO,
+            tax_calculated: None,
+            gross: Decimal::ONE,
+            credited_line_id: None,
+        }
+    }
+
+    #[test]
+    fn chunks_stay_under_the_target_and_keep_order() {
+        let lines: Vec<LedgerLine> = (0..3_000).map(|i| line(i, 300)).collect();
+        let chunks = chunk_lines(&lines).unwrap();
+        assert!(chunks.len() >= 3);
+        for c in &chunks {
+            assert!(record::encode(c).unwrap().len() <= CHUNK_TARGET_BYTES + 1_000);
+        }
+        let flat: Vec<LedgerLine> = chunks.into_iter().flatten().collect();
+        assert_eq!(flat, lines);
+        assert!(chunk_lines(&[]).unwrap().is_empty());
+    }
+}

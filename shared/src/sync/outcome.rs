@@ -105,3 +105,21 @@ pub struct RunReport {
     pub outcome: Outcome,
     pub summary: RunSummary,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_tell_the_caller_what_to_do_and_serialise() {
+        assert_eq!(Outcome::MoreWork { retry_after_ms: None }.action(), CallerAction::Reenqueue);
+        assert_eq!(Outcome::Unauthorized.action(), CallerAction::ReReadSecretAndRetryOnce);
+        assert_eq!(Outcome::Busy.action(), CallerAction::Nothing);
+        assert_eq!(Outcome::Failed { message: "x".into() }.action(), CallerAction::NeedsAttention);
+        let json = serde_json::to_value(Outcome::MoreWork { retry_after_ms: Some(5) }).unwrap();
+        assert_eq!(json, serde_json::json!({"outcome": "more_work", "retry_after_ms": 5}));
+        let s = RunSummary { seen: 3, more_work: true, ..RunSummary::default() };
+        let back: RunSummary = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+    }
+}

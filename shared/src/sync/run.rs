@@ -261,8 +261,11 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
             return Err(SyncError::Conflict(w));
         }
     };
-    if outcome != Outcome::LeaseLost {
-        lease::release(store, guard).await?;
+    if outcome != Outcome::LeaseLost
+        && let Err(e) = lease::release(store, guard).await
+    {
+        // The work is committed; an unreleased lease only delays the next run until it expires.
+        tracing::warn!(error = %e, "could not release the sync lease");
     }
     Ok(finish(outcome, summary, clock))
 }
