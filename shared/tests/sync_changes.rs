@@ -208,3 +208,27 @@ async fn same_content_under_a_new_updated_at_is_recorded_without_a_new_version()
     let ledger = Ledger::new(&store, org("org1"), conn("c1"));
     assert_eq!(ledger.get_transaction(DocKind::Invoice, "inv-1").await.unwrap().unwrap().version, 1);
 }
+
+#[tokio::test]
+async fn reconciliation_spread_over_several_invocations_still_reports_drift() {
+    let store = TestStore::new();
+    let src = FakeSource::new(2);
+    seed_small(&src);
+    let clock = FakeClock::at(t0());
+    run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.unwrap();
+    src.with_data(|d| d.invoices.retain(|(_, i)| i.id != "inv-6"));
+    clock.advance(Duration::from_secs(8 * 86_400));
+    src.set_latency(clock.clone(), Duration::from_millis(250));
+    let margin = shared::sync::SyncSettings::default().safety_margin;
+    let make = || {
+        let mut j = job("org1", "c1", &clock, margin + Duration::from_secs(3));
+        j.settings.history_start = day(1, 1);
+        j.settings.slice_days = 2;
+        j
+    };
+    let reports = run_jobs_until_settled(&store, &src, &clock, make).await;
+    assert!(reports.len() >= 3, "the full cycle took {} invocations", reports.len());
+    assert!(reports.iter().all(|r| r.summary.full_reconciliation));
+    assert_eq!(reports.iter().map(|r| r.summary.missing_in_source).sum::<u64>(), 1);
+    assert_eq!(reports.iter().map(|r| r.summary.repaired).sum::<u64>(), 0, "nothing else drifted");
+}

@@ -162,17 +162,22 @@ pub fn slices(from: NaiveDate, today: NaiveDate, days: u32) -> Vec<(Option<Naive
 ///   by issue date.
 /// - Credit notes: FINAL and VOIDED undated (a note never sent has no sent date, so `sentAfter`
 ///   would hide it), SENT over sent-date slices of the window.
-/// - A full cycle, or a stream never completed: every status, sliced over all of history (a
-///   catch-all slice before `history_start`, then slices up to today). Assumption: every importable
-///   document has an issue date (Sequence sets it on issue); undated ones are drafts.
+/// - A full cycle, or a stream never completed: every status; invoices sliced over all of history
+///   (a catch-all slice before `history_start`, then slices up to today), credit notes undated.
+///   Assumption: every importable invoice has an issue date (Sequence sets it on issue).
 pub fn plan_passes(stream: Stream, full: bool, watermark: Option<NaiveDate>, p: &PlanParams) -> Vec<PassSpec> {
     let pass = |status: Option<&str>, (after, before): (Option<NaiveDate>, Option<NaiveDate>)| PassSpec {
         status: status.map(str::to_owned),
         after,
         before,
     };
+    let undated = vec![pass(None, (None, None))];
     if matches!(stream, Stream::Products | Stream::Customers) {
-        return vec![pass(None, (None, None))];
+        return undated;
+    }
+    if stream == Stream::CreditNotes && (full || watermark.is_none()) {
+        // Sent-date slices would hide notes never sent (no sent date): one undated listing.
+        return undated;
     }
     let Some(w) = watermark.filter(|_| !full) else {
         let mut all = vec![pass(None, (None, Some(p.history_start)))];
@@ -357,6 +362,10 @@ mod tests {
         assert_eq!(c.iter().filter(|x| x.after.is_some()).count(), 2);
         assert_eq!(c.len(), 4);
         assert_eq!(plan_passes(Stream::Customers, true, w, &p).len(), 1);
+        assert_eq!(
+            plan_passes(Stream::CreditNotes, true, w, &p),
+            vec![PassSpec { status: None, after: None, before: None }]
+        );
         let run = RunCursor { last_full_ms: Some(0), ..Default::default() };
         assert!(!needs_full(&run, 10, 100));
         assert!(needs_full(&run, 100, 100));

@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::{ConnectionId, OrgId};
 use crate::ledger::model::{CustomerTaxStatus, DocKind, QuarantineRecord};
-use crate::ledger::{Ledger, LedgerError, Upsert, keys};
+use crate::ledger::{Ledger, LedgerError, TxnFilter, Upsert, keys};
 use crate::store::lease::{self, LeaseGuard};
 use crate::store::record;
 use crate::store::{Expect, ItemStore, Key, StoreError};
@@ -350,7 +350,8 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         let mut seen = HashSet::new();
         for (i, pass) in passes.iter().enumerate().skip(start) {
             let floor = if i == start { floor } else { None };
-            if let Err((stop, keyset)) = self.run_pass(stream, pass, floor, cap, &mut seen).await {
+            let mut pass_seen = HashSet::new();
+            if let Err((stop, keyset)) = self.run_pass(stream, pass, floor, cap, &mut pass_seen).await {
                 if stop.resumable() {
                     slot.value.resume = Some(Resume { pass_index: i, pass: pass.clone(), keyset });
                     self.run.value.cycle = Some(cycle.clone());
@@ -358,14 +359,18 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 }
                 return Err(stop);
             }
+            // Reconciliation, invoices: each completed history slice is compared with the ledger's
+            // invoices issued in it, so the check holds even when the full pass spans invocations.
+            if cycle.full && stream == Stream::Invoices {
+                self.report_missing_in_slice(pass, &pass_seen).await?;
+            }
+            seen.extend(pass_seen);
         }
-        let kind = match stream {
-            Stream::Invoices => Some(DocKind::Invoice),
-            Stream::CreditNotes => Some(DocKind::Credit),
-            Stream::Products | Stream::Customers => None,
-        };
-        if let Some(kind) = kind.filter(|_| cycle.full && fresh) {
-            self.report_missing(kind, &seen).await?;
+        // Credit notes: one undated pass in a full cycle, compared as a whole when it ran in one go.
+        if cycle.full && fresh && stream == Stream::CreditNotes {
+            let stored = self.ledger.list_hashes(DocKind::Credit).await?;
+            let missing = stored.into_iter().map(|(id, _, _)| id).filter(|id| !seen.contains(id)).collect();
+            self.report_missing(DocKind::Credit, missing);
         }
         let now = self.clock.now_ms();
         slot.value.resume = None;
@@ -387,13 +392,10 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
     }
 
     /// Reconciliation: ledger transactions the full listing did not contain (reported, not deleted).
-    async fn report_missing(&mut self, kind: DocKind, seen: &HashSet<String>) -> Result<(), Stop> {
-        let stored = self.ledger.list_hashes(kind).await?;
-        let missing: Vec<&str> =
-            stored.iter().filter(|(id, _, _)| !seen.contains(id)).map(|(id, _, _)| id.as_str()).collect();
+    fn report_missing(&mut self, kind: DocKind, missing: Vec<String>) {
         if !missing.is_empty() {
-            self.summary.missing_in_source += missing.len() as u64;
-            let sample: Vec<&str> = missing.iter().take(10).copied().collect();
+            self.summary.missing_in_source += u64::try_from(missing.len()).unwrap_or(u64::MAX);
+            let sample: Vec<&String> = missing.iter().take(10).collect();
             tracing::warn!(
                 kind = kind.as_str(),
                 count = missing.len(),
@@ -401,6 +403,34 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 "ledger transactions missing from Sequence"
             );
         }
+    }
+
+    /// Ledger invoices issued inside `pass`'s date slice that its listing did not return.
+    async fn report_missing_in_slice(&mut self, pass: &PassSpec, seen: &HashSet<String>) -> Result<(), Stop> {
+        let from = pass.after.and_then(|a| a.succ_opt());
+        let to = pass.before.and_then(|b| b.pred_opt());
+        if from.zip(to).is_some_and(|(f, t)| f > t) {
+            return Ok(());
+        }
+        let filter = TxnFilter { from, to, ..TxnFilter::default() };
+        let mut missing = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.ledger.query_transactions(&filter, cursor.as_deref(), 500).await?;
+            for h in page.items {
+                // listings slice by issue date: heads dated by accounting date are not comparable
+                let in_slice =
+                    h.txn.issue_date.is_some_and(|d| from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t));
+                if h.txn.kind == DocKind::Invoice && in_slice && !seen.contains(&h.txn.source_id) {
+                    missing.push(h.txn.source_id);
+                }
+            }
+            match page.next {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+        self.report_missing(DocKind::Invoice, missing);
         Ok(())
     }
 
