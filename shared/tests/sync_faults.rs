@@ -130,3 +130,14 @@ async fn unauthorized_and_client_errors_are_typed_outcomes() {
     assert_ledger_matches(&store, "org1", "c1", &src).await;
     let _ = clock.now_ms();
 }
+
+#[tokio::test]
+async fn a_deadline_already_inside_the_safety_margin_fails_instead_of_spinning() {
+    let store = TestStore::new();
+    let src = FakeSource::new(3);
+    seed_small(&src);
+    let clock = FakeClock::at(t0());
+    let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, Duration::from_secs(5))).await.unwrap();
+    assert!(matches!(r.outcome, Outcome::Failed { .. }), "{:?}", r.outcome);
+    assert_eq!((src.calls(), store.write_attempts()), (0, 0), "no lease taken, no call made");
+}

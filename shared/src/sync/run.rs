@@ -215,6 +215,11 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
         started_at_ms: started,
         ..RunSummary::default()
     };
+    if started >= job.deadline_ms.saturating_sub(ms(job.settings.safety_margin)) {
+        // Re-enqueueing would spin: the deadline minus the safety margin is already behind us.
+        let message = "no time left: the deadline minus the safety margin is in the past".to_owned();
+        return Ok(finish(Outcome::Failed { message }, summary, clock));
+    }
     let lease_key = keys::lease_key(&job.org, &job.connection);
     let Some(guard) = lease::acquire(store, &lease_key, &job.holder, started, ms(job.settings.lease)).await? else {
         return Ok(finish(Outcome::Busy, summary, clock));
