@@ -10,15 +10,21 @@
 //!   [`fake`] is an in-memory implementation with fault injection for tests.
 //! - [`cursor`]: **the cursor / checkpoint rule** (pure).
 //! - [`map`]: documents → ledger records, import / not-imported / quarantine decisions (pure).
-//! - [`run()`]: one invocation — lease, cycle over streams, deadline, failures → [`Outcome`].
+//! - [`run()`]: one invocation — lease, cycle over streams and slices, checkpoints → [`Outcome`];
+//!   its source calls (deadline, lease upkeep, throttling) in `calls`, per-document work in
+//!   `documents`, inputs in [`SyncJob`] / [`SyncSettings`].
 //! - [`outcome`]: the typed outcome and the run summary.
 
+mod calls;
 pub mod cursor;
+mod documents;
 pub mod fake;
+mod job;
 pub mod map;
 pub mod outcome;
 mod run;
 pub mod source;
 
+pub use job::{SyncError, SyncJob, SyncSettings};
 pub use outcome::{CallerAction, Outcome, RunReport, RunSummary};
-pub use run::{SyncError, SyncJob, SyncSettings, run};
+pub use run::run;
