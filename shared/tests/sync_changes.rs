@@ -232,3 +232,30 @@ async fn reconciliation_spread_over_several_invocations_still_reports_drift() {
     assert_eq!(reports.iter().map(|r| r.summary.missing_in_source).sum::<u64>(), 1);
     assert_eq!(reports.iter().map(|r| r.summary.repaired).sum::<u64>(), 0, "nothing else drifted");
 }
+
+#[tokio::test]
+async fn credit_notes_without_updated_at_are_hash_compared_and_line_drift_is_repaired_by_reconciliation() {
+    let store = TestStore::new();
+    let src = FakeSource::new(10);
+    seed_small(&src);
+    let clock = FakeClock::at(t0());
+    run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.unwrap();
+    let ledger = Ledger::new(&store, org("org1"), conn("c1"));
+    // a header change (no timestamp to tell us) is seen by its hash
+    src.with_data(|d| d.credit_note_mut("cn-2").unwrap().status = CreditNoteStatus::Voided);
+    clock.advance(MIN15);
+    let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.unwrap();
+    assert_eq!((r.summary.updated, r.summary.line_item_requests), (1, 1));
+    let cn = ledger.get_transaction(DocKind::Credit, "cn-2").await.unwrap().unwrap();
+    assert_eq!((cn.version, cn.txn.status), (2, TxnStatus::Cancelled));
+    // a line-only change is invisible to the header hash until the weekly full pass re-reads lines
+    src.with_data(|d| d.credit_note_lines.get_mut("cn-1").unwrap()[0].title = "corrected".into());
+    clock.advance(MIN15);
+    let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.unwrap();
+    assert_eq!(r.summary.updated, 0);
+    clock.advance(Duration::from_secs(7 * 86_400));
+    let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.unwrap();
+    assert!(r.summary.full_reconciliation);
+    assert_eq!((r.summary.updated, r.summary.repaired), (1, 1));
+    assert_ledger_matches(&store, "org1", "c1", &src).await;
+}

@@ -38,11 +38,21 @@ pub struct Stats {
     written: Mutex<Vec<Key>>,
 }
 
+/// Removes the store's directory when the last clone of the store is dropped.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// An [`EmbeddedStore`] that records written keys and can fail every write after the N-th attempt.
 #[derive(Clone)]
 pub struct TestStore {
     pub inner: EmbeddedStore,
     pub stats: Arc<Stats>,
+    _dir: Arc<TempDir>,
 }
 
 impl TestStore {
@@ -55,7 +65,7 @@ impl TestStore {
         let dir = base.join(format!("sphere-sync-test-{}", shared::domain::new_uuid()));
         let stats = Stats::default();
         stats.fail_after.store(-1, Ordering::SeqCst);
-        TestStore { inner: EmbeddedStore::open(&dir).unwrap(), stats: Arc::new(stats) }
+        TestStore { inner: EmbeddedStore::open(&dir).unwrap(), stats: Arc::new(stats), _dir: Arc::new(TempDir(dir)) }
     }
 
     /// Lets `n` more write attempts through, then fails every write (a crash of the writer).
