@@ -371,4 +371,32 @@ mod tests {
         assert!(needs_full(&run, 100, 100));
         assert!(needs_full(&RunCursor::default(), 0, 100));
     }
+
+    proptest::proptest! {
+        /// Whatever prefix of a sorted listing was committed when the run stopped, resuming from the
+        /// checkpoint skips only committed documents, and never moves backwards from a resumed floor.
+        #[test]
+        fn a_checkpoint_never_skips_an_uncommitted_document(
+            mut keys in proptest::collection::vec(0i64..15, 0..80),
+            cut in proptest::sample::select((0usize..=100).collect::<Vec<_>>()),
+            cap in 0i64..20,
+        ) {
+            keys.sort_unstable();
+            let committed = cut * keys.len() / 100;
+            let mut tr = TieTracker::new(None);
+            for k in &keys[..committed] {
+                tr.committed(Some(t(*k)));
+            }
+            let cp = tr.checkpoint(t(cap));
+            let resumed = TieTracker::new(cp);
+            for (j, k) in keys.iter().enumerate() {
+                if resumed.skip(Some(t(*k))) {
+                    proptest::prop_assert!(j < committed, "skipped uncommitted doc {j} (key {k}, checkpoint {cp:?})");
+                }
+            }
+            proptest::prop_assert!(cp.is_none_or(|c| c <= t(cap)));
+            // a second stop right away keeps the floor
+            proptest::prop_assert_eq!(resumed.checkpoint(t(1_000)), cp);
+        }
+    }
 }
