@@ -79,8 +79,10 @@ fn taxability(
     match j.family {
         Family::UsSales => {
             let state = r.region.clone().unwrap_or_default();
-            let key = (state.clone(), catalog::us_rule_code(code).to_owned());
-            let rule = t.taxability.get(&key).and_then(|v| v.iter().find(|x| in_force(x.from, x.to, input.tax_date)));
+            let rule = t
+                .taxability
+                .get(&state, catalog::us_rule_code(code))
+                .and_then(|v| v.iter().find(|x| in_force(x.from, x.to, input.tax_date)));
             match rule {
                 Some(x) => {
                     let basis = x.taxable_percent / Decimal::ONE_HUNDRED;
@@ -265,14 +267,22 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
         .iter()
         .filter(|reg| reg.collect && in_force(reg.effective_from, reg.effective_to, input.tax_date))
         .map(|reg| {
-            // Same normalisation as addresses: "minnesota" → "MN", "uk" → "GB".
-            let a = super::types::Address {
-                country: reg.country.clone(),
-                state: reg.region.clone(),
-                ..super::types::Address::default()
-            };
-            let n = NormAddress::from(&a);
-            (n.country, n.region.or(n.region_unknown))
+            // Same normalisation as addresses ("minnesota" → "MN", "uk" → "GB"), without allocating for codes.
+            let country = super::address::country_code(&reg.country);
+            let region = reg.region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(|r| {
+                if r.len() == 2 {
+                    r.to_ascii_uppercase()
+                } else {
+                    let a = super::types::Address {
+                        country: country.clone(),
+                        state: Some(r.to_owned()),
+                        ..super::types::Address::default()
+                    };
+                    let n = NormAddress::from(&a);
+                    n.region.or(n.region_unknown).unwrap_or_default()
+                }
+            });
+            (country, region)
         })
         .collect();
 

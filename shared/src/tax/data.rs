@@ -116,11 +116,47 @@ pub(crate) struct TaxRule {
     pub to: Option<NaiveDate>,
 }
 
+/// A two-level map looked up by two `&str` keys without allocating (country → region, state → code, …).
+#[derive(Debug)]
+pub(crate) struct Nested<V>(HashMap<String, HashMap<String, V>>);
+
+impl<V> Default for Nested<V> {
+    fn default() -> Self {
+        Nested(HashMap::new())
+    }
+}
+
+impl<V> Nested<V> {
+    pub(crate) fn get(&self, a: &str, b: &str) -> Option<&V> {
+        self.0.get(a)?.get(b)
+    }
+    #[cfg(test)]
+    pub(crate) fn contains(&self, a: &str, b: &str) -> bool {
+        self.get(a, b).is_some()
+    }
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.values().map(HashMap::len).sum()
+    }
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.values().flat_map(HashMap::values)
+    }
+    fn insert(&mut self, a: &str, b: &str, v: V) {
+        self.0.entry(a.to_owned()).or_default().insert(b.to_owned(), v);
+    }
+}
+
+impl<V: Default> Nested<V> {
+    fn entry(&mut self, a: &str, b: &str) -> &mut V {
+        self.0.entry(a.to_owned()).or_default().entry(b.to_owned()).or_default()
+    }
+}
+
 /// All tax content, indexed.
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
-    /// (country, region or "") → rows.
-    pub rates: HashMap<(String, String), Vec<RateRow>>,
+    /// country → region (or "") → rows.
+    pub rates: Nested<Vec<RateRow>>,
     /// State code → SST content.
     pub sst: HashMap<String, SstState>,
     /// ZIP5 → (state, county FIPS) candidates, in file order.
@@ -130,17 +166,17 @@ pub(crate) struct Tables {
     pub places: Vec<Place>,
     /// ZIP5 → indices into `places`.
     pub place_by_zip: HashMap<u32, Vec<usize>>,
-    /// (state, normalised place name) → index into `places`.
-    pub place_by_name: HashMap<(String, String), usize>,
+    /// state → normalised place name → index into `places`.
+    pub place_by_name: Nested<usize>,
     /// States whose local rates come from `us-local` (so an unmatched place there is "not in our data").
     pub local_states: HashSet<String>,
     pub no_local_tax: HashSet<String>,
-    /// SST states: (state, normalised place name) → (jurisdiction code, display name).
-    pub sst_places: HashMap<(String, String), (String, String)>,
+    /// SST states: state → normalised place name → (jurisdiction code, display name).
+    pub sst_places: Nested<(String, String)>,
     /// SST states: (state, jurisdiction code) → place name.
     pub sst_place_names: HashMap<(String, String), String>,
-    /// (state, tax code) → rules.
-    pub taxability: HashMap<(String, String), Vec<TaxRule>>,
+    /// state → tax code → rules.
+    pub taxability: Nested<Vec<TaxRule>>,
     /// Country → VAT-id templates (`#` digit, `@` letter, `*` either, other chars literal).
     pub vat_ids: HashMap<String, Vec<String>>,
     pub source_ids: HashSet<String>,
@@ -344,7 +380,7 @@ impl Tables {
                 to,
                 display_name: row.req(9, "display_name")?.to_owned(),
             };
-            self.rates.entry((r.country.clone(), region.to_owned())).or_default().push(r);
+            self.rates.entry(&r.country.clone(), region).push(r);
         }
         Ok(())
     }
@@ -488,7 +524,7 @@ impl Tables {
                 return Err(row.fail(format!("jurisdiction_code {code:?} is not 5 digits")));
             }
             self.sst_place_names.insert((state.clone(), code.clone()), place.clone());
-            self.sst_places.insert((state, super::address::norm_name(&place)), (code, place));
+            self.sst_places.insert(&state, &super::address::norm_name(&place), (code, place));
         }
         Ok(())
     }
@@ -540,13 +576,13 @@ impl Tables {
                 from,
                 to,
             };
-            let key = (state.clone(), super::address::norm_name(&name));
-            let idx = match self.place_by_name.get(&key) {
+            let key = super::address::norm_name(&name);
+            let idx = match self.place_by_name.get(&state, &key) {
                 Some(&i) => i,
                 None => {
                     self.places.push(Place { name, components: Vec::new() });
                     let i = self.places.len() - 1;
-                    self.place_by_name.insert(key, i);
+                    self.place_by_name.insert(&state, &key, i);
                     i
                 }
             };
@@ -598,7 +634,7 @@ impl Tables {
             let rate_override = if row.get(4)?.is_empty() { None } else { Some(row.percent(4, "rate_override")?) };
             let rule =
                 TaxRule { taxable, taxable_percent: row.percent(3, "taxable_percent")?, rate_override, from, to };
-            let rules = self.taxability.entry((row.req(0, "state")?.to_owned(), code.to_owned())).or_default();
+            let rules = self.taxability.entry(row.req(0, "state")?, code);
             if rules.iter().any(|r| overlaps((r.from, r.to), (from, to))) {
                 return Err(row.fail("overlaps another rule of the same state and tax code"));
             }

@@ -66,7 +66,7 @@ fn standard_rows<'t>(
     date: NaiveDate,
 ) -> impl Iterator<Item = &'t super::data::RateRow> {
     t.rates
-        .get(&(country.to_owned(), region.to_owned()))
+        .get(country, region)
         .into_iter()
         .flatten()
         .filter(move |r| r.kind == Kind::Standard && in_force(r.from, r.to, date))
@@ -175,11 +175,11 @@ fn us_juris(name: String, rate: Decimal) -> Juris {
 
 fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, TaxError> {
     // The ZIP's states (from the Census ZCTA relation), used to derive or cross-check the state.
-    let zip_states: Vec<String> = a
+    let zip_states: Vec<[u8; 2]> = a
         .zip5
         .and_then(|z| t.zip_county.get(&z))
         .map(|v| {
-            let mut s: Vec<String> = v.iter().map(|(st, _)| String::from_utf8_lossy(st).into_owned()).collect();
+            let mut s: Vec<[u8; 2]> = v.iter().map(|(st, _)| *st).collect();
             s.dedup();
             s
         })
@@ -194,13 +194,13 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         (Some(s), _) if is_us_state(s) => s.clone(),
         (_, Some(r)) => return Err(TaxError::LocationInvalid(format!("{r:?} is not a US state"))),
         _ => match zip_states.as_slice() {
-            [one] => one.clone(),
+            [one] => String::from_utf8_lossy(one).into_owned(),
             _ => return Err(TaxError::LocationInvalid("a US address needs a state or a known ZIP code".into())),
         },
     };
     if let Some(z) = a.zip5
         && !zip_states.is_empty()
-        && !zip_states.contains(&state)
+        && !zip_states.iter().any(|s| s == state.as_bytes())
     {
         return Err(TaxError::LocationInvalid(format!("ZIP {z:05} is not in {state}")));
     }
@@ -323,7 +323,7 @@ fn sst_locals(
     }
     // The city tax by city name (SST rate files key city taxes by FIPS place code; us-sst/place-codes.csv).
     let city = a.city.as_deref().map(super::address::norm_name);
-    let place = city.and_then(|c| t.sst_places.get(&(state.to_owned(), c)));
+    let place = city.and_then(|c| t.sst_places.get(state, &c));
     let mut resolution = Resolution::Zip5;
     if let Some((code, name)) = place {
         resolution = Resolution::City;
@@ -352,7 +352,7 @@ fn table_locals(
     warnings: &mut Vec<String>,
 ) -> Resolution {
     let city = a.city.as_deref().map(super::address::norm_name);
-    let by_name = city.as_ref().and_then(|c| t.place_by_name.get(&(state.to_owned(), c.clone())).copied());
+    let by_name = city.as_ref().and_then(|c| t.place_by_name.get(state, c).copied());
     let zip_places: Vec<usize> = a.zip5.and_then(|z| t.place_by_zip.get(&z)).cloned().unwrap_or_default();
     let (place, resolution) = if !zip_places.is_empty() {
         match by_name.filter(|i| zip_places.contains(i)) {

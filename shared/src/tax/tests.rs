@@ -596,17 +596,16 @@ fn content_covers_every_state_province_and_eu_member() {
     ];
     assert_eq!(states.len(), 51);
     for st in states {
-        let rows = t.rates.get(&("US".to_owned(), st.to_owned())).unwrap_or_else(|| panic!("{st}: no rate rows"));
+        let rows = t.rates.get("US", st).unwrap_or_else(|| panic!("{st}: no rate rows"));
         assert!(rows.iter().any(|r| super::data::in_force(r.from, r.to, today)), "{st}: no current rate");
-        let rules =
-            t.taxability.get(&(st.to_owned(), "saas".to_owned())).unwrap_or_else(|| panic!("{st}: no saas rule"));
+        let rules = t.taxability.get(st, "saas").unwrap_or_else(|| panic!("{st}: no saas rule"));
         assert!(rules.iter().any(|r| super::data::in_force(r.from, r.to, today)), "{st}: no current saas rule");
     }
     for p in ["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"] {
-        assert!(t.rates.contains_key(&("CA".to_owned(), p.to_owned())), "{p}");
+        assert!(t.rates.contains("CA", p), "{p}");
     }
     for c in super::resolve::EU27 {
-        let rows = t.rates.get(&((*c).to_owned(), String::new())).unwrap_or_else(|| panic!("{c}"));
+        let rows = t.rates.get(c, "").unwrap_or_else(|| panic!("{c}"));
         assert!(rows.iter().any(|r| r.from == date("2016-01-01")), "{c}: no 2016 standard rate");
         assert!(t.vat_ids.contains_key(*c), "{c}: no VAT-id format");
     }
