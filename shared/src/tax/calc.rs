@@ -237,17 +237,18 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
     let customer = NormAddress::from(&input.customer_address);
 
     // Resolve each distinct address once.
+    let ship_tos: Vec<Option<NormAddress>> =
+        input.lines.iter().map(|l| l.ship_to.as_ref().map(NormAddress::from)).collect();
     let mut addrs: Vec<Resolved> = Vec::new();
-    let mut addr_keys: Vec<NormAddress> = Vec::new();
+    let mut addr_keys: Vec<&NormAddress> = Vec::new();
     let mut line_addr: Vec<usize> = Vec::with_capacity(input.lines.len());
-    for l in &input.lines {
-        let a = l.ship_to.as_ref().map(NormAddress::from);
-        let a = a.as_ref().unwrap_or(&customer);
-        let idx = match addr_keys.iter().position(|k| k == a) {
+    for st in &ship_tos {
+        let a = st.as_ref().unwrap_or(&customer);
+        let idx = match addr_keys.iter().position(|k| *k == a) {
             Some(i) => i,
             None => {
                 addrs.push(resolve(t, a, input.tax_date)?);
-                addr_keys.push(a.clone());
+                addr_keys.push(a);
                 addrs.len() - 1
             }
         };
