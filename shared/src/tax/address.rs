@@ -74,6 +74,15 @@ const US_STATES: &[(&str, &str)] = &[
     ("WY", "WYOMING"),
 ];
 
+/// Territories with a USPS code: valid US addresses for which we hold no rates.
+const US_TERRITORIES: &[(&str, &str)] = &[
+    ("PR", "PUERTO RICO"),
+    ("GU", "GUAM"),
+    ("VI", "VIRGIN ISLANDS"),
+    ("AS", "AMERICAN SAMOA"),
+    ("MP", "NORTHERN MARIANA ISLANDS"),
+];
+
 const CA_PROVINCES: &[(&str, &str)] = &[
     ("AB", "ALBERTA"),
     ("BC", "BRITISH COLUMBIA"),
@@ -141,7 +150,7 @@ impl NormAddress {
         let state = clean(a.state.as_deref());
         let (region, region_unknown) = match (&*country, state) {
             (_, None) => (None, None),
-            ("US", Some(s)) => match region_code(US_STATES, &s) {
+            ("US", Some(s)) => match region_code(US_STATES, &s).or_else(|| region_code(US_TERRITORIES, &s)) {
                 Some(c) => (Some(c), None),
                 None => (None, Some(s)),
             },

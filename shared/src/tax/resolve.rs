@@ -191,7 +191,7 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         )));
     }
     let state = match (&a.region, &a.region_unknown) {
-        (Some(s), _) if is_us_state(s) => s.clone(),
+        (Some(s), _) => s.clone(),
         (_, Some(r)) => return Err(TaxError::LocationInvalid(format!("{r:?} is not a US state"))),
         _ => match zip_states.as_slice() {
             [one] => String::from_utf8_lossy(one).into_owned(),
@@ -203,6 +203,17 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         && !zip_states.iter().any(|s| s == state.as_bytes())
     {
         return Err(TaxError::LocationInvalid(format!("ZIP {z:05} is not in {state}")));
+    }
+    if !is_us_state(&state) {
+        // A territory (PR, GU, VI, AS, MP): a valid address, but no rates in our data.
+        return Ok(Resolved {
+            country: "US".into(),
+            region: Some(state),
+            juris: Vec::new(),
+            covered: false,
+            resolution: Resolution::Region,
+            warnings: Vec::new(),
+        });
     }
     let state_rows: Vec<_> = standard_rows(t, "US", &state, date).collect();
     let Some(state_row) = state_rows.first() else {

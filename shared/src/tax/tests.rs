@@ -341,6 +341,16 @@ fn registered_without_rate_data_is_an_error_not_zero() {
 }
 
 #[test]
+fn us_territories_are_valid_but_not_covered() {
+    let s = settings(vec![]);
+    let o = calc(&s, "usd", "2026-11-01", us("PR", "00901", None), vec![line("1", 100, "saas")]).unwrap();
+    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+    let s = settings(vec![reg("US", Some("PR"))]);
+    let e = calc(&s, "usd", "2026-11-01", us("PR", "00901", None), vec![line("1", 100, "saas")]).unwrap_err();
+    assert!(matches!(e, TaxError::NoRateData(_)));
+}
+
+#[test]
 fn registration_regions_are_normalised() {
     let s = settings(vec![reg("us", Some(" massachusetts "))]);
     let o = calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![line("1", 10000, "physical_goods")]).unwrap();
