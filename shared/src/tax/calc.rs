@@ -21,7 +21,7 @@ pub const MAX_LINES: usize = 1_000;
 const REVERSE_CHARGE_NON_EU: &[&str] = &["GB", "NO", "CH", "IS", "LI"];
 
 /// Document rounding groups by (jurisdiction, tax type, state, rate).
-type GroupKey = (String, String, Option<String>, Decimal);
+type GroupKey = (String, &'static str, Option<String>, Decimal);
 
 fn validate(input: &CalcInput<'_>) -> Result<(), TaxError> {
     if input.lines.is_empty() {
@@ -345,7 +345,7 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
                     let item = &tpl.items[ji];
                     let j = &addrs[line_addr[li]].juris[item.juris];
                     let st = addrs[line_addr[li]].region.clone();
-                    let key = (j.name.clone(), j.tax_type.clone(), st, item.rate);
+                    let key = (j.name.clone(), j.tax_type, st, item.rate);
                     match groups.iter_mut().find(|(k, _)| *k == key) {
                         Some((_, v)) => v.push((li, ji)),
                         None => groups.push((key, vec![(li, ji)])),
@@ -389,15 +389,14 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
                     jurisdiction: j.name.clone(),
                     country: r.country.clone(),
                     state: r.region.clone(),
-                    tax_type: j.tax_type.clone(),
-                    taxability_reason: Some(item.reason.to_owned()),
+                    tax_type: j.tax_type,
+                    taxability_reason: Some(item.reason),
                 },
             });
         }
         let reason = match tpl.reason {
-            Some(x) => Some(x.to_owned()),
-            None if tax_amounts.is_empty() => Some("no_tax_in_jurisdiction".to_owned()),
-            None => None,
+            None if tax_amounts.is_empty() => Some("no_tax_in_jurisdiction"),
+            r => r,
         };
         outputs.push(LineOutput { id: l.id.clone(), tax_amounts, tax, reason });
     }
@@ -421,8 +420,7 @@ pub(crate) fn check_invariants(lines: &[LineInput], out: &CalcOutput) -> Result<
         }
         if l.tax_inclusive && !o.tax_amounts.is_empty() {
             let net = o.tax_amounts.first().map_or(0, |a| a.taxable_amount);
-            let basis_full =
-                o.tax_amounts.iter().all(|a| a.rate.taxability_reason.as_deref() != Some("taxable_basis_reduced"));
+            let basis_full = o.tax_amounts.iter().all(|a| a.rate.taxability_reason != Some("taxable_basis_reduced"));
             if basis_full && net + o.tax != gross {
                 return bug("inclusive line does not round-trip");
             }

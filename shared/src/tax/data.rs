@@ -44,7 +44,7 @@ pub(crate) struct RateRow {
     pub country: String,
     pub region: Option<String>,
     pub jurisdiction: String,
-    pub tax_type: String,
+    pub tax_type: &'static str,
     pub kind: Kind,
     /// Percent.
     pub rate: Decimal,
@@ -354,9 +354,9 @@ impl Tables {
                 return Err(row.fail(format!("level {level:?} unknown")));
             }
             let tax_type = row.req(4, "tax_type")?;
-            if !TAX_TYPES.contains(&tax_type) {
+            let Some(tax_type) = TAX_TYPES.iter().copied().find(|t| *t == tax_type) else {
                 return Err(row.fail(format!("tax_type {tax_type:?} unknown")));
-            }
+            };
             let kind = match row.req(5, "kind")? {
                 "standard" => Kind::Standard,
                 "reduced" => Kind::Reduced,
@@ -373,7 +373,7 @@ impl Tables {
                 country: country.to_owned(),
                 region: (!region.is_empty()).then(|| region.to_owned()),
                 jurisdiction: row.req(2, "jurisdiction")?.to_owned(),
-                tax_type: tax_type.to_owned(),
+                tax_type,
                 kind,
                 rate,
                 from,

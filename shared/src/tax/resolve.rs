@@ -32,7 +32,7 @@ pub(crate) enum Family {
 pub(crate) struct Juris {
     pub name: String,
     pub display_name: String,
-    pub tax_type: String,
+    pub tax_type: &'static str,
     /// Percent.
     pub rate: Decimal,
     pub family: Family,
@@ -89,7 +89,7 @@ pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Re
                 .map(|r| Juris {
                     name: r.jurisdiction.clone(),
                     display_name: r.display_name.clone(),
-                    tax_type: r.tax_type.clone(),
+                    tax_type: r.tax_type,
                     rate: r.rate,
                     family: Family::National,
                     local: false,
@@ -125,7 +125,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         juris.push(Juris {
             name: hst.jurisdiction.clone(),
             display_name: hst.display_name.clone(),
-            tax_type: "hst".into(),
+            tax_type: "hst",
             rate: hst.rate,
             family: Family::CaFederal,
             local: false,
@@ -135,7 +135,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
             juris.push(Juris {
                 name: g.jurisdiction.clone(),
                 display_name: g.display_name.clone(),
-                tax_type: g.tax_type.clone(),
+                tax_type: g.tax_type,
                 rate: g.rate,
                 family: Family::CaFederal,
                 local: false,
@@ -145,7 +145,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
             juris.push(Juris {
                 name: p.jurisdiction.clone(),
                 display_name: p.display_name.clone(),
-                tax_type: p.tax_type.clone(),
+                tax_type: p.tax_type,
                 rate: p.rate,
                 family: if p.tax_type == "qst" { Family::CaQst } else { Family::CaPst },
                 local: false,
@@ -163,14 +163,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
 }
 
 fn us_juris(name: String, rate: Decimal) -> Juris {
-    Juris {
-        name,
-        display_name: "Sales Tax".into(),
-        tax_type: "sales_tax".into(),
-        rate,
-        family: Family::UsSales,
-        local: true,
-    }
+    Juris { name, display_name: "Sales Tax".into(), tax_type: "sales_tax", rate, family: Family::UsSales, local: true }
 }
 
 fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, TaxError> {
@@ -224,7 +217,7 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         juris.push(Juris {
             name: state_row.jurisdiction.clone(),
             display_name: state_row.display_name.clone(),
-            tax_type: state_row.tax_type.clone(),
+            tax_type: state_row.tax_type,
             rate: state_row.rate,
             family: Family::UsSales,
             local: false,

@@ -151,7 +151,7 @@ fn us_texas_saas_is_80_percent_taxable() {
     let a = &o.lines[0].tax_amounts;
     assert_eq!(a.iter().map(|x| x.amount).collect::<Vec<_>>(), vec![500, 80, 80]);
     assert!(a.iter().all(|x| x.taxable_amount == 8000));
-    assert_eq!(a[0].rate.taxability_reason.as_deref(), Some("taxable_basis_reduced"));
+    assert_eq!(a[0].rate.taxability_reason, Some("taxable_basis_reduced"));
 }
 
 #[test]
@@ -160,7 +160,7 @@ fn us_saas_exempt_state_reports_product_exempt() {
     let s = settings(vec![reg("US", Some("CA"))]);
     let o = calc(&s, "usd", "2026-11-01", us("CA", "94105", None), vec![line("1", 10000, "saas")]).unwrap();
     assert!(o.lines[0].tax_amounts.is_empty());
-    assert_eq!(o.lines[0].reason.as_deref(), Some("product_exempt"));
+    assert_eq!(o.lines[0].reason, Some("product_exempt"));
 }
 
 #[test]
@@ -248,12 +248,12 @@ fn reverse_charge_needs_valid_vat_format_and_cross_border() {
             .unwrap()
     };
     let ok = run("DE", "DE123456789");
-    assert_eq!(ok.lines[0].reason.as_deref(), Some("reverse_charge"));
+    assert_eq!(ok.lines[0].reason, Some("reverse_charge"));
     assert!(ok.lines[0].tax_amounts.is_empty());
     let bad = run("DE", "DE12345");
     assert_eq!(bad.lines[0].tax, 1900);
     assert!(bad.warnings.iter().any(|w| w.contains("not a valid DE VAT number")));
-    assert_eq!(run("GB", "GB123456789").lines[0].reason.as_deref(), Some("reverse_charge"));
+    assert_eq!(run("GB", "GB123456789").lines[0].reason, Some("reverse_charge"));
 }
 
 #[test]
@@ -304,12 +304,12 @@ fn other_countries() {
 fn reasons_for_zero() {
     let s = settings(vec![reg("US", Some("MA"))]);
     let o = calc(&s, "usd", "2026-11-01", us("NY", "10001", None), vec![line("1", 10000, "physical_goods")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+    assert_eq!(o.lines[0].reason, Some("not_collecting"));
     let o = calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![line("1", 10000, "non_taxable")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("product_exempt"));
+    assert_eq!(o.lines[0].reason, Some("product_exempt"));
     let s = settings(vec![reg("US", Some("OR"))]);
     let o = calc(&s, "usd", "2026-11-01", us("OR", "97201", None), vec![line("1", 10000, "physical_goods")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("no_tax_in_jurisdiction"));
+    assert_eq!(o.lines[0].reason, Some("no_tax_in_jurisdiction"));
     let s = settings(vec![reg("US", Some("MA"))]);
     let o = engine()
         .calculate(&CalcInput {
@@ -323,7 +323,7 @@ fn reasons_for_zero() {
             settings: &s,
         })
         .unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("customer_exempt"));
+    assert_eq!(o.lines[0].reason, Some("customer_exempt"));
 }
 
 #[test]
@@ -337,14 +337,14 @@ fn registered_without_rate_data_is_an_error_not_zero() {
     // Not registered there: not_collecting, no error.
     let s = settings(vec![]);
     let o = calc(&s, "brl", "2026-11-01", country("BR", None), vec![line("1", 100, "saas")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+    assert_eq!(o.lines[0].reason, Some("not_collecting"));
 }
 
 #[test]
 fn us_territories_are_valid_but_not_covered() {
     let s = settings(vec![]);
     let o = calc(&s, "usd", "2026-11-01", us("PR", "00901", None), vec![line("1", 100, "saas")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+    assert_eq!(o.lines[0].reason, Some("not_collecting"));
     let s = settings(vec![reg("US", Some("PR"))]);
     let e = calc(&s, "usd", "2026-11-01", us("PR", "00901", None), vec![line("1", 100, "saas")]).unwrap_err();
     assert!(matches!(e, TaxError::NoRateData(_)));
@@ -363,7 +363,7 @@ fn registration_dates_gate_collection() {
     r.effective_from = date("2026-01-01");
     let s = settings(vec![r]);
     let o = calc(&s, "usd", "2025-12-31", us("MA", "02108", None), vec![line("1", 10000, "physical_goods")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+    assert_eq!(o.lines[0].reason, Some("not_collecting"));
 }
 
 #[test]
@@ -453,9 +453,9 @@ fn us_saas_rate_overrides_and_business_use() {
     let ct = t("CT", "06103", "2026-11-01");
     assert_eq!((ct.tax, ct.tax_amounts[0].rate.percentage), (100, pct("1")));
     assert_eq!(t("MD", "21201", "2026-11-01").tax, 300);
-    assert_eq!(t("MD", "21201", "2025-06-30").reason.as_deref(), Some("product_exempt"));
+    assert_eq!(t("MD", "21201", "2025-06-30").reason, Some("product_exempt"));
     assert_eq!(t("OH", "43215", "2026-11-01").tax_amounts[0].amount, 575);
-    assert_eq!(t("IA", "50309", "2026-11-01").reason.as_deref(), Some("product_exempt"));
+    assert_eq!(t("IA", "50309", "2026-11-01").reason, Some("product_exempt"));
 }
 
 #[test]
@@ -584,7 +584,7 @@ proptest! {
                     prop_assert!(out.tax_amounts.iter().all(|a| a.amount >= 0));
                 }
                 if l.tax_inclusive && !out.tax_amounts.is_empty()
-                    && out.tax_amounts.iter().all(|a| a.rate.taxability_reason.as_deref() == Some("standard_rated")) {
+                    && out.tax_amounts.iter().all(|a| a.rate.taxability_reason == Some("standard_rated")) {
                     prop_assert_eq!(out.tax_amounts[0].taxable_amount + out.tax, l.amount - l.discount);
                 }
                 prop_assert!(out.tax_amounts.is_empty() == out.reason.is_some());
