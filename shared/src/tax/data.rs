@@ -86,6 +86,33 @@ pub(crate) struct SstState {
     /// Jurisdiction code → its dated rates (all types except 45, the state row).
     pub rates: HashMap<String, Vec<SstRate>>,
     pub boundaries: Vec<Boundary>,
+    /// ZIP5 → indices into `boundaries` of the records whose range touches it (full state files hold ~40k
+    /// records; a lookup must not scan them all). Ranges wider than `WIDE_RANGE` ZIP5s go to `wide`.
+    pub by_zip5: HashMap<u32, Vec<usize>>,
+    pub wide: Vec<usize>,
+}
+
+const WIDE_RANGE: u64 = 2_000;
+
+impl SstState {
+    /// Indices of the boundary records that may contain `zip5`.
+    pub(crate) fn candidates(&self, zip5: u32) -> impl Iterator<Item = &Boundary> {
+        self.by_zip5.get(&zip5).into_iter().flatten().chain(self.wide.iter()).filter_map(|i| self.boundaries.get(*i))
+    }
+
+    fn index(&mut self, i: usize) {
+        let Some(b) = self.boundaries.get(i) else { return };
+        let (lo, hi) = (b.lo / 10_000, b.hi / 10_000);
+        if hi - lo > WIDE_RANGE {
+            self.wide.push(i);
+            return;
+        }
+        for z in lo..=hi {
+            if let Ok(z) = u32::try_from(z) {
+                self.by_zip5.entry(z).or_default().push(i);
+            }
+        }
+    }
 }
 
 /// One local component (county / city / district) of a place in `us-local/*.csv`.
@@ -481,6 +508,7 @@ impl Tables {
                 i += 3;
             }
             st.boundaries.push(Boundary { zip4, from, to, lo, hi, county: opt(24)?, local: opt(25)?, districts });
+            st.index(st.boundaries.len() - 1);
         }
         Ok(())
     }

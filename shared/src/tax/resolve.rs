@@ -267,9 +267,9 @@ fn sst_locals(
     let live = |b: &&super::data::Boundary| in_force(b.from, b.to, date);
     let by_zip4 = a.zip4.and_then(|z4| {
         let key = z + u64::from(z4);
-        sst.boundaries.iter().filter(live).find(|b| b.zip4 && b.lo <= key && key <= b.hi)
+        sst.candidates(zip5).filter(live).find(|b| b.zip4 && b.lo <= key && key <= b.hi)
     });
-    let by_zip5 = || sst.boundaries.iter().filter(live).find(|b| !b.zip4 && b.lo <= z && z + 9999 <= b.hi);
+    let by_zip5 = || sst.candidates(zip5).filter(live).find(|b| !b.zip4 && b.lo <= z && z + 9999 <= b.hi);
     let (hit, resolution) = match by_zip4 {
         Some(b) => (Some(b), Resolution::Zip4),
         None => (by_zip5(), Resolution::Zip5),

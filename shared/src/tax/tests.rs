@@ -627,3 +627,80 @@ fn catalogue_serialises_for_the_endpoint() {
     assert_eq!(json[0]["id"], "physical_goods");
     assert!(json.as_array().unwrap().len() >= 9);
 }
+
+/// 89-column SST boundary record.
+fn boundary_row(
+    kind: &str,
+    zip5: (&str, &str),
+    zip4: (&str, &str),
+    county: &str,
+    local: &str,
+    triplets: &[(&str, &str)],
+) -> String {
+    let mut f = vec![String::new(); 89];
+    f[0] = kind.into();
+    f[1] = "20000101".into();
+    f[2] = "29991231".into();
+    f[17] = zip5.0.into();
+    f[18] = zip4.0.into();
+    f[19] = zip5.1.into();
+    f[20] = zip4.1.into();
+    f[22] = "27".into();
+    f[24] = county.into();
+    f[25] = local.into();
+    for (i, (code, jtype)) in triplets.iter().enumerate() {
+        f[29 + 3 * i] = "ST".into();
+        f[30 + 3 * i] = (*code).into();
+        f[31 + 3 * i] = (*jtype).into();
+    }
+    f.join(",") + "\n"
+}
+
+#[test]
+fn sst_boundary_semantics_zip4_beats_zip5_unpadded_zip4_type45_skipped() {
+    let rates = "27,45,27,0.06875,0.06875,0,0,20000101,29991231\n\
+                 27,00,053,0.0015,0.0015,0,0,20000101,29991231\n\
+                 27,01,43000,0.005,0.005,0,0,20000101,29991231\n\
+                 27,63,80004,0.005,0.005,0,0,20000101,29991231\n";
+    let boundary = boundary_row("z", ("55401", "55405"), ("", ""), "053", "", &[("80004", "63"), ("27", "45")])
+        + &boundary_row("4", ("55401", "55401"), ("1", "99"), "053", "43000", &[]);
+    let files: Vec<(&str, &str)> = vec![
+        ("sources.csv", "source_id,title,url,publisher,licence,retrieved,notes\ns1,T,http://x,P,L,2026-01-01,\n"),
+        (
+            "rates/us.csv",
+            "country,region,jurisdiction,level,tax_type,kind,rate,effective_from,effective_to,display_name,source,notes\n\
+             US,MN,Minnesota,state,sales_tax,standard,6.875,2000-01-01,,Sales Tax,s1,\n",
+        ),
+        ("us-sst/rates/MNR2099Q1JAN1.csv", rates),
+        ("us-sst/boundary/MNB2099Q1JAN1.csv", Box::leak(boundary.into_boxed_str())),
+    ];
+    let tables = super::data::Tables::load(&files).unwrap();
+    let s = settings(vec![reg("US", Some("MN"))]);
+    let run = |zip: &str| {
+        super::calc::calculate(
+            &tables,
+            &CalcInput {
+                currency: Currency::parse("usd").unwrap(),
+                tax_date: date("2026-11-01"),
+                customer_address: us("MN", zip, None),
+                ship_from: None,
+                lines: vec![line("1", 100_000, "physical_goods")],
+                tax_exempt: false,
+                buyer_tax_id: None,
+                settings: &s,
+            },
+        )
+        .unwrap()
+    };
+    // ZIP+4 0050 is inside the unpadded range 0001–0099: county + city, no district.
+    let o = run("55401-0050");
+    assert_eq!(o.address_resolution, Resolution::Zip4);
+    let names: Vec<String> = o.lines[0].tax_amounts.iter().map(|a| a.rate.jurisdiction.clone()).collect();
+    assert_eq!(names, vec!["Minnesota", "MN county 053", "MN local jurisdiction 43000"]);
+    // ZIP+4 0500 falls back to the ZIP5 range: county + district 80004; the type-45 triplet is not a district.
+    let o = run("55401-0500");
+    assert_eq!(o.address_resolution, Resolution::Zip5);
+    let amounts: Vec<i64> = o.lines[0].tax_amounts.iter().map(|a| a.amount).collect();
+    assert_eq!(amounts, vec![6875, 150, 500]);
+    assert_eq!(run("55403").address_resolution, Resolution::Zip5);
+}
