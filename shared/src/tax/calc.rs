@@ -183,6 +183,10 @@ struct Item {
     rate: Decimal,
     /// Fraction of the amount that is taxable (1 unless the data reduces the basis).
     basis: Decimal,
+    /// `rate × basis / 100`, so an exclusive line's exact tax is one multiplication (exact in `Decimal`).
+    factor: Decimal,
+    /// The rate as reported (normalised, ≤ 4 decimal places).
+    percentage: Decimal,
     reason: &'static str,
 }
 
@@ -218,7 +222,9 @@ fn template(
         }
         let (taxable, basis, override_rate, reason) = taxability(t, input, r, j, code, warnings);
         if taxable {
-            items.push(Item { juris: i, rate: override_rate.unwrap_or(j.rate), basis, reason });
+            let rate = override_rate.unwrap_or(j.rate);
+            let factor = rounding::exclusive(basis, rate);
+            items.push(Item { juris: i, rate, basis, factor, percentage: pct(rate), reason });
         }
     }
     if items.is_empty() {
@@ -322,7 +328,7 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
             let total_rate: Decimal = items.iter().map(|p| p.rate * p.basis).sum();
             items.iter().map(|p| rounding::inclusive(base, p.rate * p.basis, total_rate)).collect()
         } else {
-            items.iter().map(|p| rounding::exclusive(base * p.basis, p.rate)).collect()
+            items.iter().map(|p| base * p.factor).collect()
         };
         exacts.push(ex);
     }
@@ -383,7 +389,7 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
                 amount: *amount,
                 taxable_amount,
                 rate: TaxRateInfo {
-                    percentage: pct(item.rate),
+                    percentage: item.percentage,
                     inclusive: l.tax_inclusive,
                     display_name: j.display_name.clone(),
                     jurisdiction: j.name.clone(),
