@@ -50,3 +50,53 @@ pub fn moto_endpoint_for_tests() -> Option<String> {
         }
     }
 }
+
+impl crate::store::ItemStore for AwsStores {
+    async fn get(&self, key: &crate::store::Key) -> Result<Option<crate::store::Item>, crate::store::StoreError> {
+        self.items.get(key).await
+    }
+    async fn query(&self, q: &crate::store::Query) -> Result<crate::store::Page, crate::store::StoreError> {
+        self.items.query(q).await
+    }
+    async fn write(&self, ops: Vec<crate::store::WriteOp>) -> Result<(), crate::store::StoreError> {
+        self.items.write(ops).await
+    }
+}
+
+impl crate::store::SecretStore for AwsStores {
+    async fn put_secret(
+        &self,
+        name: &str,
+        value: &crate::store::SecretValue,
+        org: &crate::domain::OrgId,
+    ) -> Result<(), crate::store::SecretError> {
+        self.secrets.put_secret(name, value, org).await
+    }
+    async fn get_secret(&self, name: &str) -> Result<Option<crate::store::SecretValue>, crate::store::SecretError> {
+        self.secrets.get_secret(name).await
+    }
+    async fn delete_secret(&self, name: &str) -> Result<(), crate::store::SecretError> {
+        self.secrets.delete_secret(name).await
+    }
+}
+
+/// The SQS sync queue from `SYNC_QUEUE_URL`.
+pub fn sync_queue(
+    stores: &AwsStores,
+    config: &crate::config::Config,
+) -> Result<std::sync::Arc<dyn crate::queue::SyncQueue>, crate::config::ConfigError> {
+    let url = config
+        .sync_queue_url
+        .clone()
+        .ok_or(crate::config::ConfigError { name: "SYNC_QUEUE_URL", reason: "must be set for this function".into() })?;
+    Ok(std::sync::Arc::new(crate::queue::sqs::SqsQueue { client: stores.sqs.clone(), queue_url: url }))
+}
+
+/// One cheap read at init so the first real request does not pay DNS + TLS set-up (~750 ms at low
+/// memory sizes). Failure is only logged: the function still starts.
+pub async fn warm_up(stores: &AwsStores) {
+    use crate::store::ItemStore;
+    if let Err(e) = stores.get(&crate::store::Key::new("WARMUP", "WARMUP")).await {
+        tracing::warn!(error = %e, "warm-up read failed");
+    }
+}

@@ -5,14 +5,23 @@
 //! Ports and adapters: [`store`] (ports + embedded adapter; DynamoDB/Secrets Manager behind the `aws`
 //! feature) and [`sequence`] (the Sequence REST client and the sandbox simulator).
 
+pub mod app;
+pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod clock;
 pub mod config;
+pub mod connection;
 pub mod crypto;
 pub mod domain;
+pub mod keys;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod ledger;
+pub mod org;
+pub mod queue;
 pub mod sequence;
 pub mod store;
 pub mod sync;
 pub mod tax;
+pub mod web;

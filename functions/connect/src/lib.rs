@@ -1,1 +1,103 @@
-//! connect
+//! The `connect` function: the console API (Sequence connections, Sphere API keys, org tax settings).
+//! The caller's org comes from authentication (JWT claims in Lambda, the bearer token locally),
+//! resolved before this handler runs and passed in as a [`Principal`]; never from a body.
+
+pub mod connections;
+pub mod credentials;
+pub mod error;
+pub mod keys;
+
+use error::ConnectError;
+use http::{Method, StatusCode};
+use shared::app::{App, Store};
+use shared::domain::{ConnectionId, KeyId};
+use shared::org::{self, OrgError, Principal};
+use shared::web::{HttpRequest, HttpResponse, console_error, json};
+
+/// One API Gateway (HTTP API) event: the org from the JWT authorizer's claims, then [`handle`].
+pub async fn handle_event<S: Store>(
+    app: &App<S>,
+    event: lambda_http::Request,
+) -> lambda_http::Response<lambda_http::Body> {
+    let principal = shared::lambda::jwt_principal(&event);
+    let resp = match (principal, shared::lambda::into_http(event)) {
+        (None, _) => console_error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid organization claims"),
+        (_, Err(e)) => console_error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", e.to_string()),
+        (Some(p), Ok(req)) => handle(app, p, req).await,
+    };
+    shared::lambda::into_lambda(resp)
+}
+
+/// Routes one console request.
+pub async fn handle<S: Store>(app: &App<S>, principal: Principal, req: HttpRequest) -> HttpResponse {
+    let org = match org::ensure(&app.store, &principal.org, principal.mode, &app.now_rfc3339()).await {
+        Ok(o) => o,
+        Err(OrgError::ModeMismatch { .. }) => {
+            return console_error(
+                StatusCode::FORBIDDEN,
+                "mode_mismatch",
+                "this organization's mode does not match the credentials used",
+            );
+        }
+        Err(OrgError::Store(e)) => return ConnectError::Store(e).into_response(),
+    };
+    match route(app, &principal, &org, &req).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// An id from the path; a malformed one can name nothing the caller owns, so it is a 404.
+fn id<T: TryFrom<String>>(s: &str) -> Result<T, ConnectError> {
+    T::try_from(s.to_owned()).map_err(|_| ConnectError::NotFound)
+}
+
+async fn route<S: Store>(
+    app: &App<S>,
+    who: &Principal,
+    org: &org::OrgRecord,
+    req: &HttpRequest,
+) -> Result<HttpResponse, ConnectError> {
+    let segments: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
+    let conn = |s: &str| id::<ConnectionId>(s);
+    match (req.method(), segments.as_slice()) {
+        (&Method::GET, ["v1", "organization"]) => Ok(json(StatusCode::OK, org)),
+        (&Method::GET, ["v1", "sequence", "connections"]) => connections::list(app, who).await,
+        (&Method::POST, ["v1", "sequence", "connections"]) => credentials::connect(app, who, req.body()).await,
+        (&Method::PUT, ["v1", "sequence", "connections", c, "credentials"]) => {
+            credentials::rotate(app, who, &conn(c)?, req.body()).await
+        }
+        (&Method::GET, ["v1", "sequence", "connections", c]) => connections::get(app, who, &conn(c)?).await,
+        (&Method::DELETE, ["v1", "sequence", "connections", c]) => connections::disconnect(app, who, &conn(c)?).await,
+        (&Method::POST, ["v1", "sequence", "connections", c, "sync"]) => {
+            connections::sync_now(app, who, &conn(c)?).await
+        }
+        (&Method::POST, ["v1", "sequence", "connections", c, "api-keys"]) => keys::create(app, who, &conn(c)?).await,
+        (&Method::GET, ["v1", "sequence", "connections", c, "api-keys"]) => keys::list(app, who, &conn(c)?).await,
+        (&Method::DELETE, ["v1", "sequence", "connections", c, "api-keys", k]) => {
+            keys::revoke(app, who, &conn(c)?, &id::<KeyId>(k)?).await
+        }
+        (&Method::GET, ["v1", "audit"]) => Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({"items": shared::audit::recent(&app.store, &who.org, 100).await?}),
+        )),
+        _ => Err(ConnectError::NoRoute),
+    }
+}
+
+/// AWS actions this function's code calls (DynamoDB + Secrets Manager adapters, the SQS queue);
+/// `tests/tests/iam_policy.rs` holds template.yaml to exactly this list.
+pub const IAM_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:TagResource",
+    "sqs:SendMessage",
+];

@@ -1,2 +1,18 @@
+//! Lambda entry point of `connect`: builds the AWS clients once, then serves API Gateway events.
+
+use lambda_http::{Error, Request, run, service_fn};
+use shared::app::App;
+use shared::aws::AwsStores;
+use std::sync::Arc;
+
 #[tokio::main]
-async fn main() {}
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = shared::config::Config::from_env()?;
+    let stores = AwsStores::new(&shared::aws::load().await, &config.table_name);
+    let queue = shared::aws::sync_queue(&stores, &config)?;
+    let app = App::new(config, stores, Arc::new(shared::clock::SystemClock)).with_queue(queue);
+    shared::aws::warm_up(&app.store).await;
+    let app = &app;
+    run(service_fn(move |event: Request| async move { Ok::<_, Error>(connect::handle_event(app, event).await) })).await
+}

@@ -1,1 +1,22 @@
 //! The Sequence REST API: typed models, the client, and the sandbox simulator.
+//!
+//! Split so each piece has one reason to change: [`models`] follows Sequence's 2024-07-30 schema,
+//! [`query`] its documented list filters, [`client`] our retry/limit/deadline policy, [`limiter`] the
+//! per-key request budget, [`error`] what callers must tell apart, [`credentials`] the one place the
+//! secret lives. [`sim`] (feature `simulator`) is an in-memory Sequence for tests and `sphere-local`.
+
+pub mod client;
+pub mod credentials;
+pub mod error;
+pub mod limiter;
+pub mod models;
+pub mod query;
+#[cfg(feature = "simulator")]
+pub mod sim;
+
+pub use client::{API_VERSION, ClientOptions, Page, Pager, RequestStats, SequenceClient};
+pub use credentials::Credentials;
+pub use error::SequenceError;
+pub use limiter::RateLimiter;
+pub use models::*;
+pub use query::{CreditNoteQuery, CustomerQuery, InvoiceQuery, ListQuery, MAX_LIMIT, PageQuery, ProductQuery};

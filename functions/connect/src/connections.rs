@@ -1,0 +1,105 @@
+//! `/v1/sequence/connections…`: list, read, disconnect and "sync now". (Connecting and rotating
+//! credentials, which check them against Sequence, live in `credentials.rs`.)
+
+use crate::error::ConnectError;
+use http::StatusCode;
+use serde_json::json;
+use shared::app::{App, Store};
+use shared::connection::{self, ConnectionRecord, ConnectionStatus};
+use shared::domain::ConnectionId;
+use shared::org::Principal;
+use shared::queue::SyncJob;
+use shared::web::{HttpResponse, json};
+
+/// The console's view of a connection (no secret, not even its name).
+pub fn view(c: &ConnectionRecord) -> serde_json::Value {
+    json!({
+        "id": c.connection_id,
+        "environment": c.environment,
+        "sequence_account_id": c.sequence_account_id,
+        "company_name": c.company_name,
+        "status": c.status,
+        "status_reason": c.status_reason,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "next_sync_at_ms": c.next_sync_at_ms,
+        "last_sync": c.last_sync,
+    })
+}
+
+pub async fn list<S: Store>(app: &App<S>, who: &Principal) -> Result<HttpResponse, ConnectError> {
+    let items: Vec<_> = connection::list(&app.store, &who.org).await?.iter().map(|c| view(&c.value)).collect();
+    Ok(json(StatusCode::OK, &json!({ "items": items })))
+}
+
+pub async fn get<S: Store>(app: &App<S>, who: &Principal, id: &ConnectionId) -> Result<HttpResponse, ConnectError> {
+    let c = connection::get(&app.store, &who.org, id).await?.ok_or(ConnectError::NotFound)?;
+    Ok(json(StatusCode::OK, &view(&c.value)))
+}
+
+/// Disconnect: revoke the connection's keys, stop its sync, schedule the secret's deletion, keep the ledger.
+pub async fn disconnect<S: Store>(
+    app: &App<S>,
+    who: &Principal,
+    id: &ConnectionId,
+) -> Result<HttpResponse, ConnectError> {
+    let current = connection::get(&app.store, &who.org, id).await?.ok_or(ConnectError::NotFound)?;
+    let now = app.now_rfc3339();
+    for key in shared::keys::list(&app.store, &who.org, Some(id)).await? {
+        if key.revoked_at.is_none() {
+            shared::keys::revoke(&app.store, &who.org, &key.key_id, &now).await?;
+        }
+    }
+    let mut after = current.value.clone();
+    after.status = ConnectionStatus::Disconnected;
+    after.status_reason = Some("disconnected by the user".into());
+    after.next_sync_at_ms = None;
+    after.updated_at = now.clone();
+    let marker = connection::active_marker_key(&who.org);
+    let marker_op = match shared::store::record::get::<serde_json::Value, _>(&app.store, &marker).await? {
+        Some(m) if m.value["connection_id"] == id.as_str() => {
+            Some(shared::store::WriteOp::Delete { key: marker, expect: m.expect() })
+        }
+        _ => None,
+    };
+    app.store
+        .write(
+            vec![
+                after.put(current.expect())?,
+                shared::audit::entry(
+                    who,
+                    &now,
+                    "connection.disconnect",
+                    id.as_str(),
+                    Some(view(&current.value)),
+                    Some(view(&after)),
+                )?,
+            ]
+            .into_iter()
+            .chain(marker_op)
+            .collect(),
+        )
+        .await?;
+    app.store.delete_secret(&current.value.secret_name).await?;
+    Ok(json(StatusCode::OK, &view(&after)))
+}
+
+/// "Sync now": queue one run for this connection.
+pub async fn sync_now<S: Store>(
+    app: &App<S>,
+    who: &Principal,
+    id: &ConnectionId,
+) -> Result<HttpResponse, ConnectError> {
+    let c = connection::get(&app.store, &who.org, id).await?.ok_or(ConnectError::NotFound)?;
+    if c.value.status == ConnectionStatus::Disconnected {
+        return Err(ConnectError::Conflict("this connection is disconnected".into()));
+    }
+    let job = SyncJob {
+        org_id: who.org.clone(),
+        connection_id: id.clone(),
+        reason: "manual".into(),
+        dedup_id: shared::domain::new_uuid(),
+    };
+    app.queue.enqueue(job).await.map_err(|e| ConnectError::SequenceUnavailable(e.to_string()))?;
+    Ok(json(StatusCode::ACCEPTED, &json!({"queued": true, "connection_id": id})))
+}

@@ -1,0 +1,162 @@
+//! Console routes over the embedded store: API keys shown once and stored only hashed, revocation,
+//! disconnect, "sync now", and tenant isolation (another org's ids are 404 on every route).
+
+use bytes::Bytes;
+use shared::app::App;
+use shared::clock::FakeClock;
+use shared::config::Config;
+use shared::connection::{ConnectionRecord, ConnectionStatus};
+use shared::domain::{ConnectionId, Environment, Mode, OrgId, SequenceAccountId};
+use shared::org::Principal;
+use shared::queue::MemoryQueue;
+use shared::store::{EmbeddedStore, Expect, ItemStore, SecretStore, SecretValue};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+struct Fixture {
+    app: App<EmbeddedStore>,
+    dir: PathBuf,
+    queue: Arc<MemoryQueue>,
+    a: Principal,
+    b: Principal,
+    conn: ConnectionId,
+}
+
+async fn fixture() -> Fixture {
+    let dir = std::env::temp_dir().join(format!("connect-console-{}", shared::domain::new_uuid()));
+    let queue = Arc::new(MemoryQueue::default());
+    let app = App::new(Config::defaults(), EmbeddedStore::open(&dir).unwrap(), FakeClock::at(1_800_000_000_000))
+        .with_queue(queue.clone());
+    let a = Principal { org: OrgId::parse("org_a").unwrap(), mode: Mode::Test, actor: "alice".into() };
+    let b = Principal { org: OrgId::parse("org_b").unwrap(), mode: Mode::Test, actor: "bob".into() };
+    let conn = ConnectionId::parse("conn_a1").unwrap();
+    let rec = ConnectionRecord {
+        connection_id: conn.clone(),
+        org_id: a.org.clone(),
+        environment: Environment::Sandbox,
+        sequence_account_id: SequenceAccountId::parse("acc-1").unwrap(),
+        company_name: Some("Acme".into()),
+        status: ConnectionStatus::Active,
+        status_reason: None,
+        secret_name: "sphere/sequence/org_a/conn_a1".into(),
+        created_at: "t".into(),
+        updated_at: "t".into(),
+        next_sync_at_ms: Some(1),
+        last_sync: None,
+    };
+    app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
+    app.store.put_secret(&rec.secret_name, &SecretValue::new("seq-secret-xyz"), &a.org).await.unwrap();
+    Fixture { app, dir, queue, a, b, conn }
+}
+
+async fn call(f: &Fixture, who: &Principal, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+    let req = http::Request::builder().method(method).uri(path).body(Bytes::from(body.to_owned())).unwrap();
+    let resp = connect::handle(&f.app, who.clone(), req).await;
+    (resp.status().as_u16(), serde_json::from_slice(resp.body()).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn api_key_is_shown_once_stored_hashed_and_revocable() {
+    let f = fixture().await;
+    let base = format!("/v1/sequence/connections/{}/api-keys", f.conn);
+    let (status, created) = call(&f, &f.a, "POST", &base, "").await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["api_key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("sphk_test_"));
+    assert_eq!(created["key"]["livemode"], false);
+
+    let (status, listed) = call(&f, &f.a, "GET", &base, "").await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert!(!listed.to_string().contains(&key[10..]), "listing never shows the key");
+
+    // the store holds the hash, never the key
+    drop(f.app.store.clone());
+    let raw = std::fs::read(f.dir.join("store.redb")).unwrap();
+    assert!(!raw.windows(key.len()).any(|w| w == key.as_bytes()), "key in clear in the store");
+    assert!(!raw.windows(14).any(|w| w == b"seq-secret-xyz"), "Sequence secret in clear in the store");
+
+    // the key works on the tax API, and stops after revocation + the cache bound
+    let verify = |k: String| {
+        let app = f.app.clone();
+        async move {
+            let req =
+                http::Request::builder().uri("/tax_api/verify").header("x-api-key", k).body(Bytes::new()).unwrap();
+            tax::handle(&app, req).await.status().as_u16()
+        }
+    };
+    assert_eq!(verify(key.clone()).await, 200);
+    let key_id = created["key"]["id"].as_str().unwrap();
+    let (status, revoked) = call(&f, &f.a, "DELETE", &format!("{base}/{key_id}"), "").await;
+    assert_eq!(status, 200);
+    assert!(revoked["key"]["revoked_at"].is_string());
+    assert_eq!(call(&f, &f.a, "DELETE", &format!("{base}/key_nope"), "").await.0, 404);
+    let fresh_app = App::new(Config::defaults(), f.app.store.clone(), FakeClock::at(1_800_000_000_000));
+    let req = http::Request::builder().uri("/tax_api/verify").header("x-api-key", &key).body(Bytes::new()).unwrap();
+    assert_eq!(tax::handle(&fresh_app, req).await.status(), 401, "revoked key refused once uncached");
+
+    let (_, audit) = call(&f, &f.a, "GET", "/v1/audit", "").await;
+    let actions: Vec<_> =
+        audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(actions, ["api_key.revoke", "api_key.create"]);
+    assert!(!audit.to_string().contains(&key[10..]));
+}
+
+#[tokio::test]
+async fn other_orgs_cannot_read_change_or_detect_a_connection() {
+    let f = fixture().await;
+    let c = &f.conn;
+    let routes = [
+        ("GET", format!("/v1/sequence/connections/{c}")),
+        ("DELETE", format!("/v1/sequence/connections/{c}")),
+        ("POST", format!("/v1/sequence/connections/{c}/sync")),
+        ("POST", format!("/v1/sequence/connections/{c}/api-keys")),
+        ("GET", format!("/v1/sequence/connections/{c}/api-keys")),
+        ("DELETE", format!("/v1/sequence/connections/{c}/api-keys/key_x")),
+    ];
+    for (m, p) in &routes {
+        let (status, body) = call(&f, &f.b, m, p, "").await;
+        assert_eq!(status, 404, "{m} {p}: {body}");
+        assert_eq!(
+            body,
+            call(&f, &f.b, m, &p.replace("conn_a1", "conn_zz"), "").await.1,
+            "indistinguishable from absent"
+        );
+    }
+    let (_, listed) = call(&f, &f.b, "GET", "/v1/sequence/connections", "").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0);
+    // and org A still has its connection, untouched
+    let (status, got) = call(&f, &f.a, "GET", &format!("/v1/sequence/connections/{c}"), "").await;
+    assert_eq!((status, got["status"].as_str()), (200, Some("active")));
+    assert!(f.queue.jobs.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sync_now_queues_and_disconnect_revokes_keys_stops_sync_and_deletes_the_secret() {
+    let f = fixture().await;
+    let c = &f.conn;
+    assert_eq!(call(&f, &f.a, "POST", &format!("/v1/sequence/connections/{c}/sync"), "").await.0, 202);
+    assert_eq!(f.queue.jobs.lock().unwrap()[0].connection_id, *c);
+    let (_, created) = call(&f, &f.a, "POST", &format!("/v1/sequence/connections/{c}/api-keys"), "").await;
+    let key = created["api_key"].as_str().unwrap().to_owned();
+
+    let (status, after) = call(&f, &f.a, "DELETE", &format!("/v1/sequence/connections/{c}"), "").await;
+    assert_eq!(status, 200);
+    assert_eq!(after["status"], "disconnected");
+    let (_, keys) = call(&f, &f.a, "GET", &format!("/v1/sequence/connections/{c}/api-keys"), "").await;
+    assert!(keys["items"][0]["revoked_at"].is_string());
+    assert!(f.app.store.get_secret("sphere/sequence/org_a/conn_a1").await.unwrap().is_none());
+    assert!(shared::connection::due(&f.app.store, i64::MAX / 2, 10).await.unwrap().is_empty(), "no longer due");
+    assert_eq!(call(&f, &f.a, "POST", &format!("/v1/sequence/connections/{c}/sync"), "").await.0, 409);
+    let fresh_app = App::new(Config::defaults(), f.app.store.clone(), FakeClock::at(1_800_000_000_000));
+    let req = http::Request::builder().uri("/tax_api/verify").header("x-api-key", &key).body(Bytes::new()).unwrap();
+    assert_eq!(tax::handle(&fresh_app, req).await.status(), 401);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_bad_ids_are_404() {
+    let f = fixture().await;
+    assert_eq!(call(&f, &f.a, "GET", "/v1/nope", "").await.0, 404);
+    assert_eq!(call(&f, &f.a, "GET", "/v1/sequence/connections/bad%23id", "").await.0, 404);
+    assert_eq!(call(&f, &f.a, "PATCH", "/v1/sequence/connections", "").await.0, 404);
+}

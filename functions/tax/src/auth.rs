@@ -1,0 +1,47 @@
+//! Authentication of tax API calls by `X-API-KEY`, before anything else looks at the request (so a
+//! "Test credentials" probe with any body tells a bad key from a good one).
+//!
+//! Order: header present exactly once → format and checksum (no store read for garbage) → the
+//! per-container cache (≤ 60 s) → the store by SHA-256. A revoked key, or a key whose record disagrees
+//! with its own test/live prefix, is refused.
+
+use http::{HeaderMap, StatusCode};
+use shared::app::{App, Store};
+use shared::keys::{self, ApiKeyRecord};
+use shared::web::{HttpResponse, sphere_error};
+
+pub const HEADER: &str = "x-api-key";
+
+fn unauthorized() -> HttpResponse {
+    sphere_error(StatusCode::UNAUTHORIZED, "unauthorized_access", "Invalid API key.")
+}
+
+/// The key's record, or the response to send.
+pub async fn authenticate<S: Store>(app: &App<S>, headers: &HeaderMap) -> Result<ApiKeyRecord, HttpResponse> {
+    let mut values = headers.get_all(HEADER).iter();
+    let (Some(value), None) = (values.next(), values.next()) else { return Err(unauthorized()) };
+    let Some(parsed) = value.to_str().ok().and_then(|v| keys::parse(v.trim())) else {
+        return Err(unauthorized());
+    };
+    let now = app.clock.now_ms();
+    let ttl = i64::try_from(app.config.key_cache_ttl.as_millis()).unwrap_or(60_000);
+    let verdict = match app.key_cache.get(&parsed.hash, now, ttl) {
+        Some(v) => v,
+        None => match keys::lookup(&app.store, &parsed.hash).await {
+            Ok(rec) => {
+                let usable = rec.filter(|r| r.revoked_at.is_none() && r.mode == parsed.mode);
+                app.key_cache.put(&parsed.hash, usable.clone(), now);
+                usable
+            }
+            Err(e) => {
+                tracing::error!(error = %e, key = %parsed.display, "cannot verify API key: store unavailable");
+                return Err(sphere_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_server_error",
+                    "The request could not be completed. Please retry.",
+                ));
+            }
+        },
+    };
+    verdict.ok_or_else(unauthorized)
+}

@@ -1,0 +1,158 @@
+//! API key authentication of the tax API: checksum rejection without a store read, the cache bound as
+//! the revocation delay, and the store-outage rule (cached keys answer, unverifiable keys get 500).
+
+use bytes::Bytes;
+use shared::app::App;
+use shared::clock::FakeClock;
+use shared::config::Config;
+use shared::domain::{ConnectionId, Mode, OrgId};
+use shared::store::{
+    EmbeddedStore, Item, ItemStore, Key, Page, Query, SecretError, SecretStore, SecretValue, StoreError, WriteOp,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// The embedded store, counting reads and able to fail like an unreachable backend.
+#[derive(Clone)]
+struct Probe {
+    inner: EmbeddedStore,
+    reads: Arc<AtomicUsize>,
+    down: Arc<AtomicBool>,
+}
+
+impl Probe {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) { Err(StoreError::Unavailable("down".into())) } else { Ok(()) }
+    }
+}
+
+impl ItemStore for Probe {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.check()?;
+        self.inner.get(key).await
+    }
+    async fn query(&self, q: &Query) -> Result<Page, StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.check()?;
+        self.inner.query(q).await
+    }
+    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.write(ops).await
+    }
+}
+
+impl SecretStore for Probe {
+    async fn put_secret(&self, n: &str, v: &SecretValue, o: &OrgId) -> Result<(), SecretError> {
+        self.inner.put_secret(n, v, o).await
+    }
+    async fn get_secret(&self, n: &str) -> Result<Option<SecretValue>, SecretError> {
+        self.inner.get_secret(n).await
+    }
+    async fn delete_secret(&self, n: &str) -> Result<(), SecretError> {
+        self.inner.delete_secret(n).await
+    }
+}
+
+fn setup() -> (App<Probe>, Arc<FakeClock>, Probe) {
+    let dir = std::env::temp_dir().join(format!("tax-auth-{}", shared::domain::new_uuid()));
+    let probe =
+        Probe { inner: EmbeddedStore::open(&dir).unwrap(), reads: Default::default(), down: Default::default() };
+    let clock = FakeClock::at(1_800_000_000_000);
+    (App::new(Config::defaults(), probe.clone(), clock.clone()), clock, probe)
+}
+
+async fn issue(app: &App<Probe>, org: &str, mode: Mode) -> (String, shared::keys::ApiKeyRecord) {
+    let (key, parsed) = shared::keys::generate(mode);
+    let rec = shared::keys::create(
+        &app.store,
+        &parsed,
+        &OrgId::parse(org).unwrap(),
+        &ConnectionId::parse("conn_1").unwrap(),
+        "t",
+    )
+    .await
+    .unwrap();
+    (key, rec)
+}
+
+async fn call(app: &App<Probe>, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, serde_json::Value) {
+    let mut b = http::Request::builder().method(method).uri(path);
+    if let Some(k) = key {
+        b = b.header("X-API-KEY", k);
+    }
+    let resp = tax::handle(app, b.body(Bytes::from(body.to_owned())).unwrap()).await;
+    let status = resp.status().as_u16();
+    (status, serde_json::from_slice(resp.body()).unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn verify_reports_org_mode_and_connection_for_a_good_key() {
+    let (app, _, _) = setup();
+    let (key, _) = issue(&app, "org_a", Mode::Test).await;
+    let (status, body) = call(&app, "GET", "/tax_api/verify", Some(&key), "").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, serde_json::json!({"organization_id": "org_a", "livemode": false, "connection_id": "conn_1"}));
+}
+
+#[tokio::test]
+async fn missing_malformed_and_unknown_keys_get_401_and_garbage_never_reaches_the_store() {
+    let (app, _, probe) = setup();
+    let (key, _) = issue(&app, "org_a", Mode::Live).await;
+    for k in [None, Some(""), Some("garbage"), Some("sphk_live_short_x")] {
+        let (status, body) = call(&app, "GET", "/tax_api/verify", k, "").await;
+        assert_eq!(status, 401, "{k:?}");
+        assert_eq!(body["code"], "unauthorized_access");
+        assert_eq!(body["type"], "api_error");
+    }
+    let mut tampered = key.clone().into_bytes();
+    tampered[20] = if tampered[20] == b'x' { b'y' } else { b'x' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&tampered), "").await.0, 401);
+    assert_eq!(probe.reads.load(Ordering::SeqCst), 0, "checksum rejection happens before any store read");
+    // a well-formed key nobody issued is looked up once, then refused
+    let (unknown, _) = shared::keys::generate(Mode::Live);
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&unknown), "").await.0, 401);
+    assert_eq!(probe.reads.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn duplicate_key_headers_are_refused() {
+    let (app, _, _) = setup();
+    let (key, _) = issue(&app, "org_a", Mode::Test).await;
+    let req = http::Request::builder()
+        .uri("/tax_api/verify")
+        .header("X-API-KEY", &key)
+        .header("X-API-KEY", &key)
+        .body(Bytes::new())
+        .unwrap();
+    assert_eq!(tax::handle(&app, req).await.status(), 401);
+}
+
+#[tokio::test]
+async fn revoked_key_is_refused_after_the_cache_bound() {
+    let (app, clock, _) = setup();
+    let (key, rec) = issue(&app, "org_a", Mode::Test).await;
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&key), "").await.0, 200);
+    shared::keys::revoke(&app.store, &rec.org_id, &rec.key_id, "t2").await.unwrap();
+    clock.advance(Duration::from_secs(59));
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&key), "").await.0, 200, "cached inside the bound");
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&key), "").await.0, 401, "refused after 60 s");
+}
+
+#[tokio::test]
+async fn store_outage_serves_cached_keys_and_refuses_to_guess_for_others() {
+    let (app, _, probe) = setup();
+    let (known, _) = issue(&app, "org_a", Mode::Test).await;
+    let (other, _) = issue(&app, "org_a", Mode::Test).await;
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&known), "").await.0, 200);
+    probe.down.store(true, Ordering::SeqCst);
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&known), "").await.0, 200);
+    let (status, body) = call(&app, "GET", "/tax_api/verify", Some(&other), "").await;
+    assert_eq!(status, 500);
+    assert_eq!(body["code"], "internal_server_error");
+    assert!(!body.to_string().contains("down"), "no internals in the error");
+}

@@ -1,0 +1,147 @@
+//! `sphere-local serve`: an HTTP server hosting the connect and tax handlers — the same functions the
+//! Lambda mains call — over the embedded store.
+
+use crate::tokens::ConsoleTokens;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::routing::get;
+use bytes::Bytes;
+use http::StatusCode;
+use shared::app::App;
+use shared::clock::SystemClock;
+use shared::config::Config;
+use shared::domain::Mode;
+use shared::store::EmbeddedStore;
+use shared::web::{HttpResponse, MAX_BODY_BYTES, console_error, json, sphere_error};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub struct Options {
+    pub addr: String,
+    pub data_dir: PathBuf,
+    /// Run the Sequence simulator in-process and point every connection at it.
+    pub with_sim: bool,
+    pub sequence_sandbox_url: Option<String>,
+    pub sequence_production_url: Option<String>,
+}
+
+/// Where `--with-sim` writes the simulator's credentials.
+pub const SIM_CREDENTIALS_FILE: &str = "sim-credentials.json";
+
+/// Shared by every request.
+pub struct Server {
+    pub app: App<EmbeddedStore>,
+    pub tokens: ConsoleTokens,
+}
+
+/// Opens the data dir (store + tokens + both orgs) and builds the router.
+pub async fn build(data_dir: &std::path::Path, config: Config) -> Result<(Router, Arc<Server>), String> {
+    let store = EmbeddedStore::open(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let tokens = ConsoleTokens::load_or_create(data_dir)?;
+    let app = App::new(config, store, Arc::new(SystemClock));
+    for (entry, mode) in [(&tokens.test, Mode::Test), (&tokens.live, Mode::Live)] {
+        shared::org::ensure(&app.store, &entry.org_id, mode, &app.now_rfc3339()).await.map_err(|e| e.to_string())?;
+    }
+    let server = Arc::new(Server { app, tokens });
+    let router = Router::new()
+        .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .fallback(dispatch)
+        .with_state(Arc::clone(&server));
+    Ok((router, server))
+}
+
+pub async fn run(opts: Options) -> Result<(), String> {
+    let mut config = Config::from_env().map_err(|e| e.to_string())?;
+    if let Some(u) = opts.sequence_sandbox_url {
+        config.sequence_sandbox_url = u.trim_end_matches('/').to_owned();
+    }
+    if let Some(u) = opts.sequence_production_url {
+        config.sequence_production_url = u.trim_end_matches('/').to_owned();
+    }
+    // Kept alive for the server's lifetime.
+    let _sim = if opts.with_sim {
+        let sim = shared::sequence::sim::Simulator::start(shared::sequence::sim::SimOptions {
+            data: Some(shared::sequence::sim::SeedSpec::default()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| format!("could not start the Sequence simulator: {e}"))?;
+        config.sequence_sandbox_url = sim.sandbox_url();
+        config.sequence_production_url = sim.production_url();
+        std::fs::create_dir_all(&opts.data_dir).map_err(|e| e.to_string())?;
+        let creds = serde_json::to_vec_pretty(&sim.credentials_json()).map_err(|e| e.to_string())?;
+        std::fs::write(opts.data_dir.join(SIM_CREDENTIALS_FILE), creds).map_err(|e| e.to_string())?;
+        Some(sim)
+    } else {
+        None
+    };
+    let (router, server) = build(&opts.data_dir, config).await?;
+    let listener = tokio::net::TcpListener::bind(&opts.addr).await.map_err(|e| format!("{}: {e}", opts.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("sphere-local serving on http://{addr}");
+    println!("  data dir:        {}", opts.data_dir.display());
+    println!("  console tokens:  {}", opts.data_dir.join(crate::tokens::FILE_NAME).display());
+    println!("  test org {}  (Authorization: Bearer <test token>)", server.tokens.test.org_id);
+    println!("  live org {}  (Authorization: Bearer <live token>)", server.tokens.live.org_id);
+    if let Some(sim) = &_sim {
+        println!("  Sequence simulator on http://{} (fresh in-memory accounts each start)", sim.addr);
+        for env in [shared::domain::Environment::Sandbox, shared::domain::Environment::Production] {
+            let c = sim.credentials(env);
+            println!("    {env:<10} Client ID {}  Client Secret {}", c.client_id, c.client_secret);
+        }
+        println!("    (also in {})", opts.data_dir.join(SIM_CREDENTIALS_FILE).display());
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Translates an axum request into the handlers' `http::Request<Bytes>` and routes it by prefix.
+async fn dispatch(State(server): State<Arc<Server>>, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    let tax_api = path.starts_with("/tax_api/");
+    let too_large = |tax: bool| {
+        let msg = format!("request body is larger than {MAX_BODY_BYTES} bytes");
+        if tax {
+            sphere_error(StatusCode::PAYLOAD_TOO_LARGE, "validation_errors", msg)
+        } else {
+            console_error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", msg)
+        }
+    };
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => return into_axum(too_large(tax_api)),
+    };
+    let req = http::Request::from_parts(parts, bytes);
+    let resp = if tax_api {
+        tax::handle(&server.app, req).await
+    } else if path.starts_with("/v1/") {
+        let token = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        match server.tokens.principal(token) {
+            Some(p) => connect::handle(&server.app, p, req).await,
+            None => console_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing or invalid console token (see console-tokens.json in the data dir)",
+            ),
+        }
+    } else {
+        json(StatusCode::NOT_FOUND, &serde_json::json!({"error": {"code": "not_found", "message": "no such route"}}))
+    };
+    into_axum(resp)
+}
+
+fn into_axum(resp: HttpResponse) -> Response {
+    resp.map(|b: Bytes| Body::from(b))
+}

@@ -1,0 +1,47 @@
+//! What every handler runs against: configuration, the store, the clock. The Lambda mains build one
+//! `App` at cold start over the AWS adapters; `sphere-local` builds one over the embedded store; the
+//! tests build either. Handlers are plain async functions of `&App<S>` and an `http::Request`.
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::store::{ItemStore, SecretStore};
+
+/// Everything a backend must provide: items and secrets.
+pub trait Store: ItemStore + SecretStore + Clone {}
+impl<T: ItemStore + SecretStore + Clone> Store for T {}
+
+#[derive(Clone)]
+pub struct App<S: Store> {
+    pub config: Config,
+    pub store: S,
+    pub clock: SharedClock,
+    /// Verified API keys of this warm container (the tax endpoint's revocation bound).
+    pub key_cache: std::sync::Arc<crate::keys::KeyCache>,
+    /// Where "sync now" and the dispatcher send work.
+    pub queue: std::sync::Arc<dyn crate::queue::SyncQueue>,
+}
+
+impl<S: Store> App<S> {
+    pub fn new(config: Config, store: S, clock: SharedClock) -> Self {
+        App {
+            config,
+            store,
+            clock,
+            key_cache: Default::default(),
+            queue: std::sync::Arc::new(crate::queue::MemoryQueue::default()),
+        }
+    }
+
+    /// The same app sending sync work to `queue`.
+    pub fn with_queue(mut self, queue: std::sync::Arc<dyn crate::queue::SyncQueue>) -> Self {
+        self.queue = queue;
+        self
+    }
+
+    /// Now as RFC 3339 (UTC, milliseconds), for records and audit entries.
+    pub fn now_rfc3339(&self) -> String {
+        chrono::DateTime::from_timestamp_millis(self.clock.now_ms())
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+}

@@ -1,0 +1,681 @@
+//! The Sequence REST client used by connect (validate credentials) and sync (read documents). Why it
+//! looks like this: every request is Basic-authenticated and pinned to `Sequence-Version: 2024-07-30`
+//! so field names cannot shift under us; every request first takes a token from the key's shared
+//! limiter; 429/5xx/timeouts are retried with capped exponential backoff and jitter (honouring
+//! `Retry-After`), other 4xx never; and no wait ever runs past the caller's deadline, so a Lambda can
+//! checkpoint instead of being killed mid-sleep. The `Authorization` value is marked sensitive and never
+//! appears in errors or logs.
+
+use super::credentials::Credentials;
+use super::error::{SequenceError, parse_error_body};
+use super::limiter::{RateLimiter, limiter_for_key};
+use super::models::*;
+use super::query::{CreditNoteQuery, CustomerQuery, InvoiceQuery, ListQuery, PageQuery, ProductQuery};
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{SEQUENCE_PRODUCTION_URL, SEQUENCE_SANDBOX_URL};
+use crate::domain::Environment;
+use http::HeaderValue;
+use serde::de::DeserializeOwned;
+use std::collections::HashSet;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The API version this client speaks (the only value in the current schema).
+pub const API_VERSION: &str = "2024-07-30";
+
+/// Tunables; defaults follow DESIGN §5 (1,000 requests/min per key, 5 attempts, 0.5 s → 20 s backoff).
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// Base URL up to and including `/api`, no trailing slash.
+    pub base_url: String,
+    pub requests_per_minute: u32,
+    /// Attempts per request, including the first.
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// A `Retry-After` longer than this is not waited for: the request fails as `Throttled`.
+    pub max_retry_after: Duration,
+    /// Per-attempt timeout (further capped by the deadline).
+    pub request_timeout: Duration,
+    pub clock: SharedClock,
+    /// A specific limiter (tests, benchmarks); `None` → the process-wide one for this key.
+    pub limiter: Option<Arc<RateLimiter>>,
+    /// A shared HTTP client (connection pool) for many connections; `None` → a new one.
+    pub http: Option<reqwest::Client>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("base_url", &self.base_url)
+            .field("requests_per_minute", &self.requests_per_minute)
+            .field("max_attempts", &self.max_attempts)
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientOptions {
+    /// Defaults for the real Sequence environment.
+    pub fn for_environment(env: Environment) -> Self {
+        Self::with_base_url(match env {
+            Environment::Sandbox => SEQUENCE_SANDBOX_URL,
+            Environment::Production => SEQUENCE_PRODUCTION_URL,
+        })
+    }
+
+    /// Defaults against any base URL (the simulator, or `Config::sequence_url`).
+    pub fn with_base_url(base_url: impl Into<String>) -> Self {
+        ClientOptions {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            requests_per_minute: 1_000,
+            max_attempts: 5,
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(20),
+            max_retry_after: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(30),
+            clock: Arc::new(SystemClock),
+            limiter: None,
+            http: None,
+        }
+    }
+
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn requests_per_minute(mut self, n: u32) -> Self {
+        self.requests_per_minute = n.max(1);
+        self
+    }
+
+    pub fn limiter(mut self, l: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(l);
+        self
+    }
+}
+
+/// What the client did, for the sync's run report. Cumulative over the client's lifetime; take two
+/// snapshots and [`RequestStats::since`] for one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    /// HTTP requests actually sent (every attempt).
+    pub requests: u64,
+    /// `429` responses seen.
+    pub throttled: u64,
+    /// `5xx` responses, timeouts and network failures seen.
+    pub failures: u64,
+    /// Attempts that were retries.
+    pub retries: u64,
+}
+
+impl RequestStats {
+    pub fn since(&self, earlier: &RequestStats) -> RequestStats {
+        RequestStats {
+            requests: self.requests.saturating_sub(earlier.requests),
+            throttled: self.throttled.saturating_sub(earlier.throttled),
+            failures: self.failures.saturating_sub(earlier.failures),
+            retries: self.retries.saturating_sub(earlier.retries),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    throttled: AtomicU64,
+    failures: AtomicU64,
+    retries: AtomicU64,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    opts: ClientOptions,
+    auth: HeaderValue,
+    client_id: String,
+    limiter: Arc<RateLimiter>,
+    counters: Counters,
+    jitter: AtomicU64,
+}
+
+/// One page of a list: the items and the cursor to the next page (`None` = last page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub after: Option<String>,
+    pub before: Option<String>,
+    pub total_result_size: Option<u64>,
+}
+
+/// The Sequence client. Cheap to clone; clones share the limiter and the counters.
+#[derive(Clone)]
+pub struct SequenceClient {
+    inner: Arc<Inner>,
+    deadline_ms: Option<i64>,
+}
+
+impl std::fmt::Debug for SequenceClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SequenceClient")
+            .field("base_url", &self.inner.opts.base_url)
+            .field("client_id", &self.inner.client_id)
+            .field("deadline_ms", &self.deadline_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Outcome of one attempt that may be retried.
+enum Retryable {
+    Throttled(Option<Duration>),
+    Failed { status: Option<u16>, reason: String, retry_after: Option<Duration> },
+}
+
+impl SequenceClient {
+    /// A client for the real Sequence environment with default options.
+    pub fn new(env: Environment, credentials: &Credentials) -> Result<Self, SequenceError> {
+        Self::with_options(credentials, ClientOptions::for_environment(env))
+    }
+
+    pub fn with_options(credentials: &Credentials, opts: ClientOptions) -> Result<Self, SequenceError> {
+        if !(opts.base_url.starts_with("http://") || opts.base_url.starts_with("https://")) {
+            return Err(SequenceError::Config(format!("base URL {:?} is not http(s)", opts.base_url)));
+        }
+        let mut auth = HeaderValue::from_str(&credentials.authorization_header())
+            .map_err(|_| SequenceError::Config("credentials contain characters not allowed in a header".into()))?;
+        auth.set_sensitive(true);
+        let http = match &opts.http {
+            Some(h) => h.clone(),
+            None => reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|_| SequenceError::Config("could not build the HTTP client".into()))?,
+        };
+        let limiter = match &opts.limiter {
+            Some(l) => l.clone(),
+            None => {
+                limiter_for_key(&opts.base_url, credentials.client_id(), opts.requests_per_minute, opts.clock.clone())
+            }
+        };
+        let seed = crate::crypto::random_bytes(8);
+        let mut s = [0u8; 8];
+        s.copy_from_slice(&seed);
+        Ok(SequenceClient {
+            inner: Arc::new(Inner {
+                http,
+                auth,
+                client_id: credentials.client_id().to_owned(),
+                limiter,
+                counters: Counters::default(),
+                jitter: AtomicU64::new(u64::from_le_bytes(s)),
+                opts,
+            }),
+            deadline_ms: None,
+        })
+    }
+
+    /// The same client (shared limiter and counters) that never waits past `deadline_ms` (clock ms).
+    pub fn with_deadline(&self, deadline_ms: Option<i64>) -> Self {
+        SequenceClient { inner: self.inner.clone(), deadline_ms }
+    }
+
+    pub fn deadline_ms(&self) -> Option<i64> {
+        self.deadline_ms
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.inner.opts.base_url
+    }
+
+    pub fn stats(&self) -> RequestStats {
+        let c = &self.inner.counters;
+        RequestStats {
+            requests: c.requests.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
+            failures: c.failures.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    // ---- endpoints -------------------------------------------------------------------------------
+
+    /// `GET /sequence-accounts?limit=1`: the cheapest call that proves the credentials (connect).
+    pub async fn verify_credentials(&self) -> Result<Option<SequenceAccount>, SequenceError> {
+        let page: Page<SequenceAccount> =
+            self.list_page("/sequence-accounts", &PageQuery { limit: Some(1), sort_order: None }, None).await?;
+        Ok(page.items.into_iter().next())
+    }
+
+    pub async fn list_sequence_accounts_page(
+        &self,
+        q: &PageQuery,
+        after: Option<&str>,
+    ) -> Result<Page<SequenceAccount>, SequenceError> {
+        self.list_page("/sequence-accounts", q, after).await
+    }
+
+    pub async fn sequence_accounts(&self) -> Result<Vec<SequenceAccount>, SequenceError> {
+        self.collect("/sequence-accounts".into(), &PageQuery::default()).await
+    }
+
+    pub async fn get_sequence_account(&self, id: &str) -> Result<SequenceAccount, SequenceError> {
+        self.get_json(&format!("/sequence-accounts/{}", seg(id)), &[]).await
+    }
+
+    pub async fn list_customers_page(
+        &self,
+        q: &CustomerQuery,
+        after: Option<&str>,
+    ) -> Result<Page<Customer>, SequenceError> {
+        self.list_page("/customers", q, after).await
+    }
+
+    pub fn customers(&self, q: &CustomerQuery) -> Pager<Customer> {
+        Pager::new(self.clone(), "/customers".into(), q)
+    }
+
+    pub async fn all_customers(&self, q: &CustomerQuery) -> Result<Vec<Customer>, SequenceError> {
+        self.collect("/customers".into(), q).await
+    }
+
+    pub async fn get_customer(&self, id: &str) -> Result<Customer, SequenceError> {
+        self.get_json(&format!("/customers/{}", seg(id)), &[]).await
+    }
+
+    /// `GET /tax-registrations/for-customer/{id}` (all pages).
+    pub async fn customer_tax_registrations(&self, customer_id: &str) -> Result<Vec<TaxRegistration>, SequenceError> {
+        // The endpoint documents no query parameters; follow `after` anyway in case it paginates.
+        let mut pager: Pager<TaxRegistration> = Pager::with_pairs(
+            self.clone(),
+            format!("/tax-registrations/for-customer/{}", seg(customer_id)),
+            Vec::new(),
+        );
+        pager.collect().await
+    }
+
+    pub async fn list_products_page(
+        &self,
+        q: &ProductQuery,
+        after: Option<&str>,
+    ) -> Result<Page<Product>, SequenceError> {
+        self.list_page("/products", q, after).await
+    }
+
+    pub async fn all_products(&self, q: &ProductQuery) -> Result<Vec<Product>, SequenceError> {
+        self.collect("/products".into(), q).await
+    }
+
+    pub async fn get_product(&self, id: &str) -> Result<Product, SequenceError> {
+        self.get_json(&format!("/products/{}", seg(id)), &[]).await
+    }
+
+    pub async fn list_invoices_page(
+        &self,
+        q: &InvoiceQuery,
+        after: Option<&str>,
+    ) -> Result<Page<Invoice>, SequenceError> {
+        self.list_page("/invoices", q, after).await
+    }
+
+    pub fn invoices(&self, q: &InvoiceQuery) -> Pager<Invoice> {
+        Pager::new(self.clone(), "/invoices".into(), q)
+    }
+
+    pub async fn all_invoices(&self, q: &InvoiceQuery) -> Result<Vec<Invoice>, SequenceError> {
+        self.collect("/invoices".into(), q).await
+    }
+
+    pub async fn get_invoice(&self, id: &str) -> Result<Invoice, SequenceError> {
+        self.get_json(&format!("/invoices/{}", seg(id)), &[]).await
+    }
+
+    /// `GET /invoices/{id}/line-items`, all pages.
+    pub async fn invoice_line_items(&self, invoice_id: &str) -> Result<Vec<InvoiceLineItem>, SequenceError> {
+        self.collect(format!("/invoices/{}/line-items", seg(invoice_id)), &PageQuery::default()).await
+    }
+
+    pub async fn list_credit_notes_page(
+        &self,
+        q: &CreditNoteQuery,
+        after: Option<&str>,
+    ) -> Result<Page<CreditNote>, SequenceError> {
+        self.list_page("/credit-notes", q, after).await
+    }
+
+    pub fn credit_notes(&self, q: &CreditNoteQuery) -> Pager<CreditNote> {
+        Pager::new(self.clone(), "/credit-notes".into(), q)
+    }
+
+    pub async fn all_credit_notes(&self, q: &CreditNoteQuery) -> Result<Vec<CreditNote>, SequenceError> {
+        self.collect("/credit-notes".into(), q).await
+    }
+
+    pub async fn get_credit_note(&self, id: &str) -> Result<CreditNote, SequenceError> {
+        self.get_json(&format!("/credit-notes/{}", seg(id)), &[]).await
+    }
+
+    /// `GET /credit-notes/{id}/line-items`, all pages.
+    pub async fn credit_note_line_items(&self, credit_note_id: &str) -> Result<Vec<CreditNoteLineItem>, SequenceError> {
+        self.collect(format!("/credit-notes/{}/line-items", seg(credit_note_id)), &PageQuery::default()).await
+    }
+
+    // ---- generic list machinery ------------------------------------------------------------------
+
+    /// One page of any list endpoint. `after` is the previous page's cursor. A response whose cursor
+    /// equals `after` is refused as [`SequenceError::RepeatedPageToken`].
+    pub async fn list_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        q: &impl ListQuery,
+        after: Option<&str>,
+    ) -> Result<Page<T>, SequenceError> {
+        self.page_with_pairs(path, q.to_pairs(), after).await
+    }
+
+    async fn page_with_pairs<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        mut pairs: Vec<(&'static str, String)>,
+        after: Option<&str>,
+    ) -> Result<Page<T>, SequenceError> {
+        let after = after.filter(|a| !a.is_empty());
+        if let Some(a) = after {
+            pairs.push(("after", a.to_owned()));
+        }
+        let resp: ListResponse<T> = self.get_json(path, &pairs).await?;
+        let p = resp.pagination.unwrap_or_default();
+        let next = p.after.filter(|a| !a.is_empty());
+        if next.is_some() && next.as_deref() == after {
+            return Err(SequenceError::RepeatedPageToken { path: path.to_owned() });
+        }
+        Ok(Page { items: resp.items, after: next, before: p.before, total_result_size: p.total_result_size })
+    }
+
+    async fn collect<T: DeserializeOwned>(&self, path: String, q: &impl ListQuery) -> Result<Vec<T>, SequenceError> {
+        Pager::new(self.clone(), path, q).collect().await
+    }
+
+    // ---- one request, with limiter, retries and deadline ------------------------------------------
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&'static str, String)],
+    ) -> Result<T, SequenceError> {
+        let inner = &self.inner;
+        let url = format!("{}{}", inner.opts.base_url, path);
+        let max_attempts = inner.opts.max_attempts.max(1);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            inner.limiter.acquire(self.deadline_ms).await.map_err(|w| SequenceError::OutOfTime { needed: w.0 })?;
+            let timeout = self.attempt_timeout()?;
+            if attempt > 1 {
+                inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            inner.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let sent = inner
+                .http
+                .get(&url)
+                .query(query)
+                .header(http::header::AUTHORIZATION, inner.auth.clone())
+                .header("Sequence-Version", API_VERSION)
+                .header(http::header::ACCEPT, "application/json")
+                .timeout(timeout)
+                .send()
+                .await;
+            let failure: Retryable = match sent {
+                Err(e) => Retryable::Failed { status: None, reason: describe(&e), retry_after: None },
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let retry_after = retry_after(resp.headers(), inner.opts.clock.now_ms());
+                    if let Some(v) = resp.headers().get("sequence-version")
+                        && v.as_bytes() != API_VERSION.as_bytes()
+                    {
+                        // The key may be pinned to another version: field names could differ.
+                        tracing::warn!(path, served = ?v, expected = API_VERSION, "Sequence answered with another API version");
+                    }
+                    match resp.bytes().await {
+                        Err(e) => Retryable::Failed { status: Some(status), reason: describe(&e), retry_after: None },
+                        Ok(body) => match status {
+                            200..=299 => {
+                                return serde_json::from_slice::<T>(&body).map_err(|e| SequenceError::Decode {
+                                    path: path.to_owned(),
+                                    message: e.to_string(),
+                                });
+                            }
+                            401 => {
+                                return Err(SequenceError::Unauthorized { message: parse_error_body(&body).message });
+                            }
+                            429 => Retryable::Throttled(retry_after),
+                            408 | 500..=599 => Retryable::Failed {
+                                status: Some(status),
+                                reason: format!("HTTP {status}"),
+                                retry_after,
+                            },
+                            _ => {
+                                let b = parse_error_body(&body);
+                                return Err(SequenceError::Client {
+                                    status,
+                                    error_type: b.error_type,
+                                    message: b.message,
+                                });
+                            }
+                        },
+                    }
+                }
+            };
+            let (err, retry_after) = match failure {
+                Retryable::Throttled(ra) => {
+                    inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                    (SequenceError::Throttled { attempts: attempt, retry_after: ra }, ra)
+                }
+                Retryable::Failed { status, reason, retry_after } => {
+                    inner.counters.failures.fetch_add(1, Ordering::Relaxed);
+                    (SequenceError::Unavailable { status, reason, attempts: attempt }, retry_after)
+                }
+            };
+            tracing::debug!(path, attempt, error = %err, "Sequence request failed");
+            if attempt >= max_attempts {
+                return Err(err);
+            }
+            let wait = match retry_after {
+                Some(ra) if ra > inner.opts.max_retry_after => return Err(err),
+                Some(ra) => ra,
+                None => self.backoff(attempt),
+            };
+            if let Some(d) = self.deadline_ms {
+                let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                if inner.opts.clock.now_ms().saturating_add(wait_ms) > d {
+                    return Err(SequenceError::OutOfTime { needed: wait });
+                }
+            }
+            inner.opts.clock.sleep(wait).await;
+        }
+    }
+
+    /// The per-attempt timeout: the configured one, cut to what is left before the deadline.
+    fn attempt_timeout(&self) -> Result<Duration, SequenceError> {
+        let t = self.inner.opts.request_timeout;
+        match self.deadline_ms {
+            None => Ok(t),
+            Some(d) => {
+                let left = d - self.inner.opts.clock.now_ms();
+                if left <= 0 {
+                    Err(SequenceError::OutOfTime { needed: Duration::from_millis(1) })
+                } else {
+                    Ok(t.min(Duration::from_millis(u64::try_from(left).unwrap_or(0))))
+                }
+            }
+        }
+    }
+
+    /// Capped exponential backoff with "equal jitter": half the step fixed, half random.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let o = &self.inner.opts;
+        let step = o.backoff_base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20)).min(o.backoff_cap);
+        let half = step.as_millis() as u64 / 2;
+        let r = splitmix64(self.inner.jitter.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed));
+        Duration::from_millis(half + if half == 0 { 0 } else { r % (half + 1) })
+    }
+}
+
+/// Page-at-a-time access to a list, for callers that checkpoint between pages. Follows `after` until
+/// it is absent or null and stops with [`SequenceError::RepeatedPageToken`] on a cursor it has already
+/// followed.
+pub struct Pager<T> {
+    client: SequenceClient,
+    path: String,
+    pairs: Vec<(&'static str, String)>,
+    next: Option<String>,
+    seen: HashSet<String>,
+    done: bool,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Pager<T> {
+    fn new(client: SequenceClient, path: String, q: &impl ListQuery) -> Self {
+        Self::with_pairs(client, path, q.to_pairs())
+    }
+
+    fn with_pairs(client: SequenceClient, path: String, pairs: Vec<(&'static str, String)>) -> Self {
+        Pager { client, path, pairs, next: None, seen: HashSet::new(), done: false, _t: PhantomData }
+    }
+
+    /// The next page, or `None` after the last.
+    pub async fn next_page(&mut self) -> Result<Option<Page<T>>, SequenceError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self.client.page_with_pairs::<T>(&self.path, self.pairs.clone(), self.next.as_deref()).await?;
+        match &page.after {
+            None => self.done = true,
+            Some(a) => {
+                if !self.seen.insert(a.clone()) {
+                    self.done = true;
+                    return Err(SequenceError::RepeatedPageToken { path: self.path.clone() });
+                }
+                self.next = Some(a.clone());
+            }
+        }
+        Ok(Some(page))
+    }
+
+    /// Continues a walk from a cursor taken earlier in the same run (cursors are never kept across
+    /// runs: their lifetime is undocumented).
+    pub fn starting_after(mut self, token: impl Into<String>) -> Self {
+        let t = token.into();
+        if !t.is_empty() {
+            self.seen.insert(t.clone());
+            self.next = Some(t);
+        }
+        self
+    }
+
+    /// The cursor the next call will send (`None` before the first page and after the last).
+    pub fn next_token(&self) -> Option<&str> {
+        if self.done { None } else { self.next.as_deref() }
+    }
+
+    /// Every remaining item.
+    pub async fn collect(&mut self) -> Result<Vec<T>, SequenceError> {
+        let mut all = Vec::new();
+        while let Some(p) = self.next_page().await? {
+            all.extend(p.items);
+        }
+        Ok(all)
+    }
+}
+
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A short, secret-free description of a transport error (the request carries the secret only in a
+/// header, which reqwest never prints; the URL is dropped anyway).
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timeout".into()
+    } else if e.is_connect() {
+        "connection failed".into()
+    } else if e.is_body() || e.is_decode() {
+        "response body interrupted".into()
+    } else {
+        "network error".into()
+    }
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date.
+fn retry_after(h: &http::HeaderMap, now_ms: i64) -> Option<Duration> {
+    let v = h.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?.timestamp_millis();
+    Some(Duration::from_millis(u64::try_from(at - now_ms).unwrap_or(0)))
+}
+
+/// Percent-encodes one path segment (ids come from Sequence, but never trust them into a URL).
+fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_parses_seconds_and_dates() {
+        let mut h = http::HeaderMap::new();
+        h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h, 0), Some(Duration::from_secs(7)));
+        h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("Thu, 01 Jan 1970 00:00:10 GMT"));
+        assert_eq!(retry_after(&h, 4_000), Some(Duration::from_secs(6)));
+        h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, 0), None);
+    }
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(seg("abc-123_x"), "abc-123_x");
+        assert_eq!(seg("../a b"), "..%2Fa%20b");
+    }
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let c = SequenceClient::with_options(
+            &Credentials::new("a", "b"),
+            ClientOptions::with_base_url("http://127.0.0.1:1"),
+        )
+        .unwrap();
+        for attempt in 1..12 {
+            let b = c.backoff(attempt);
+            assert!(b <= Duration::from_secs(20), "{b:?}");
+            let step = Duration::from_millis(500).saturating_mul(1 << (attempt - 1)).min(Duration::from_secs(20));
+            assert!(b >= step / 2);
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let c = SequenceClient::with_options(
+            &Credentials::new("id-1", "very-secret"),
+            ClientOptions::with_base_url("http://127.0.0.1:1"),
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("very-secret"));
+    }
+}

@@ -1,0 +1,155 @@
+//! Least privilege, enforced: each function's IAM statements in template.yaml name exactly the actions
+//! its code calls (the list kept in each function crate), every one of those is an action some adapter
+//! declares, and every SDK operation an adapter's source calls is covered by its declared actions. So a
+//! new SDK call without a policy change fails here.
+
+use std::collections::BTreeSet;
+
+const TEMPLATE: &str = include_str!("../../template.yaml");
+
+/// The text of one top-level resource of the template: from its name to the next line at the same or
+/// a shallower indentation.
+fn resource_block(name: &str) -> &'static str {
+    let start = TEMPLATE.find(&format!("\n  {name}:\n")).unwrap_or_else(|| panic!("{name} not in template.yaml")) + 1;
+    let rest = &TEMPLATE[start..];
+    let end = rest
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .find(|&i| {
+            let line = &rest[i..];
+            !line.is_empty() && !line.starts_with('\n') && !line.starts_with("   ")
+        })
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+fn actions_in(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for service in ["dynamodb", "secretsmanager", "sqs"] {
+        let needle = format!("{service}:");
+        for (i, _) in text.match_indices(&needle) {
+            let name: String = text[i + needle.len()..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            if !name.is_empty() {
+                out.insert(format!("{service}:{name}"));
+            }
+        }
+    }
+    out
+}
+
+fn set(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn each_function_policy_is_exactly_what_its_code_calls() {
+    for (resource, code) in [
+        ("ConnectFunction", connect::IAM_ACTIONS),
+        ("SyncFunction", sync::IAM_ACTIONS),
+        ("TaxFunction", tax::IAM_ACTIONS),
+    ] {
+        assert_eq!(actions_in(resource_block(resource)), set(code), "{resource} policy vs its IAM_ACTIONS");
+    }
+    assert!(!tax::IAM_ACTIONS.iter().any(|a| a.starts_with("secretsmanager:")), "tax never touches secrets");
+}
+
+#[test]
+fn every_function_action_is_declared_by_an_adapter() {
+    let mut declared = set(shared::store::dynamo::IAM_ACTIONS);
+    declared.extend(set(shared::store::secrets_manager::IAM_ACTIONS));
+    declared.extend(set(shared::queue::sqs::IAM_ACTIONS));
+    for code in [connect::IAM_ACTIONS, sync::IAM_ACTIONS, tax::IAM_ACTIONS] {
+        for a in code {
+            assert!(declared.contains(*a), "{a} is not declared by any adapter");
+        }
+    }
+}
+
+/// SDK operation (snake_case method) → IAM actions it needs.
+fn needs(service: &str, op: &str) -> Vec<String> {
+    let pascal: String = op
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect();
+    match (service, op) {
+        // authorised per contained operation
+        ("dynamodb", "transact_write_items") => {
+            vec!["dynamodb:PutItem".into(), "dynamodb:DeleteItem".into(), "dynamodb:ConditionCheckItem".into()]
+        }
+        _ => vec![format!("{service}:{pascal}")],
+    }
+}
+
+/// SDK calls of the form `.client…\n….operation()` in an adapter's source.
+fn sdk_calls(source: &str, ops: &[&str]) -> BTreeSet<String> {
+    ops.iter().filter(|op| source.contains(&format!(".{op}()"))).map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn adapters_declare_every_sdk_operation_they_call() {
+    const DYNAMO_OPS: &[&str] = &[
+        "get_item",
+        "put_item",
+        "delete_item",
+        "update_item",
+        "query",
+        "scan",
+        "batch_get_item",
+        "batch_write_item",
+        "transact_write_items",
+        "transact_get_items",
+        "create_table",
+        "update_time_to_live",
+        "describe_table",
+        "delete_table",
+        "list_tables",
+    ];
+    const SECRETS_OPS: &[&str] = &[
+        "create_secret",
+        "put_secret_value",
+        "get_secret_value",
+        "delete_secret",
+        "restore_secret",
+        "describe_secret",
+        "update_secret",
+        "tag_resource",
+        "list_secrets",
+        "rotate_secret",
+    ];
+    const SQS_OPS: &[&str] = &["send_message", "send_message_batch", "receive_message", "delete_message"];
+    // Table provisioning is test/tooling only (the SAM template creates the table); no function calls it.
+    const TOOLING_ONLY: &[&str] = &["create_table", "update_time_to_live"];
+    for (service, source, ops, declared) in [
+        ("dynamodb", include_str!("../../shared/src/store/dynamo.rs"), DYNAMO_OPS, shared::store::dynamo::IAM_ACTIONS),
+        (
+            "secretsmanager",
+            include_str!("../../shared/src/store/secrets_manager.rs"),
+            SECRETS_OPS,
+            shared::store::secrets_manager::IAM_ACTIONS,
+        ),
+        ("sqs", include_str!("../../shared/src/queue.rs"), SQS_OPS, shared::queue::sqs::IAM_ACTIONS),
+    ] {
+        let declared = set(declared);
+        let calls = sdk_calls(source, ops);
+        assert!(!calls.is_empty(), "{service}: found no SDK calls — is the scan still right?");
+        for op in calls.iter().filter(|op| !TOOLING_ONLY.contains(&op.as_str())) {
+            for action in needs(service, op) {
+                assert!(declared.contains(&action), "{service} adapter calls {op} but does not declare {action}");
+            }
+        }
+    }
+    // tags are set by CreateSecret's Tags parameter, which needs TagResource
+    assert!(shared::store::secrets_manager::IAM_ACTIONS.contains(&"secretsmanager:TagResource"));
+}
+
+#[test]
+fn scan_sees_a_missing_action() {
+    // the checks above would fail if a policy lost an action
+    let mut connect = set(connect::IAM_ACTIONS);
+    connect.remove("sqs:SendMessage");
+    assert_ne!(actions_in(resource_block("ConnectFunction")), connect);
+    assert!(actions_in(resource_block("TaxFunction")).len() == 3);
+}
