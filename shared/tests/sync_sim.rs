@@ -301,5 +301,28 @@ async fn the_real_client_and_the_simulator_sync_into_the_ledger() {
     assert_eq!(TestStore::ledger_keys(&store.take_written()), vec![]);
     assert_eq!(third.summary.line_item_requests, 0);
     assert_eq!((third.summary.created, third.summary.updated), (0, 0));
+
+    // Sequence down (503 on every retry of the client): a typed outcome, cursor untouched, and the
+    // next run after it recovers is clean. Throttling the client absorbs (429 twice) is invisible.
+    let cursor_key = shared::ledger::keys::cursor_key(&org("org1"), &conn("c1"), "invoices");
+    let before = shared::store::ItemStore::get(&store, &cursor_key).await.unwrap();
+    sim.state.set_faults(shared::sequence::sim::Faults {
+        fail_next: 1_000,
+        fail_status: Some(503),
+        ..Default::default()
+    });
+    clock.advance(MIN15);
+    let down = run(&store, &src, clock.as_ref(), &j()).await.unwrap();
+    assert!(matches!(down.outcome, Outcome::SourceUnavailable { .. }), "{:?}", down.outcome);
+    assert_eq!(shared::store::ItemStore::get(&store, &cursor_key).await.unwrap(), before);
+    sim.state.set_faults(shared::sequence::sim::Faults {
+        throttle_next: 2,
+        retry_after_secs: Some(1),
+        ..Default::default()
+    });
+    clock.advance(MIN15);
+    let back = run(&store, &src, clock.as_ref(), &j()).await.unwrap();
+    assert_eq!(back.outcome, Outcome::Done);
+    assert_matches_sim(&store, &client).await;
     let _ = clock.now_ms();
 }
