@@ -4,3 +4,4 @@
 pub mod serve;
 pub mod sim;
 pub mod tokens;
+pub mod worker;

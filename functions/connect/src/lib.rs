@@ -6,6 +6,7 @@ pub mod connections;
 pub mod credentials;
 pub mod error;
 pub mod keys;
+pub mod ledger;
 pub mod products;
 pub mod settings;
 
@@ -70,6 +71,21 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The query string as decoded pairs (`+` is a space; the last of repeated names wins).
+fn query(req: &HttpRequest) -> std::collections::HashMap<String, String> {
+    req.uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(&k.replace('+', " ")), percent_decode(&v.replace('+', " ")))
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
 /// An id from the path; a malformed one can name nothing the caller owns, so it is a 404.
 fn id<T: TryFrom<String>>(s: &str) -> Result<T, ConnectError> {
     T::try_from(s.to_owned()).map_err(|_| ConnectError::NotFound)
@@ -120,6 +136,11 @@ async fn route<S: Store>(
         (&Method::PUT, ["v1", "products", product, "tax-code"]) => {
             products::set_tax_code(app, who, &percent_decode(product), req.body()).await
         }
+        (&Method::GET, ["v1", "ledger", "transactions"]) => ledger::transactions(app, who, &query(req)).await,
+        (&Method::GET, ["v1", "ledger", "transactions", id]) => {
+            ledger::transaction(app, who, &percent_decode(id), &query(req)).await
+        }
+        (&Method::GET, ["v1", "ledger", "summary"]) => ledger::summary(app, who, &query(req)).await,
         (&Method::GET, ["v1", "audit"]) => Ok(json(
             StatusCode::OK,
             &serde_json::json!({"items": shared::audit::recent(&app.store, &who.org, 100).await?}),

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use shared::app::{App, Store};
 use shared::connection::{self, ConnectionRecord, ConnectionStatus, StoredCredentials};
 use shared::queue::SyncJob;
-use shared::store::record::Versioned;
 use shared::store::StoreError;
+use shared::store::record::Versioned;
 use shared::sync::{CallerAction, Outcome, RunReport, SyncSettings};
 use source::SequenceAdapter;
 
@@ -121,14 +121,23 @@ pub async fn run_job<S: Store>(
             match client {
                 Ok(client) => {
                     let adapter = SequenceAdapter { client };
-                    shared::sync::run(&app.store, &adapter, app.clock.as_ref(), &sync_job).await.map_err(SyncFnError::from)
+                    shared::sync::run(&app.store, &adapter, app.clock.as_ref(), &sync_job)
+                        .await
+                        .map_err(SyncFnError::from)
                 }
                 Err(e) => Err(SyncFnError::BadEvent(e.to_string())),
             }
         }
     };
     let Some(creds) = credentials(app, &conn.value).await? else {
-        mark(app, &conn, ConnectionStatus::NeedsAttention, Some("the stored Sequence credentials are missing; connect again"), None).await?;
+        mark(
+            app,
+            &conn,
+            ConnectionStatus::NeedsAttention,
+            Some("the stored Sequence credentials are missing; connect again"),
+            None,
+        )
+        .await?;
         return Ok(None);
     };
     let mut report = run(creds.clone()).await?;
@@ -144,7 +153,9 @@ pub async fn run_job<S: Store>(
         CallerAction::ReReadSecretAndRetryOnce | CallerAction::NeedsAttention => Some((
             ConnectionStatus::NeedsAttention,
             match &report.outcome {
-                Outcome::Unauthorized => "Sequence rejected the stored Client ID or Secret; update them in the console".to_owned(),
+                Outcome::Unauthorized => {
+                    "Sequence rejected the stored Client ID or Secret; update them in the console".to_owned()
+                }
                 Outcome::Failed { message } => format!("the last sync failed: {message}"),
                 other => format!("the last sync needs attention: {other:?}"),
             },
@@ -164,7 +175,9 @@ pub async fn run_job<S: Store>(
     let summary = json!({"outcome": report.outcome, "action": report.outcome.action(), "summary": report.summary});
     match status_change {
         Some((status, reason)) => mark(app, &conn, status, Some(&reason), Some(summary)).await?,
-        None if report.outcome != Outcome::Busy => mark(app, &conn, ConnectionStatus::Active, None, Some(summary)).await?,
+        None if report.outcome != Outcome::Busy => {
+            mark(app, &conn, ConnectionStatus::Active, None, Some(summary)).await?
+        }
         None => {}
     }
     emit_metrics(&report);
@@ -247,14 +260,24 @@ pub fn parse_event(v: &Value) -> Result<Event, SyncFnError> {
     if let Some(records) = v.get("Records").and_then(Value::as_array) {
         let mut jobs = Vec::with_capacity(records.len());
         for r in records {
-            let body = r.get("body").and_then(Value::as_str).ok_or_else(|| SyncFnError::BadEvent("SQS record without body".into()))?;
-            jobs.push(serde_json::from_str(body).map_err(|e| SyncFnError::BadEvent(format!("SQS body is not a sync job: {e}")))?);
+            let body = r
+                .get("body")
+                .and_then(Value::as_str)
+                .ok_or_else(|| SyncFnError::BadEvent("SQS record without body".into()))?;
+            jobs.push(
+                serde_json::from_str(body)
+                    .map_err(|e| SyncFnError::BadEvent(format!("SQS body is not a sync job: {e}")))?,
+            );
         }
         return Ok(Event::Jobs(jobs));
     }
     let scheduled = v.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
         || v.get("action").and_then(Value::as_str) == Some("dispatch");
-    if scheduled { Ok(Event::Tick) } else { Err(SyncFnError::BadEvent("neither a scheduled event nor an SQS batch".into())) }
+    if scheduled {
+        Ok(Event::Tick)
+    } else {
+        Err(SyncFnError::BadEvent("neither a scheduled event nor an SQS batch".into()))
+    }
 }
 
 /// The Lambda handler body: `deadline_ms` from the invocation context, `request_id` as lease holder.

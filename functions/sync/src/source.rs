@@ -17,7 +17,9 @@ fn error(e: SequenceError) -> SourceError {
         SequenceError::Throttled { retry_after, .. } => SourceError::Throttled { retry_after },
         SequenceError::Unavailable { reason, .. } => SourceError::Unavailable(reason),
         SequenceError::OutOfTime { .. } => SourceError::OutOfTime,
-        e @ (SequenceError::Client { .. } | SequenceError::RepeatedPageToken { .. }) => SourceError::Client(e.to_string()),
+        e @ (SequenceError::Client { .. } | SequenceError::RepeatedPageToken { .. }) => {
+            SourceError::Client(e.to_string())
+        }
         e => SourceError::Other(e.to_string()),
     }
 }
@@ -41,7 +43,10 @@ fn address(a: &seq::Address) -> Option<src::Address> {
 
 fn linked(l: &[seq::LinkedService]) -> Vec<src::LinkedService> {
     l.iter()
-        .map(|s| src::LinkedService { external_service: s.external_service.as_str().to_owned(), external_id: s.external_id.clone() })
+        .map(|s| src::LinkedService {
+            external_service: s.external_service.as_str().to_owned(),
+            external_id: s.external_id.clone(),
+        })
         .collect()
 }
 
@@ -154,7 +159,11 @@ impl SequenceSource for SequenceAdapter {
     async fn invoice_line_items(&self, invoice_id: &str, after: Option<&PageToken>) -> SourceResult<SourceLine> {
         let q = seq::PageQuery { limit: Some(100), sort_order: Some(seq::SortOrder::Asc) };
         let path = format!("/invoices/{invoice_id}/line-items");
-        let p = self.client.list_page::<seq::InvoiceLineItem>(&path, &q, after.map(|t| t.0.as_str())).await.map_err(error)?;
+        let p = self
+            .client
+            .list_page::<seq::InvoiceLineItem>(&path, &q, after.map(|t| t.0.as_str()))
+            .await
+            .map_err(error)?;
         Ok(page(p, |l| SourceLine {
             id: l.id,
             product_id: l.product_id,
@@ -167,7 +176,11 @@ impl SequenceSource for SequenceAdapter {
         }))
     }
 
-    async fn list_credit_notes(&self, query: &CreditNoteQuery, after: Option<&PageToken>) -> SourceResult<SourceCreditNote> {
+    async fn list_credit_notes(
+        &self,
+        query: &CreditNoteQuery,
+        after: Option<&PageToken>,
+    ) -> SourceResult<SourceCreditNote> {
         let q = seq::CreditNoteQuery {
             limit: Some(100),
             sort_order: Some(seq::SortOrder::Asc),
@@ -180,11 +193,18 @@ impl SequenceSource for SequenceAdapter {
         Ok(page(p, credit_note))
     }
 
-    async fn credit_note_line_items(&self, credit_note_id: &str, after: Option<&PageToken>) -> SourceResult<SourceLine> {
+    async fn credit_note_line_items(
+        &self,
+        credit_note_id: &str,
+        after: Option<&PageToken>,
+    ) -> SourceResult<SourceLine> {
         let q = seq::PageQuery { limit: Some(100), sort_order: Some(seq::SortOrder::Asc) };
         let path = format!("/credit-notes/{credit_note_id}/line-items");
-        let p =
-            self.client.list_page::<seq::CreditNoteLineItem>(&path, &q, after.map(|t| t.0.as_str())).await.map_err(error)?;
+        let p = self
+            .client
+            .list_page::<seq::CreditNoteLineItem>(&path, &q, after.map(|t| t.0.as_str()))
+            .await
+            .map_err(error)?;
         Ok(page(p, |l| SourceLine {
             id: l.id,
             product_id: l.product_id,

@@ -259,7 +259,7 @@ pub fn percentage(p: rust_decimal::Decimal) -> Box<RawValue> {
 pub fn line(out: &tax::LineOutput, with_reason: bool) -> Line {
     Line {
         id: out.id.clone(),
-        taxability_reason: if with_reason && out.tax_amounts.is_empty() { out.reason.clone() } else { None },
+        taxability_reason: if with_reason && out.tax_amounts.is_empty() { out.reason.map(str::to_owned) } else { None },
         tax_amounts: out
             .tax_amounts
             .iter()
@@ -273,8 +273,8 @@ pub fn line(out: &tax::LineOutput, with_reason: bool) -> Line {
                     jurisdiction: a.rate.jurisdiction.clone(),
                     country: a.rate.country.clone(),
                     state: a.rate.state.clone(),
-                    tax_type: a.rate.tax_type.clone(),
-                    taxability_reason: if with_reason { a.rate.taxability_reason.clone() } else { None },
+                    tax_type: a.rate.tax_type.to_owned(),
+                    taxability_reason: if with_reason { a.rate.taxability_reason.map(str::to_owned) } else { None },
                 },
             })
             .collect(),
