@@ -217,7 +217,8 @@ async fn mark<S: Store>(
     Ok(())
 }
 
-/// One CloudWatch Embedded Metric Format line per run (stdout; Lambda ships it to CloudWatch Logs).
+/// One CloudWatch Embedded Metric Format line per run: on stdout inside Lambda (which ships it to
+/// CloudWatch Logs as metrics), as a debug log line elsewhere.
 fn emit_metrics(report: &RunReport) {
     let s = &report.summary;
     let line = json!({
@@ -246,7 +247,11 @@ fn emit_metrics(report: &RunReport) {
         "RunDuration": s.duration_ms,
         "outcome": report.outcome,
     });
-    println!("{line}");
+    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        println!("{line}");
+    } else {
+        tracing::debug!(metrics = %line, "sync metrics");
+    }
 }
 
 /// What the Lambda received: a scheduled tick, or queue messages (one connection each).
