@@ -255,7 +255,7 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
     let (_, key) =
         console.send(reqwest::Method::POST, &format!("/v1/sequence/connections/{conn_id}/api-keys"), json!({})).await?;
     let api_key = key["api_key"].as_str().ok_or("no key in the response")?.to_owned();
-    say(out, &format!("{api_key}"));
+    say(out, &api_key);
     say(out, key["notice"].as_str().unwrap_or(""));
 
     step(out, "Tax settings: origin address and registrations");
