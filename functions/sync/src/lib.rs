@@ -304,3 +304,14 @@ pub async fn handle_event<S: Store>(
         }
     }
 }
+
+/// What `main` runs for each invocation: the deadline from the invocation context, the request id as
+/// the lease holder. A failed job returns an error so SQS redelivers it (after 5 receives it moves to
+/// the DLQ).
+pub async fn handle_lambda<S: Store>(
+    app: &App<S>,
+    event: lambda_runtime::LambdaEvent<Value>,
+) -> Result<Value, lambda_runtime::Error> {
+    let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+    Ok(handle_event(app, &event.payload, &event.context.request_id, deadline_ms).await?)
+}
