@@ -388,7 +388,7 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
             ),
         );
         if let Some(calc) = match &calc_id {
-            Some(id) => shared::calculation::get(&server.app.store, &org, id).await.map_err(|e| e.to_string())?,
+            Some(id) => calculation(&server, &org, id).await?,
             None => None,
         } {
             let mut shown = std::collections::BTreeMap::<String, (Decimal, i64)>::new();
@@ -475,6 +475,21 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
     }
     server_task.abort();
     Ok(report)
+}
+
+/// A calculation record (a deferred write: committed by the store's writer within milliseconds).
+async fn calculation(
+    server: &serve::Server,
+    org: &shared::domain::OrgId,
+    id: &str,
+) -> Result<Option<shared::calculation::CalculationRecord>, String> {
+    for _ in 0..200 {
+        if let Some(c) = shared::calculation::get(&server.app.store, org, id).await.map_err(|e| e.to_string())? {
+            return Ok(Some(c));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(None)
 }
 
 async fn keep_running(out: &mut dyn Write, base: &str, server: &serve::Server, sim: &SimHandle) {

@@ -1,10 +1,10 @@
 //! `sphere-local`: the connector on a laptop. `serve` hosts the very handlers the Lambda functions
 //! run, over the embedded store.
 
-use sphere_local::{demo, serve, sim};
+use sphere_local::{bench, demo, serve, sim};
 use std::path::PathBuf;
 
-const USAGE: &str = "usage:\n  sphere-local demo [--keep] [--data-dir DIR]\n  sphere-local serve [--addr 127.0.0.1:3000] [--data-dir ./.sphere-local] [--with-sim] [--sequence-sandbox-url URL] [--sequence-production-url URL]\n  sphere-local sim [--addr 127.0.0.1:4010] [--seed N] [--credentials-out PATH]";
+const USAGE: &str = "usage:\n  sphere-local demo [--keep] [--data-dir DIR]\n  sphere-local bench-tax [--seconds 10] [--soak-seconds 60] [--concurrency 1,16,64]\n  sphere-local bench-sync [--invoices 10000] [--limited-invoices 150]\n  sphere-local serve [--addr 127.0.0.1:3000] [--data-dir ./.sphere-local] [--with-sim] [--sequence-sandbox-url URL] [--sequence-production-url URL]\n  sphere-local sim [--addr 127.0.0.1:4010] [--seed N] [--credentials-out PATH]";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
@@ -30,6 +30,8 @@ async fn main() {
             serve::run(opts).await
         }
         Some("sim") => sim::run(&args[1..]).await,
+        Some("bench-tax") => bench::bench_tax(&args[1..]).await,
+        Some("bench-sync") => bench::bench_sync(&args[1..]).await,
         Some("demo") => {
             let opts = demo::Options {
                 data_dir: flag(&args, "--data-dir").map(PathBuf::from),

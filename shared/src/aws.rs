@@ -61,6 +61,7 @@ impl crate::store::ItemStore for AwsStores {
     async fn write(&self, ops: Vec<crate::store::WriteOp>) -> Result<(), crate::store::StoreError> {
         self.items.write(ops).await
     }
+    // `write_deferred` stays an ordinary, awaited PutItem: a Lambda may be frozen right after it answers.
 }
 
 impl crate::store::SecretStore for AwsStores {

@@ -162,9 +162,10 @@ async fn calculate<S: Store>(
         total_tax: out.lines.iter().map(|l| l.tax).sum(),
     };
     // The key is verified and the answer computed: a failed record write must not fail the invoice.
-    // It is logged whole (no secrets in it) so reconciliation can replay it.
+    // It is logged whole (no secrets in it) so reconciliation can replay it. Deferred: the embedded
+    // store commits it with the next group instead of holding this answer behind a disk sync.
     let write = match shared::calculation::put(&rec, now_ms / 1000, app.config.calculation_ttl_days) {
-        Ok(op) => app.store.write(vec![op]).await,
+        Ok(op) => app.store.write_deferred(vec![op]).await,
         Err(e) => Err(e),
     };
     if let Err(e) = write {

@@ -39,7 +39,20 @@ struct Stored {
 
 struct WriteRequest {
     ops: Vec<WriteOp>,
-    reply: oneshot::Sender<Result<(), StoreError>>,
+    /// `None` for a deferred write: nobody waits; a failure is logged.
+    reply: Option<oneshot::Sender<Result<(), StoreError>>>,
+}
+
+impl WriteRequest {
+    fn answer(self, result: Result<(), StoreError>) {
+        match (self.reply, result) {
+            (Some(tx), r) => {
+                let _ = tx.send(r);
+            }
+            (None, Err(e)) => tracing::warn!(error = %e, "deferred store write failed"),
+            (None, Ok(())) => {}
+        }
+    }
 }
 
 /// The embedded store. Cheap to clone.
@@ -301,12 +314,12 @@ fn writer_loop(db: &Database, mut rx: mpsc::UnboundedReceiver<WriteRequest>) {
         match apply_group(db, &group) {
             Ok(results) => {
                 for (req, res) in group.into_iter().zip(results) {
-                    let _ = req.reply.send(res);
+                    req.answer(res);
                 }
             }
             Err(e) => {
                 for req in group {
-                    let _ = req.reply.send(Err(StoreError::Unavailable(e.to_string())));
+                    req.answer(Err(StoreError::Unavailable(e.to_string())));
                 }
             }
         }
@@ -393,7 +406,15 @@ impl ItemStore for EmbeddedStore {
         validate_write(&ops)?;
         let (reply, rx) = oneshot::channel();
         let queue = self.writer.queue.as_ref().ok_or_else(|| unavailable("store writer stopped"))?;
-        queue.send(WriteRequest { ops, reply }).map_err(|_| unavailable("store writer stopped"))?;
+        queue.send(WriteRequest { ops, reply: Some(reply) }).map_err(|_| unavailable("store writer stopped"))?;
         rx.await.map_err(|_| unavailable("store writer stopped"))?
+    }
+
+    /// Queued to the writer without waiting: it is committed (fsync'd) with the next group, normally
+    /// within milliseconds. A crash before that commit loses it; nothing else is affected.
+    async fn write_deferred(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        validate_write(&ops)?;
+        let queue = self.writer.queue.as_ref().ok_or_else(|| unavailable("store writer stopped"))?;
+        queue.send(WriteRequest { ops, reply: None }).map_err(|_| unavailable("store writer stopped"))
     }
 }

@@ -202,4 +202,11 @@ pub trait ItemStore: Send + Sync + 'static {
     fn query(&self, q: &Query) -> impl Future<Output = Result<Page, StoreError>> + Send;
     /// Applies every operation or none.
     fn write(&self, ops: Vec<WriteOp>) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A write the caller does not wait to see durable (audit-style records on a hot path). Adapters
+    /// that can queue it do so and return at once (a failure is logged, not returned); by default it
+    /// is an ordinary write. What survives a crash is adapter-specific and documented with it.
+    fn write_deferred(&self, ops: Vec<WriteOp>) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.write(ops)
+    }
 }

@@ -1,0 +1,255 @@
+//! `sphere-local bench-tax` and `bench-sync`: the measurements `scripts/bench.sh` publishes in
+//! `docs/performance.md`. Figures are measured here, never typed in.
+//!
+//! - `bench-tax` starts `sphere-local serve --with-sim` as a separate process (so its memory is its
+//!   own), connects the sandbox account, issues a key, and drives `POST /tax_api/calculate_tax` over
+//!   loopback HTTP with keep-alive at the given concurrencies; it samples the server's RSS.
+//! - `bench-sync` imports a generated Sequence account (simulator at zero latency) into a fresh
+//!   embedded store, once without a rate limit and once under 1,500 requests/min.
+
+use serde_json::{Value, json};
+use shared::domain::Environment;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+struct ServerProcess {
+    child: Child,
+    base: String,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server() -> Result<ServerProcess, String> {
+    let dir = std::env::temp_dir().join(format!("sphere-bench-{}", shared::domain::new_uuid()));
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .args(["serve", "--with-sim", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().ok_or("server printed nothing")?.map_err(|e| e.to_string())?;
+    let base = first.split_whitespace().last().ok_or("no address")?.to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok(ServerProcess { child, base, dir })
+}
+
+async fn console(http: &reqwest::Client, base: &str, token: &str, method: reqwest::Method, path: &str, body: Value) -> Result<Value, String> {
+    let r = http.request(method, format!("{base}{path}")).bearer_auth(token).json(&body).send().await.map_err(|e| e.to_string())?;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    if status.is_success() { Ok(v) } else { Err(format!("{path}: {status} {v}")) }
+}
+
+/// Percentile of sorted latencies (nearest rank).
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+pub async fn bench_tax(args: &[String]) -> Result<(), String> {
+    let seconds: u64 = flag(args, "--seconds", 10);
+    let soak_seconds: u64 = flag(args, "--soak-seconds", 60);
+    let levels: Vec<usize> = flag::<String>(args, "--concurrency", "1,16,64".into())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
+    let server = start_server()?;
+    let tokens: Value = serde_json::from_slice(&std::fs::read(server.dir.join("console-tokens.json")).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let sim: Value = serde_json::from_slice(&std::fs::read(server.dir.join(crate::serve::SIM_CREDENTIALS_FILE)).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let token = tokens["test"]["token"].as_str().ok_or("no token")?;
+    let http = reqwest::Client::new();
+    let b = &server.base;
+    let post = reqwest::Method::POST;
+    let conn = console(&http, b, token, post.clone(), "/v1/sequence/connections", json!({"client_id": sim["sandbox"]["client_id"], "client_secret": sim["sandbox"]["client_secret"]})).await?;
+    let key = console(&http, b, token, post, &format!("/v1/sequence/connections/{}/api-keys", conn["id"].as_str().unwrap_or("")), json!({})).await?;
+    let api_key = key["api_key"].as_str().ok_or("no key")?.to_owned();
+    console(&http, b, token, reqwest::Method::PUT, "/v1/settings", json!({"default_product_tax_code": "physical_goods"})).await?;
+    console(&http, b, token, reqwest::Method::PUT, "/v1/registrations/US/GA", json!({"effective_from": "2020-01-01", "collect": true})).await?;
+    let body = json!({"currency": "usd", "customer_address": {"address1": "55 Trinity Ave SW", "city": "Atlanta", "state": "GA", "postal_code": "30303", "country": "US"},
+        "line_items": [{"id": "l1", "product_id": "prod_bench", "amount": 10000}]})
+    .to_string();
+    let pid = server.child.id();
+    println!("| concurrency | requests/s | p50 (ms) | p99 (ms) | errors | server RSS (MiB) |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for &c in &levels {
+        let r = load(&server.base, &api_key, &body, c, Duration::from_secs(seconds), pid, None).await;
+        println!("| {c} | {:.0} | {:.3} | {:.3} | {} | {:.1} |", r.rps, r.p50.as_secs_f64() * 1e3, r.p99.as_secs_f64() * 1e3, r.errors, r.rss_max_kib as f64 / 1024.0);
+    }
+    if soak_seconds > 0 {
+        let c = *levels.last().unwrap_or(&64);
+        let mut samples = Vec::new();
+        let r = load(&server.base, &api_key, &body, c, Duration::from_secs(soak_seconds), pid, Some(&mut samples)).await;
+        let first = samples.first().copied().unwrap_or(0);
+        let last = samples.last().copied().unwrap_or(0);
+        println!();
+        println!("memory over a {soak_seconds} s run at concurrency {c}: {} requests, {:.0}/s, {} errors; RSS first {:.1} MiB, last {:.1} MiB, max {:.1} MiB (samples every 5 s: {})",
+            r.requests, r.rps, r.errors, first as f64 / 1024.0, last as f64 / 1024.0, r.rss_max_kib as f64 / 1024.0,
+            samples.iter().map(|k| format!("{:.1}", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", "));
+    }
+    Ok(())
+}
+
+struct LoadResult {
+    requests: usize,
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: usize,
+    rss_max_kib: u64,
+}
+
+async fn load(base: &str, key: &str, body: &str, concurrency: usize, duration: Duration, pid: u32, mut rss_samples: Option<&mut Vec<u64>>) -> LoadResult {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap_or_default();
+    let url = Arc::new(format!("{base}/tax_api/calculate_tax"));
+    // warm-up: one request per connection
+    let warm: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (http, url, key, body) = (http.clone(), url.clone(), key.to_owned(), body.to_owned());
+            tokio::spawn(async move { http.post(url.as_str()).header("x-api-key", key).header("content-type", "application/json").body(body).send().await.is_ok() })
+        })
+        .collect();
+    for w in warm {
+        let _ = w.await;
+    }
+    let started = Instant::now();
+    let until = started + duration;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (http, url, key, body) = (http.clone(), url.clone(), key.to_owned(), body.to_owned());
+            tokio::spawn(async move {
+                let mut lat = Vec::with_capacity(100_000);
+                let mut errors = 0;
+                while Instant::now() < until {
+                    let t = Instant::now();
+                    let ok = match http.post(url.as_str()).header("x-api-key", &key).header("content-type", "application/json").body(body.clone()).send().await {
+                        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    lat.push(t.elapsed());
+                    if !ok {
+                        errors += 1;
+                    }
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let mut rss_max = rss_kib(pid).unwrap_or(0);
+    let mut next_sample = Instant::now();
+    while Instant::now() < until {
+        if Instant::now() >= next_sample {
+            let r = rss_kib(pid).unwrap_or(0);
+            rss_max = rss_max.max(r);
+            if let Some(s) = rss_samples.as_deref_mut() {
+                s.push(r);
+            }
+            next_sample += Duration::from_secs(5);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((lat, e)) = t.await {
+            all.extend(lat);
+            errors += e;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    rss_max = rss_max.max(rss_kib(pid).unwrap_or(0));
+    all.sort_unstable();
+    LoadResult { requests: all.len(), rps: all.len() as f64 / elapsed, p50: pct(&all, 50.0), p99: pct(&all, 99.0), errors, rss_max_kib: rss_max }
+}
+
+pub async fn bench_sync(args: &[String]) -> Result<(), String> {
+    use shared::sequence::sim::{SeedSpec, SimOptions, Simulator};
+    let invoices: u32 = flag(args, "--invoices", 10_000);
+    let limited_invoices: u32 = flag(args, "--limited-invoices", 150);
+    println!("| run | documents | Sequence requests | seconds | documents/s | note |");
+    println!("|---|---:|---:|---:|---:|---|");
+    for (label, n, rate) in [("first sync, no rate limit", invoices, None), ("first sync, 1,500 requests/min", limited_invoices, Some(1_500u32))] {
+        let sim = Simulator::start(SimOptions {
+            data: Some(SeedSpec { customers: (n / 10).max(20), invoices: n, credit_note_pct: 20, ..SeedSpec::default() }),
+            rate_limit_per_minute: rate,
+            ..SimOptions::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let dir = std::env::temp_dir().join(format!("sphere-bench-sync-{}", shared::domain::new_uuid()));
+        let mut config = shared::config::Config::defaults();
+        config.sequence_sandbox_url = sim.sandbox_url();
+        config.sequence_requests_per_minute = rate.unwrap_or(1_000_000);
+        let (_router, server) = crate::serve::build(&dir, config).await?;
+        let c = sim.credentials(Environment::Sandbox);
+        let who = shared::org::Principal { org: server.tokens.test.org_id.clone(), mode: shared::domain::Mode::Test, actor: "bench".into() };
+        let req = http::Request::builder()
+            .method("POST")
+            .uri("/v1/sequence/connections")
+            .body(bytes::Bytes::from(json!({"client_id": c.client_id, "client_secret": c.client_secret}).to_string()))
+            .map_err(|e| e.to_string())?;
+        let resp = connect::handle(&server.app, who.clone(), req).await;
+        let conn: Value = serde_json::from_slice(resp.body()).map_err(|e| e.to_string())?;
+        let job = shared::queue::SyncJob {
+            org_id: who.org.clone(),
+            connection_id: shared::domain::ConnectionId::parse(conn["id"].as_str().unwrap_or("")).map_err(|e| e.to_string())?,
+            reason: "bench".into(),
+            dedup_id: "bench".into(),
+        };
+        let started = Instant::now();
+        let mut docs = 0u64;
+        let mut requests = 0u64;
+        for _ in 0..100 {
+            let deadline = server.app.clock.now_ms() + 15 * 60 * 1000;
+            let Some(report) = sync::run_job(&server.app, &job, "bench", deadline).await.map_err(|e| e.to_string())? else { break };
+            docs += report.summary.created + report.summary.updated;
+            requests += report.summary.requests;
+            if report.outcome == shared::sync::Outcome::Done {
+                break;
+            }
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let note = match rate {
+            None => String::new(),
+            Some(r) => {
+                let bound = requests as f64 / f64::from(r) * 60.0;
+                format!("rate-limit bound {bound:.1} s → measured/bound = {:.2}", secs / bound)
+            }
+        };
+        println!("| {label} | {docs} | {requests} | {secs:.1} | {:.0} | {note} |", docs as f64 / secs);
+        // steady state: a second run with nothing changed
+        if rate.is_none() {
+            let deadline = server.app.clock.now_ms() + 15 * 60 * 1000;
+            let t = Instant::now();
+            if let Some(r) = sync::run_job(&server.app, &job, "bench-2", deadline).await.map_err(|e| e.to_string())? {
+                println!("| steady state, nothing changed | {} written | {} ({} line-item) | {:.1} | – | |", r.summary.created + r.summary.updated, r.summary.requests, r.summary.line_item_requests, t.elapsed().as_secs_f64());
+            }
+        }
+    }
+    Ok(())
+}
