@@ -1,6 +1,7 @@
 //! `sphere-local`: the connector on a laptop — the same handlers as the Lambda functions, over the
 //! embedded store. `serve` is the HTTP server; `tokens` the local console authentication.
 
+pub mod console;
 pub mod serve;
 pub mod sim;
 pub mod tokens;
