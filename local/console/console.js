@@ -33,8 +33,10 @@
 
   // ---------- messages ----------
   function showError(message) {
-    $('alert-text').textContent = message;
+    // shown first, then filled, so screen readers announce the text as it arrives in the alert region
+    $('alert-text').textContent = '';
     show($('alert'), true);
+    $('alert-text').textContent = message;
     $('status').textContent = '';
   }
   function clearError() {
@@ -288,8 +290,10 @@
         renderConnection();
       }
     } catch (_) { /* the next action shows any error */ }
-    loadProducts();
-    loadLedger(false);
+    // do not re-render a table under the user's hands (an open tax-code picker, a typed filter)
+    const busy = (id) => $(id).contains(document.activeElement);
+    if (!busy('products-body')) loadProducts();
+    if (!busy('ledger-section')) loadLedger(false);
     refreshAudit();
   }
 
@@ -618,7 +622,7 @@
     const items = ((data && data.items) || []).filter((s) => !region || String(s.region).toUpperCase() === region);
     for (const s of items) {
       foot.append(el('tr', { testid: 'ledger-total' },
-        el('td', { colSpan: 5 }, `Total · ${fmt(s.count)} transactions · gross sales ${fmt(s.gross_sales)}`),
+        el('td', { colSpan: 5 }, `Total · ${fmt(s.count)} ${s.count === 1 ? 'transaction' : 'transactions'} · gross sales ${fmt(s.gross_sales)}`),
         el('td', {}, fmt(s.region)), el('td', {}, fmt(s.currency)),
         el('td', { className: 'num', title: 'Taxable sales' }, fmt(s.taxable_sales)),
         el('td', { className: 'num' }, fmt(s.tax_collected)),
