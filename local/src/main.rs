@@ -4,7 +4,7 @@
 use sphere_local::{serve, sim};
 use std::path::PathBuf;
 
-const USAGE: &str = "usage:\n  sphere-local serve [--addr 127.0.0.1:3000] [--data-dir ./.sphere-local]\n  sphere-local sim [--addr 127.0.0.1:4010] [--seed N] [--credentials-out PATH]";
+const USAGE: &str = "usage:\n  sphere-local serve [--addr 127.0.0.1:3000] [--data-dir ./.sphere-local] [--with-sim] [--sequence-sandbox-url URL] [--sequence-production-url URL]\n  sphere-local sim [--addr 127.0.0.1:4010] [--seed N] [--credentials-out PATH]";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
@@ -21,6 +21,9 @@ async fn main() {
             let opts = serve::Options {
                 addr: flag(&args, "--addr").unwrap_or_else(|| "127.0.0.1:3000".into()),
                 data_dir: PathBuf::from(flag(&args, "--data-dir").unwrap_or_else(|| "./.sphere-local".into())),
+                with_sim: args.iter().any(|a| a == "--with-sim"),
+                sequence_sandbox_url: flag(&args, "--sequence-sandbox-url"),
+                sequence_production_url: flag(&args, "--sequence-production-url"),
             };
             serve::run(opts).await
         }

@@ -21,7 +21,14 @@ use std::sync::Arc;
 pub struct Options {
     pub addr: String,
     pub data_dir: PathBuf,
+    /// Run the Sequence simulator in-process and point every connection at it.
+    pub with_sim: bool,
+    pub sequence_sandbox_url: Option<String>,
+    pub sequence_production_url: Option<String>,
 }
+
+/// Where `--with-sim` writes the simulator's credentials.
+pub const SIM_CREDENTIALS_FILE: &str = "sim-credentials.json";
 
 /// Shared by every request.
 pub struct Server {
@@ -47,7 +54,30 @@ pub async fn build(data_dir: &std::path::Path, config: Config) -> Result<(Router
 }
 
 pub async fn run(opts: Options) -> Result<(), String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let mut config = Config::from_env().map_err(|e| e.to_string())?;
+    if let Some(u) = opts.sequence_sandbox_url {
+        config.sequence_sandbox_url = u.trim_end_matches('/').to_owned();
+    }
+    if let Some(u) = opts.sequence_production_url {
+        config.sequence_production_url = u.trim_end_matches('/').to_owned();
+    }
+    // Kept alive for the server's lifetime.
+    let _sim = if opts.with_sim {
+        let sim = shared::sequence::sim::Simulator::start(shared::sequence::sim::SimOptions {
+            data: Some(shared::sequence::sim::SeedSpec::default()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| format!("could not start the Sequence simulator: {e}"))?;
+        config.sequence_sandbox_url = sim.sandbox_url();
+        config.sequence_production_url = sim.production_url();
+        std::fs::create_dir_all(&opts.data_dir).map_err(|e| e.to_string())?;
+        let creds = serde_json::to_vec_pretty(&sim.credentials_json()).map_err(|e| e.to_string())?;
+        std::fs::write(opts.data_dir.join(SIM_CREDENTIALS_FILE), creds).map_err(|e| e.to_string())?;
+        Some(sim)
+    } else {
+        None
+    };
     let (router, server) = build(&opts.data_dir, config).await?;
     let listener = tokio::net::TcpListener::bind(&opts.addr).await.map_err(|e| format!("{}: {e}", opts.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -57,6 +87,14 @@ pub async fn run(opts: Options) -> Result<(), String> {
     println!("  console tokens:  {}", opts.data_dir.join(crate::tokens::FILE_NAME).display());
     println!("  test org {}  (Authorization: Bearer <test token>)", server.tokens.test.org_id);
     println!("  live org {}  (Authorization: Bearer <live token>)", server.tokens.live.org_id);
+    if let Some(sim) = &_sim {
+        println!("  Sequence simulator on http://{} (fresh in-memory accounts each start)", sim.addr);
+        for env in [shared::domain::Environment::Sandbox, shared::domain::Environment::Production] {
+            let c = sim.credentials(env);
+            println!("    {env:<10} Client ID {}  Client Secret {}", c.client_id, c.client_secret);
+        }
+        println!("    (also in {})", opts.data_dir.join(SIM_CREDENTIALS_FILE).display());
+    }
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

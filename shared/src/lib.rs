@@ -17,9 +17,11 @@ pub mod domain;
 pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod ledger;
 pub mod org;
 pub mod queue;
 pub mod sequence;
 pub mod store;
+pub mod sync;
 pub mod tax;
 pub mod web;

@@ -1,2 +1,79 @@
 //! The tax engine: address → jurisdictions → dated rates → taxability → exemptions → registrations →
 //! rounding. Pure, no I/O.
+//!
+//! Why it is shaped this way:
+//! - **Data, not code.** Every rate, local table, taxability rule and VAT-id format is a cited CSV row in `data/`
+//!   (see `data/README.md` for coverage and provenance). `shared/build.rs` embeds the files; [`Engine::load`]
+//!   parses and validates them once (a few ms), so the hot path never touches the network or the disk, and a
+//!   US state is added by dropping its Streamlined Sales Tax files into `data/us-sst/`.
+//! - **Dated.** Every row has `effective_from`/`effective_to`; a calculation uses the rates of its `tax_date`.
+//! - **Zero has a reason.** Empty `tax_amounts` always come with `reason` (`customer_exempt`, `reverse_charge`,
+//!   `not_collecting`, `product_exempt`, `no_tax_in_jurisdiction`); missing precision comes with `warnings` and an
+//!   honest [`Resolution`].
+//! - **One rounding rule**, documented and tested in [`rounding`].
+//!
+//! The HTTP endpoint calls [`Engine::global`] then [`Engine::calculate`]:
+//!
+//! ```ignore
+//! let engine = shared::tax::Engine::global()?;              // Result<&'static Engine, DataError>
+//! let out = engine.calculate(&CalcInput { currency, tax_date, customer_address, ship_from, lines,
+//!                                          tax_exempt, buyer_tax_id, settings: &org_settings })?;
+//! // TaxError::LocationInvalid → customer_tax_location_invalid, UnknownTaxCode → invalid_product_tax_code,
+//! // Invalid → validation_errors, NoRateData / Data → internal_server_error (never a silent zero).
+//! ```
+//!
+//! [`catalog()`] lists the product tax codes the endpoint accepts.
+
+mod address;
+mod calc;
+mod catalog;
+mod csv;
+mod data;
+mod error;
+mod resolve;
+pub mod rounding;
+mod types;
+mod vat_id;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::OnceLock;
+
+pub use calc::{MAX_AMOUNT, MAX_LINES};
+pub use catalog::catalog;
+pub use error::{DataError, TaxError};
+pub use types::{
+    Address, CalcInput, CalcOutput, LineInput, LineOutput, OrgTaxSettings, Registration, Resolution, Rounding,
+    TaxAmount, TaxCode, TaxRateInfo,
+};
+
+/// The loaded tax content. Load once per process with [`Engine::global`].
+#[derive(Debug)]
+pub struct Engine {
+    tables: data::Tables,
+}
+
+static GLOBAL: OnceLock<Result<Engine, DataError>> = OnceLock::new();
+
+impl Engine {
+    /// Parses and validates all embedded content.
+    pub fn load() -> Result<Engine, DataError> {
+        Ok(Engine { tables: data::Tables::load(data::embedded_files())? })
+    }
+
+    /// The process-wide engine, loaded on first use.
+    pub fn global() -> Result<&'static Engine, DataError> {
+        GLOBAL.get_or_init(Engine::load).as_ref().map_err(Clone::clone)
+    }
+
+    /// Calculates tax for one request. Pure: same input, same output.
+    pub fn calculate(&self, input: &CalcInput<'_>) -> Result<CalcOutput, TaxError> {
+        calc::calculate(&self.tables, input)
+    }
+
+    /// The provenance of the US local data of a Streamlined Sales Tax state (its file names), if we hold any.
+    pub fn sst_files(&self, state: &str) -> Option<&[String]> {
+        self.tables.sst.get(state).map(|s| s.files.as_slice())
+    }
+}

@@ -1,0 +1,86 @@
+//! Engine latency for 1, 10 and 100 lines (targets: 1 line < 5 µs, 100 lines < 250 µs median) and cold load.
+//! Run on demand: `cargo bench -p shared --bench tax_engine -- --quick`.
+
+use std::hint::black_box;
+
+use chrono::NaiveDate;
+use criterion::{Criterion, criterion_group, criterion_main};
+use shared::domain::Currency;
+use shared::tax::{Address, CalcInput, Engine, LineInput, OrgTaxSettings, Registration, Rounding};
+
+fn settings() -> OrgTaxSettings {
+    let from = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+    let reg = |c: &str, r: Option<&str>| Registration {
+        country: c.into(),
+        region: r.map(Into::into),
+        effective_from: from,
+        effective_to: None,
+        collect: true,
+    };
+    OrgTaxSettings {
+        rounding: Rounding::Line,
+        registrations: vec![reg("US", Some("NY")), reg("US", Some("MN")), reg("EU", None)],
+        origin_address: None,
+    }
+}
+
+fn lines(n: usize) -> Vec<LineInput> {
+    (0..n)
+        .map(|i| LineInput {
+            id: format!("line_{i}"),
+            amount: 10_000 + i as i64 * 137,
+            discount: if i % 3 == 0 { 500 } else { 0 },
+            tax_inclusive: i % 5 == 0,
+            tax_code: if i % 2 == 0 { "saas".into() } else { "physical_goods".into() },
+            ship_to: None,
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    c.bench_function("cold_load", |b| b.iter(|| black_box(Engine::load().map(|_| ()))));
+    let Ok(engine) = Engine::global() else { return };
+    let s = settings();
+    let date = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default();
+    let Ok(usd) = Currency::parse("usd") else { return };
+    let nyc = Address {
+        country: "US".into(),
+        state: Some("NY".into()),
+        postal_code: Some("10001".into()),
+        city: Some("New York".into()),
+        ..Address::default()
+    };
+    for n in [1usize, 10, 100] {
+        let input = CalcInput {
+            currency: usd,
+            tax_date: date,
+            customer_address: nyc.clone(),
+            ship_from: None,
+            lines: lines(n),
+            tax_exempt: false,
+            buyer_tax_id: None,
+            settings: &s,
+        };
+        c.bench_function(&format!("calculate_nyc_{n}_lines"), |b| b.iter(|| black_box(engine.calculate(&input))));
+    }
+    let mn = Address {
+        country: "US".into(),
+        state: Some("MN".into()),
+        postal_code: Some("55401-1234".into()),
+        ..Address::default()
+    };
+    let input = CalcInput {
+        currency: usd,
+        tax_date: date,
+        customer_address: mn,
+        ship_from: None,
+        lines: lines(1),
+        tax_exempt: false,
+        buyer_tax_id: None,
+        settings: &s,
+    };
+    c.bench_function("calculate_mn_sst_1_line", |b| b.iter(|| black_box(engine.calculate(&input))));
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,30 @@
+//! Incremental sync of one Sequence account into the ledger.
+//!
+//! Why: Sequence offers no "changed since" query, Lambda invocations are time-boxed and may run
+//! twice, and a tax ledger must hold every document exactly once at its latest version. So the sync
+//! is at-least-once delivery into idempotent, fenced ledger upserts, with a cursor that is only ever
+//! written after the records it covers and never inside a group of equal timestamps nor past the
+//! run's start signpost.
+//!
+//! - [`source`]: the port to Sequence (page-at-a-time listings) and its small document types;
+//!   [`fake`] is an in-memory implementation with fault injection for tests.
+//! - [`cursor`]: **the cursor / checkpoint rule** (pure).
+//! - [`map`]: documents → ledger records, import / not-imported / quarantine decisions (pure).
+//! - [`run()`]: one invocation — lease, cycle over streams and slices, checkpoints → [`Outcome`];
+//!   its source calls (deadline, lease upkeep, throttling) in `calls`, per-document work in
+//!   `documents`, inputs in [`SyncJob`] / [`SyncSettings`].
+//! - [`outcome`]: the typed outcome and the run summary.
+
+mod calls;
+pub mod cursor;
+mod documents;
+pub mod fake;
+mod job;
+pub mod map;
+pub mod outcome;
+mod run;
+pub mod source;
+
+pub use job::{SyncError, SyncJob, SyncSettings};
+pub use outcome::{CallerAction, Outcome, RunReport, RunSummary};
+pub use run::run;

@@ -1,0 +1,278 @@
+//! The port the sync algorithm reads Sequence through, and the small documents it needs.
+//!
+//! Why a port of our own rather than the Sequence client's models: the algorithm must be testable
+//! with an in-memory fake (faults, mutations between pages, equal timestamps), and it needs only a
+//! sliver of each Sequence object. The listing calls mirror Sequence's API one page at a time
+//! (`sortOrder=ASC`, status filter, `invoiceAfter` / `sentAfter` dates, an opaque `after` token), so
+//! the adapter from the real client is a thin field mapping. [`PageToken`] deliberately has no serde
+//! implementation: page tokens must never be persisted as a cursor (sync-and-security §1.8).
+
+use crate::domain::Decimal;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::time::Duration;
+
+/// Declares a Sequence enum that keeps values we do not know (`Other`), serialised as its wire string.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)*
+            /// A value this build does not know; such documents are quarantined, never dropped.
+            Other(String),
+        }
+
+        impl $name {
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $($wire => $name::$variant,)*
+                    other => $name::Other(other.to_owned()),
+                }
+            }
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)*
+                    $name::Other(s) => s,
+                }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Ok(Self::parse(&String::deserialize(d)?))
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// `Invoice.status`.
+    InvoiceStatus { InProgress = "IN_PROGRESS", Draft = "DRAFT", Final = "FINAL", Sent = "SENT", Voided = "VOIDED" }
+);
+wire_enum!(
+    /// `CreditNote.status`.
+    CreditNoteStatus { Draft = "DRAFT", InProgress = "IN_PROGRESS", Final = "FINAL", Sent = "SENT", Voided = "VOIDED" }
+);
+wire_enum!(
+    /// `Customer.taxStatus` / `Invoice.customerTaxStatus`.
+    TaxStatus { Taxed = "TAXED", TaxExempt = "TAX_EXEMPT", ReverseCharged = "REVERSE_CHARGED" }
+);
+
+/// Sequence's `Address1` (every part optional here; completeness is judged by the ledger).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub town: Option<String>,
+    /// US/CA state or province code (e.g. `MN`, `ON`).
+    pub state: Option<String>,
+    pub postcode: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+}
+
+/// One `linkedServices` entry. A `Sphere` entry carries our tax calculation id in `external_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedService {
+    pub external_service: String,
+    pub external_id: String,
+}
+
+/// `GET /products` item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceProduct {
+    pub id: String,
+    pub name: String,
+    pub tax_category_id: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /customers` item (Sequence has no `updatedAt` on customers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceCustomer {
+    pub id: String,
+    pub legal_name: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub address: Option<Address>,
+    pub tax_status: TaxStatus,
+    /// From `/tax-registrations/for-customer/{id}` when the adapter fetches them; may be empty.
+    pub tax_ids: Vec<String>,
+    pub archived: bool,
+}
+
+/// `GET /invoices` item: the fields the ledger needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInvoice {
+    pub id: String,
+    pub number: Option<String>,
+    pub status: InvoiceStatus,
+    /// ISO 4217 code as sent (validated by the mapping; unknown → quarantine).
+    pub currency: String,
+    pub issue_date: Option<NaiveDate>,
+    pub accounting_date: Option<NaiveDate>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub billing_address: Option<Address>,
+    pub shipping_address: Option<Address>,
+    pub customer_tax_status: Option<TaxStatus>,
+    pub customer_tax_id: Option<String>,
+    pub net_total: Decimal,
+    pub total_tax: Decimal,
+    pub gross_total: Decimal,
+    pub linked_services: Vec<LinkedService>,
+}
+
+/// `GET /credit-notes` item (no `createdAt`, `updatedAt` or `customerTaxStatus` in Sequence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceCreditNote {
+    pub id: String,
+    pub number: Option<String>,
+    pub status: CreditNoteStatus,
+    /// The credited invoice, when the note was created against one.
+    pub invoice_id: Option<String>,
+    pub currency: String,
+    pub issue_date: Option<NaiveDate>,
+    pub accounting_date: Option<NaiveDate>,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub billing_address: Option<Address>,
+    pub shipping_address: Option<Address>,
+    pub customer_tax_id: Option<String>,
+    pub net_total: Decimal,
+    pub total_tax: Decimal,
+    pub gross_total: Decimal,
+    pub linked_services: Vec<LinkedService>,
+}
+
+/// A line of an invoice or a credit note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceLine {
+    pub id: String,
+    pub product_id: Option<String>,
+    pub title: String,
+    pub quantity: Decimal,
+    pub net_total: Decimal,
+    pub total_tax: Decimal,
+    pub gross_total: Decimal,
+    /// Credit-note lines: `lineItemId`, the credited invoice line.
+    pub credited_line_id: Option<String>,
+}
+
+/// Opaque continuation token of one listing. Valid only inside the run that received it; it has no
+/// serde implementation on purpose, so it cannot end up in a persisted cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageToken(pub String);
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourcePage<T> {
+    pub items: Vec<T>,
+    /// `None` on the last page.
+    pub next: Option<PageToken>,
+}
+
+/// `GET /invoices` filters the algorithm uses; the order is always `sortOrder=ASC` (creation time).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvoiceQuery {
+    /// `invoiceStatus`; `None` lists every status (reconciliation).
+    pub status: Option<InvoiceStatus>,
+    /// `invoiceAfter` (issue date, `yyyy-MM-dd`). The algorithm assumes nothing about inclusivity.
+    pub invoice_after: Option<NaiveDate>,
+    /// `invoiceBefore` (issue date), bounding a date slice; inclusivity likewise unknown.
+    pub invoice_before: Option<NaiveDate>,
+}
+
+/// `GET /credit-notes` filters; always `sortOrder=ASC`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CreditNoteQuery {
+    /// `creditNoteStatus`; `None` lists every status.
+    pub status: Option<CreditNoteStatus>,
+    /// `sentAfter` (`yyyy-MM-dd`).
+    pub sent_after: Option<NaiveDate>,
+    /// `sentBefore` (`yyyy-MM-dd`).
+    pub sent_before: Option<NaiveDate>,
+}
+
+/// Why a source call failed. The adapter maps HTTP outcomes here after its own bounded retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    /// 401: the credentials are wrong or rotated.
+    #[error("Sequence rejected the credentials")]
+    Unauthorized,
+    /// 429 after the client's own retries; `retry_after` from the response when present.
+    #[error("Sequence is throttling (retry after {retry_after:?})")]
+    Throttled { retry_after: Option<Duration> },
+    /// 5xx, timeouts, connection failures after the client's own retries.
+    #[error("Sequence unavailable: {0}")]
+    Unavailable(String),
+    /// The adapter has no time left for the call before the invocation deadline.
+    #[error("no time left for another Sequence call")]
+    OutOfTime,
+    /// Another 4xx (bad filter, expired page token, …): retrying the same call cannot help.
+    #[error("Sequence refused the request: {0}")]
+    Client(String),
+    #[error("Sequence call failed: {0}")]
+    Other(String),
+}
+
+/// Result of one source call.
+pub type SourceResult<T> = Result<SourcePage<T>, SourceError>;
+
+/// The read side of Sequence, one page per call. Implemented by the adapter over the Sequence
+/// client and by [`super::fake::FakeSource`] in tests.
+pub trait SequenceSource: Send + Sync {
+    /// `GET /products?sortOrder=ASC&after=…`
+    fn list_products(&self, after: Option<&PageToken>) -> impl Future<Output = SourceResult<SourceProduct>> + Send;
+    /// `GET /customers?sortOrder=ASC&after=…` (tax ids filled by the adapter when it has them).
+    fn list_customers(&self, after: Option<&PageToken>) -> impl Future<Output = SourceResult<SourceCustomer>> + Send;
+    /// `GET /invoices?sortOrder=ASC&invoiceStatus=…&invoiceAfter=…&invoiceBefore=…&after=…`
+    fn list_invoices(
+        &self,
+        query: &InvoiceQuery,
+        after: Option<&PageToken>,
+    ) -> impl Future<Output = SourceResult<SourceInvoice>> + Send;
+    /// `GET /invoices/{id}/line-items?after=…`
+    fn invoice_line_items(
+        &self,
+        invoice_id: &str,
+        after: Option<&PageToken>,
+    ) -> impl Future<Output = SourceResult<SourceLine>> + Send;
+    /// `GET /credit-notes?sortOrder=ASC&creditNoteStatus=…&sentAfter=…&sentBefore=…&after=…`
+    fn list_credit_notes(
+        &self,
+        query: &CreditNoteQuery,
+        after: Option<&PageToken>,
+    ) -> impl Future<Output = SourceResult<SourceCreditNote>> + Send;
+    /// `GET /credit-notes/{id}/line-items?after=…`
+    fn credit_note_line_items(
+        &self,
+        credit_note_id: &str,
+        after: Option<&PageToken>,
+    ) -> impl Future<Output = SourceResult<SourceLine>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_enum_values_are_kept() {
+        assert_eq!(InvoiceStatus::parse("SENT"), InvoiceStatus::Sent);
+        let other = InvoiceStatus::parse("PAID_OUT");
+        assert_eq!(other, InvoiceStatus::Other("PAID_OUT".into()));
+        assert_eq!(serde_json::to_string(&other).unwrap(), "\"PAID_OUT\"");
+        let back: TaxStatus = serde_json::from_str("\"REVERSE_CHARGED\"").unwrap();
+        assert_eq!(back, TaxStatus::ReverseCharged);
+    }
+}

@@ -1,0 +1,421 @@
+//! The calculation: validate → resolve each line's address → exemption / reverse charge → registration →
+//! taxability → exact amounts → one rounding rule ([`super::rounding`]) → invariants.
+
+use rust_decimal::Decimal;
+
+use super::address::NormAddress;
+use super::catalog;
+use super::data::{Tables, in_force};
+use super::error::TaxError;
+use super::resolve::{EU27, Family, Juris, Resolved, resolve};
+use super::rounding;
+use super::types::{CalcInput, CalcOutput, LineInput, LineOutput, Resolution, Rounding, TaxAmount, TaxRateInfo};
+use super::vat_id;
+
+/// Largest accepted |amount| in minor units (Anrok's bound, 10^11).
+pub const MAX_AMOUNT: i64 = 100_000_000_000;
+/// Largest number of lines per request.
+pub const MAX_LINES: usize = 1_000;
+
+/// Countries where a buyer VAT id on a cross-border B2B sale moves the tax to the buyer (reverse charge).
+const REVERSE_CHARGE_NON_EU: &[&str] = &["GB", "NO", "CH", "IS", "LI"];
+
+/// Document rounding groups by (jurisdiction, tax type, state, rate).
+type GroupKey = (String, String, Option<String>, Decimal);
+
+fn validate(input: &CalcInput<'_>) -> Result<(), TaxError> {
+    if input.lines.is_empty() {
+        return Err(TaxError::Invalid("at least one line is required".into()));
+    }
+    if input.lines.len() > MAX_LINES {
+        return Err(TaxError::Invalid(format!("at most {MAX_LINES} lines per request")));
+    }
+    let mut unknown: Vec<String> = Vec::new();
+    for l in &input.lines {
+        if l.amount.abs() > MAX_AMOUNT {
+            return Err(TaxError::Invalid(format!("line {:?}: |amount| must be at most {MAX_AMOUNT}", l.id)));
+        }
+        if l.discount < 0 {
+            return Err(TaxError::Invalid(format!("line {:?}: discount must not be negative", l.id)));
+        }
+        if l.amount < 0 && l.discount != 0 {
+            return Err(TaxError::Invalid(format!(
+                "line {:?}: an adjustment (negative) line cannot have a discount",
+                l.id
+            )));
+        }
+        if l.amount >= 0 && l.discount > l.amount {
+            return Err(TaxError::Invalid(format!("line {:?}: discount exceeds amount", l.id)));
+        }
+        if catalog::find(&l.tax_code).is_none() && !unknown.contains(&l.tax_code) {
+            unknown.push(l.tax_code.clone());
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(TaxError::UnknownTaxCode(unknown));
+    }
+    Ok(())
+}
+
+fn registered(regs: &[(String, Option<String>)], r: &Resolved, family: Family) -> bool {
+    regs.iter().any(|(country, region)| match family {
+        Family::UsSales => country == "US" && region.is_some() && *region == r.region,
+        Family::CaFederal => country == "CA" && (region.is_none() || *region == r.region),
+        Family::CaPst | Family::CaQst => country == "CA" && region.is_some() && *region == r.region,
+        Family::National => *country == r.country || (country == "EU" && EU27.contains(&r.country.as_str())),
+    })
+}
+
+/// Taxability of `code` for one jurisdiction: (taxable, basis fraction, rate override, reason).
+fn taxability(
+    t: &Tables,
+    input: &CalcInput<'_>,
+    r: &Resolved,
+    j: &Juris,
+    code: &str,
+    warnings: &mut Vec<String>,
+) -> (bool, Decimal, Option<Decimal>, &'static str) {
+    let Some((_, defaults)) = catalog::find(code) else { return (false, Decimal::ONE, None, "product_exempt") };
+    match j.family {
+        Family::UsSales => {
+            let state = r.region.clone().unwrap_or_default();
+            let key = (state.clone(), catalog::us_rule_code(code).to_owned());
+            let rule = t.taxability.get(&key).and_then(|v| v.iter().find(|x| in_force(x.from, x.to, input.tax_date)));
+            match rule {
+                Some(x) => {
+                    let basis = x.taxable_percent / Decimal::ONE_HUNDRED;
+                    let reason = if basis < Decimal::ONE { "taxable_basis_reduced" } else { "standard_rated" };
+                    // A product-specific rate replaces the state rate only (CT 1 %, MD 3 %); locals keep theirs.
+                    let rate_override = if j.local { None } else { x.rate_override };
+                    (x.taxable, basis, rate_override, reason)
+                }
+                None => {
+                    // Tangible goods are the base of every state sales tax: no warning for them.
+                    if code != "non_taxable" && code != "physical_goods" {
+                        push_unique(
+                            warnings,
+                            format!(
+                                "taxability of {code} in {state} is our category default ({}), not state-specific data",
+                                if defaults.us_taxable { "taxable" } else { "exempt" }
+                            ),
+                        );
+                    }
+                    (defaults.us_taxable, Decimal::ONE, None, "standard_rated")
+                }
+            }
+        }
+        Family::CaPst => {
+            if code != "non_taxable" {
+                push_unique(
+                    warnings,
+                    format!(
+                        "{} taxability of {code} is our category default, not province-specific data",
+                        j.tax_type.to_uppercase()
+                    ),
+                );
+            }
+            (defaults.ca_pst_taxable, Decimal::ONE, None, "standard_rated")
+        }
+        Family::CaFederal | Family::CaQst | Family::National => {
+            (defaults.vat_taxable, Decimal::ONE, None, "standard_rated")
+        }
+    }
+}
+
+/// Whether the sale is reverse-charged; adds a warning when a tax id is present but cannot be used.
+fn reverse_charge(t: &Tables, input: &CalcInput<'_>, customer: &NormAddress, warnings: &mut Vec<String>) -> bool {
+    let Some(id) = input.buyer_tax_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return false };
+    let country = customer.country.as_str();
+    if !(EU27.contains(&country) || REVERSE_CHARGE_NON_EU.contains(&country)) {
+        return false;
+    }
+    match vat_id::valid_format(&t.vat_ids, country, id) {
+        Some(true) => {}
+        Some(false) => {
+            warnings.push(format!(
+                "buyer tax id {id:?} is not a valid {country} VAT number format; reverse charge not applied"
+            ));
+            return false;
+        }
+        None => {
+            warnings.push(format!("no VAT number format for {country}; reverse charge not applied"));
+            return false;
+        }
+    }
+    let origin = input
+        .settings
+        .origin_address
+        .as_ref()
+        .or(input.ship_from.as_ref())
+        .map(|a| super::address::country_code(&a.country));
+    match origin {
+        Some(o) if o == country => false,
+        Some(_) => true,
+        None => {
+            warnings.push("seller origin country unknown; reverse charge not applied".into());
+            false
+        }
+    }
+}
+
+fn pct(d: Decimal) -> Decimal {
+    d.round_dp(4).normalize()
+}
+
+fn push_unique(dst: &mut Vec<String>, w: String) {
+    if !dst.contains(&w) {
+        dst.push(w);
+    }
+}
+
+/// What applies to every line with the same address and tax code (computed once per pair).
+struct Template {
+    reason: Option<&'static str>,
+    items: Vec<Item>,
+}
+
+/// One jurisdiction that taxes the line.
+struct Item {
+    juris: usize,
+    /// Percent applied (the jurisdiction's rate, or a product-specific override).
+    rate: Decimal,
+    /// Fraction of the amount that is taxable (1 unless the data reduces the basis).
+    basis: Decimal,
+    reason: &'static str,
+}
+
+fn template(
+    t: &Tables,
+    input: &CalcInput<'_>,
+    regs: &[(String, Option<String>)],
+    r: &Resolved,
+    code: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Template, TaxError> {
+    let families: Vec<Family> = if r.juris.is_empty() {
+        vec![if r.country == "US" { Family::UsSales } else { Family::National }]
+    } else {
+        r.juris.iter().map(|j| j.family).collect()
+    };
+    let any_registered = families.iter().any(|f| registered(regs, r, *f));
+    if !any_registered {
+        return Ok(Template { reason: Some("not_collecting"), items: Vec::new() });
+    }
+    if !r.covered {
+        return Err(TaxError::NoRateData(format!("no {} rate in our data for {}", r.country, input.tax_date)));
+    }
+    if r.juris.is_empty() {
+        return Ok(Template { reason: Some("no_tax_in_jurisdiction"), items: Vec::new() });
+    }
+    let mut items = Vec::new();
+    let mut unregistered = false;
+    for (i, j) in r.juris.iter().enumerate() {
+        if !registered(regs, r, j.family) {
+            unregistered = true;
+            continue;
+        }
+        let (taxable, basis, override_rate, reason) = taxability(t, input, r, j, code, warnings);
+        if taxable {
+            items.push(Item { juris: i, rate: override_rate.unwrap_or(j.rate), basis, reason });
+        }
+    }
+    if items.is_empty() {
+        return Ok(Template { reason: Some("product_exempt"), items });
+    }
+    if unregistered {
+        let place = r.region.clone().unwrap_or_else(|| r.country.clone());
+        push_unique(warnings, format!("not registered for every tax in {place}; partial collection"));
+    }
+    Ok(Template { reason: None, items })
+}
+
+pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput, TaxError> {
+    validate(input)?;
+    let mut warnings: Vec<String> = Vec::new();
+    let customer = NormAddress::from(&input.customer_address);
+
+    // Resolve each distinct address once.
+    let mut addrs: Vec<Resolved> = Vec::new();
+    let mut addr_keys: Vec<NormAddress> = Vec::new();
+    let mut line_addr: Vec<usize> = Vec::with_capacity(input.lines.len());
+    for l in &input.lines {
+        let a = l.ship_to.as_ref().map(NormAddress::from);
+        let a = a.as_ref().unwrap_or(&customer);
+        let idx = match addr_keys.iter().position(|k| k == a) {
+            Some(i) => i,
+            None => {
+                addrs.push(resolve(t, a, input.tax_date)?);
+                addr_keys.push(a.clone());
+                addrs.len() - 1
+            }
+        };
+        line_addr.push(idx);
+    }
+    let worst = addrs.iter().map(|r| r.resolution).min().unwrap_or(Resolution::Country);
+    for r in &addrs {
+        for w in &r.warnings {
+            push_unique(&mut warnings, w.clone());
+        }
+    }
+
+    // Registrations active on the tax date, normalised once.
+    let regs: Vec<(String, Option<String>)> = input
+        .settings
+        .registrations
+        .iter()
+        .filter(|reg| reg.collect && in_force(reg.effective_from, reg.effective_to, input.tax_date))
+        .map(|reg| {
+            // Same normalisation as addresses: "minnesota" → "MN", "uk" → "GB".
+            let a = super::types::Address {
+                country: reg.country.clone(),
+                state: reg.region.clone(),
+                ..super::types::Address::default()
+            };
+            let n = NormAddress::from(&a);
+            (n.country, n.region.or(n.region_unknown))
+        })
+        .collect();
+
+    let exempt = input.tax_exempt;
+    let reverse = !exempt && reverse_charge(t, input, &customer, &mut warnings);
+
+    // One template per (address, tax code).
+    let mut templates: Vec<((usize, &str), Template)> = Vec::new();
+    let mut line_tpl: Vec<usize> = Vec::with_capacity(input.lines.len());
+    for (l, &ai) in input.lines.iter().zip(&line_addr) {
+        let key = (ai, l.tax_code.as_str());
+        let idx = match templates.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                let r = &addrs[ai];
+                let tpl = if exempt {
+                    Template { reason: Some("customer_exempt"), items: Vec::new() }
+                } else if reverse && r.country == customer.country {
+                    Template { reason: Some("reverse_charge"), items: Vec::new() }
+                } else {
+                    template(t, input, &regs, r, &l.tax_code, &mut warnings)?
+                };
+                templates.push((key, tpl));
+                templates.len() - 1
+            }
+        };
+        line_tpl.push(idx);
+    }
+
+    // Exact amounts per (line, item).
+    let mut exacts: Vec<Vec<Decimal>> = Vec::with_capacity(input.lines.len());
+    for (l, &ti) in input.lines.iter().zip(&line_tpl) {
+        let items = &templates[ti].1.items;
+        let base = Decimal::from(l.amount - l.discount);
+        let ex = if l.tax_inclusive {
+            let total_rate: Decimal = items.iter().map(|p| p.rate * p.basis).sum();
+            items.iter().map(|p| rounding::inclusive(base, p.rate * p.basis, total_rate)).collect()
+        } else {
+            items.iter().map(|p| rounding::exclusive(base * p.basis, p.rate)).collect()
+        };
+        exacts.push(ex);
+    }
+
+    // Rounding (see rounding.rs).
+    let overflow = || TaxError::Invalid("amount too large".into());
+    let mut rounded: Vec<Vec<i64>> = Vec::with_capacity(exacts.len());
+    match input.settings.rounding {
+        Rounding::Line => {
+            for ex in &exacts {
+                rounded.push(ex.iter().map(|e| rounding::half_up(*e).ok_or_else(overflow)).collect::<Result<_, _>>()?);
+            }
+        }
+        Rounding::Document => {
+            rounded = exacts.iter().map(|e| vec![0; e.len()]).collect();
+            let mut groups: Vec<(GroupKey, Vec<(usize, usize)>)> = Vec::new();
+            for (li, ex) in exacts.iter().enumerate() {
+                let tpl = &templates[line_tpl[li]].1;
+                for ji in 0..ex.len() {
+                    let item = &tpl.items[ji];
+                    let j = &addrs[line_addr[li]].juris[item.juris];
+                    let st = addrs[line_addr[li]].region.clone();
+                    let key = (j.name.clone(), j.tax_type.clone(), st, item.rate);
+                    match groups.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, v)) => v.push((li, ji)),
+                        None => groups.push((key, vec![(li, ji)])),
+                    }
+                }
+            }
+            for (_, members) in groups {
+                let exact: Vec<Decimal> = members.iter().map(|(li, ji)| exacts[*li][*ji]).collect();
+                let total = rounding::half_up(exact.iter().sum()).ok_or_else(overflow)?;
+                let shares = rounding::allocate(total, &exact).ok_or_else(overflow)?;
+                for ((li, ji), s) in members.iter().zip(shares) {
+                    rounded[*li][*ji] = s;
+                }
+            }
+        }
+    }
+
+    let mut outputs: Vec<LineOutput> = Vec::with_capacity(input.lines.len());
+    for (li, l) in input.lines.iter().enumerate() {
+        let tpl = &templates[line_tpl[li]].1;
+        let r = &addrs[line_addr[li]];
+        let amounts = &rounded[li];
+        let gross = l.amount - l.discount;
+        let tax: i64 = amounts.iter().sum();
+        let net = if l.tax_inclusive { gross - tax } else { gross };
+        let mut tax_amounts = Vec::with_capacity(amounts.len());
+        for (item, amount) in tpl.items.iter().zip(amounts) {
+            let j = &r.juris[item.juris];
+            let taxable_amount = if item.basis == Decimal::ONE {
+                net
+            } else {
+                rounding::half_up(Decimal::from(net) * item.basis).ok_or_else(overflow)?
+            };
+            tax_amounts.push(TaxAmount {
+                amount: *amount,
+                taxable_amount,
+                rate: TaxRateInfo {
+                    percentage: pct(item.rate),
+                    inclusive: l.tax_inclusive,
+                    display_name: j.display_name.clone(),
+                    jurisdiction: j.name.clone(),
+                    country: r.country.clone(),
+                    state: r.region.clone(),
+                    tax_type: j.tax_type.clone(),
+                    taxability_reason: Some(item.reason.to_owned()),
+                },
+            });
+        }
+        let reason = match tpl.reason {
+            Some(x) => Some(x.to_owned()),
+            None if tax_amounts.is_empty() => Some("no_tax_in_jurisdiction".to_owned()),
+            None => None,
+        };
+        outputs.push(LineOutput { id: l.id.clone(), tax_amounts, tax, reason });
+    }
+    let output = CalcOutput { lines: outputs, address_resolution: worst, warnings };
+    check_invariants(&input.lines, &output)?;
+    Ok(output)
+}
+
+/// The invariants every output satisfies (checked on every calculation; a violation is a bug, reported as an
+/// error rather than a wrong invoice).
+pub(crate) fn check_invariants(lines: &[LineInput], out: &CalcOutput) -> Result<(), TaxError> {
+    for (l, o) in lines.iter().zip(&out.lines) {
+        let sum: i64 = o.tax_amounts.iter().map(|a| a.amount).sum();
+        let bug = |m: &str| Err(TaxError::Invalid(format!("internal invariant violated on line {:?}: {m}", l.id)));
+        if sum != o.tax {
+            return bug("line tax != sum of tax amounts");
+        }
+        let gross = l.amount - l.discount;
+        if gross >= 0 && o.tax_amounts.iter().any(|a| a.amount < 0) {
+            return bug("negative tax on a positive amount");
+        }
+        if l.tax_inclusive && !o.tax_amounts.is_empty() {
+            let net = o.tax_amounts.first().map_or(0, |a| a.taxable_amount);
+            let basis_full =
+                o.tax_amounts.iter().all(|a| a.rate.taxability_reason.as_deref() != Some("taxable_basis_reduced"));
+            if basis_full && net + o.tax != gross {
+                return bug("inclusive line does not round-trip");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,737 @@
+//! Loads the tax content embedded from `data/` (see `shared/build.rs`) into lookup tables, validating every row.
+//!
+//! Why parse at start-up instead of generating Rust tables in `build.rs`: the CSVs are the reviewable source of
+//! truth, parsing all of them takes a few milliseconds (budget: 30 ms at cold start), and one parser serves both the
+//! engine and the tests that prove a malformed row fails loudly with `data/<file>:<line>`.
+//!
+//! Files (all CSV with a header unless noted):
+//! - `sources.csv`: provenance; every other row's `source` ids (`;`-separated) must exist here.
+//! - `rates/*.csv`: country / state / province rates with effective dates.
+//! - `us-sst/rates/<ST>R*.csv`, `us-sst/boundary/<ST>B*.csv` (headerless, SST format), `us-sst/zip-county.csv`,
+//!   `us-sst/county-names.csv`: US local rates of Streamlined Sales Tax states; a new state is a file drop.
+//! - `us-local/<st>.csv`: city/county/district rates from revenue departments' tables; `us-local/no-local-tax.csv`.
+//! - `taxability/us.csv`: per-state taxability of our tax codes. `vat/id-formats.csv`: VAT-id templates.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::csv::{Record, records};
+use super::error::DataError;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/tax_data_files.rs"));
+}
+
+/// The embedded files: (path relative to `data/`, contents).
+pub(crate) fn embedded_files() -> &'static [(&'static str, &'static str)] {
+    embedded::FILES
+}
+
+/// Which kind of VAT rate a row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    Standard,
+    Reduced,
+    SuperReduced,
+    Parking,
+}
+
+/// A country / state / province rate row of `rates/*.csv`.
+#[derive(Debug, Clone)]
+pub(crate) struct RateRow {
+    pub country: String,
+    pub region: Option<String>,
+    pub jurisdiction: String,
+    pub tax_type: String,
+    pub kind: Kind,
+    /// Percent.
+    pub rate: Decimal,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub display_name: String,
+}
+
+/// One dated rate of an SST jurisdiction.
+#[derive(Debug, Clone)]
+pub(crate) struct SstRate {
+    pub jtype: String,
+    /// Percent.
+    pub rate: Decimal,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+/// One ZIP5 or ZIP+4 range of an SST boundary file.
+#[derive(Debug, Clone)]
+pub(crate) struct Boundary {
+    pub zip4: bool,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    /// ZIP as `zip5 * 10_000 + zip4` (zip4 = 0 / 9999 for ZIP5 ranges).
+    pub lo: u64,
+    pub hi: u64,
+    pub county: Option<String>,
+    pub local: Option<String>,
+    /// (jurisdiction code, jurisdiction type) of stacked special districts (type 45 dropped).
+    pub districts: Vec<(String, String)>,
+}
+
+/// The SST content of one member state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SstState {
+    /// Provenance: the rate (and boundary) file names.
+    pub files: Vec<String>,
+    /// Jurisdiction code → its dated rates (all types except 45, the state row).
+    pub rates: HashMap<String, Vec<SstRate>>,
+    pub boundaries: Vec<Boundary>,
+}
+
+/// One local component (county / city / district) of a place in `us-local/*.csv`.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalComponent {
+    pub jurisdiction: String,
+    pub rate: Decimal,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+/// A place (city) with its local components.
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    pub name: String,
+    pub components: Vec<LocalComponent>,
+}
+
+/// A taxability rule of `taxability/us.csv`.
+#[derive(Debug, Clone)]
+pub(crate) struct TaxRule {
+    pub taxable: bool,
+    /// Percent of the amount that is taxable (Texas data processing: 80).
+    pub taxable_percent: Decimal,
+    /// A different rate for this product (Connecticut business SaaS: 1 %).
+    pub rate_override: Option<Decimal>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+/// All tax content, indexed.
+#[derive(Debug, Default)]
+pub(crate) struct Tables {
+    /// (country, region or "") → rows.
+    pub rates: HashMap<(String, String), Vec<RateRow>>,
+    /// State code → SST content.
+    pub sst: HashMap<String, SstState>,
+    /// ZIP5 → (state, county FIPS) candidates, in file order.
+    pub zip_county: HashMap<u32, Vec<([u8; 2], u16)>>,
+    /// (state, county FIPS) → county name.
+    pub county_names: HashMap<([u8; 2], u16), String>,
+    pub places: Vec<Place>,
+    /// ZIP5 → indices into `places`.
+    pub place_by_zip: HashMap<u32, Vec<usize>>,
+    /// (state, normalised place name) → index into `places`.
+    pub place_by_name: HashMap<(String, String), usize>,
+    /// States whose local rates come from `us-local` (so an unmatched place there is "not in our data").
+    pub local_states: HashSet<String>,
+    pub no_local_tax: HashSet<String>,
+    /// SST states: (state, normalised place name) → (jurisdiction code, display name).
+    pub sst_places: HashMap<(String, String), (String, String)>,
+    /// SST states: (state, jurisdiction code) → place name.
+    pub sst_place_names: HashMap<(String, String), String>,
+    /// (state, tax code) → rules.
+    pub taxability: HashMap<(String, String), Vec<TaxRule>>,
+    /// Country → VAT-id templates (`#` digit, `@` letter, `*` either, other chars literal).
+    pub vat_ids: HashMap<String, Vec<String>>,
+    pub source_ids: HashSet<String>,
+}
+
+pub(crate) fn err(file: &str, line: usize, message: impl Into<String>) -> DataError {
+    DataError { file: file.to_owned(), line, message: message.into() }
+}
+
+/// Field access with file:line errors.
+struct Row<'r, 'a> {
+    file: &'r str,
+    rec: &'r Record<'a>,
+}
+
+impl Row<'_, '_> {
+    fn get(&self, i: usize) -> Result<&str, DataError> {
+        self.rec
+            .fields
+            .get(i)
+            .map(|s| s.trim())
+            .ok_or_else(|| err(self.file, self.rec.line, format!("missing column {}", i + 1)))
+    }
+    fn req(&self, i: usize, what: &str) -> Result<&str, DataError> {
+        let v = self.get(i)?;
+        if v.is_empty() { Err(err(self.file, self.rec.line, format!("{what} is empty"))) } else { Ok(v) }
+    }
+    fn date(&self, i: usize, what: &str) -> Result<NaiveDate, DataError> {
+        let v = self.req(i, what)?;
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map_err(|_| err(self.file, self.rec.line, format!("{what} {v:?} is not a YYYY-MM-DD date")))
+    }
+    fn opt_date(&self, i: usize, what: &str) -> Result<Option<NaiveDate>, DataError> {
+        if self.get(i)?.is_empty() { Ok(None) } else { self.date(i, what).map(Some) }
+    }
+    fn percent(&self, i: usize, what: &str) -> Result<Decimal, DataError> {
+        let v = self.req(i, what)?;
+        let d: Decimal =
+            v.parse().map_err(|_| err(self.file, self.rec.line, format!("{what} {v:?} is not a decimal number")))?;
+        if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
+            return Err(err(self.file, self.rec.line, format!("{what} {v} is outside 0..=100")));
+        }
+        Ok(d.normalize())
+    }
+    fn fail(&self, message: impl Into<String>) -> DataError {
+        err(self.file, self.rec.line, message)
+    }
+}
+
+fn check_header(file: &str, recs: &[Record<'_>], expected: &[&str]) -> Result<(), DataError> {
+    let Some(first) = recs.first() else { return Err(err(file, 1, "empty file")) };
+    let got: Vec<&str> = first.fields.iter().map(|f| f.trim()).collect();
+    if got != expected {
+        return Err(err(file, first.line, format!("header {got:?}, expected {expected:?}")));
+    }
+    for r in &recs[1..] {
+        if r.fields.len() != expected.len() {
+            return Err(err(file, r.line, format!("{} columns, expected {}", r.fields.len(), expected.len())));
+        }
+    }
+    Ok(())
+}
+
+fn check_range(row: &Row<'_, '_>, from: NaiveDate, to: Option<NaiveDate>) -> Result<(), DataError> {
+    match to {
+        Some(t) if t < from => Err(row.fail(format!("effective_to {t} is before effective_from {from}"))),
+        _ => Ok(()),
+    }
+}
+
+fn check_sources(row: &Row<'_, '_>, i: usize, known: &HashSet<String>) -> Result<(), DataError> {
+    let v = row.req(i, "source")?;
+    for id in v.split(';') {
+        if !known.contains(id.trim()) {
+            return Err(row.fail(format!("source {id:?} is not in sources.csv")));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a dated row applies on `date`.
+pub(crate) fn in_force(from: NaiveDate, to: Option<NaiveDate>, date: NaiveDate) -> bool {
+    from <= date && to.is_none_or(|t| date <= t)
+}
+
+fn overlaps(a: (NaiveDate, Option<NaiveDate>), b: (NaiveDate, Option<NaiveDate>)) -> bool {
+    let a_end = a.1.unwrap_or(NaiveDate::MAX);
+    let b_end = b.1.unwrap_or(NaiveDate::MAX);
+    a.0 <= b_end && b.0 <= a_end
+}
+
+const RATE_HEADER: &[&str] = &[
+    "country",
+    "region",
+    "jurisdiction",
+    "level",
+    "tax_type",
+    "kind",
+    "rate",
+    "effective_from",
+    "effective_to",
+    "display_name",
+    "source",
+    "notes",
+];
+const TAX_TYPES: &[&str] = &["sales_tax", "vat", "gst", "hst", "pst", "qst", "rst", "jct"];
+
+impl Tables {
+    /// Parses and validates every file. Any malformed row → `DataError` naming `data/<file>:<line>`.
+    pub(crate) fn load(files: &[(&str, &str)]) -> Result<Tables, DataError> {
+        let mut t = Tables::default();
+        let sources =
+            files.iter().find(|(p, _)| *p == "sources.csv").ok_or_else(|| err("sources.csv", 0, "file missing"))?;
+        t.load_sources(sources.0, sources.1)?;
+        for (path, text) in files {
+            let file = *path;
+            if file == "sources.csv" {
+                continue;
+            } else if file.starts_with("rates/") {
+                t.load_rates(file, text)?;
+            } else if file.starts_with("us-sst/rates/") {
+                t.load_sst_rates(file, text)?;
+            } else if file.starts_with("us-sst/boundary/") {
+                t.load_sst_boundary(file, text)?;
+            } else if file == "us-sst/zip-county.csv" {
+                t.load_zip_county(file, text)?;
+            } else if file == "us-sst/place-codes.csv" {
+                t.load_place_codes(file, text)?;
+            } else if file == "us-sst/county-names.csv" {
+                t.load_county_names(file, text)?;
+            } else if file == "us-local/no-local-tax.csv" {
+                t.load_no_local(file, text)?;
+            } else if file.starts_with("us-local/") {
+                t.load_local(file, text)?;
+            } else if file == "taxability/us.csv" {
+                t.load_taxability(file, text)?;
+            } else if file == "vat/id-formats.csv" {
+                t.load_vat_ids(file, text)?;
+            } else {
+                return Err(err(file, 0, "unknown data file (add a loader or move it under data/scripts)"));
+            }
+        }
+        t.check_overlaps()?;
+        Ok(t)
+    }
+
+    fn load_sources(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(file, &recs, &["source_id", "title", "url", "publisher", "licence", "retrieved", "notes"])?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            let id = row.req(0, "source_id")?;
+            row.req(1, "title")?;
+            row.req(2, "url")?;
+            row.req(4, "licence")?;
+            if !self.source_ids.insert(id.to_owned()) {
+                return Err(row.fail(format!("duplicate source_id {id:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn load_rates(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(file, &recs, RATE_HEADER)?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            let country = row.req(0, "country")?;
+            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(row.fail(format!("country {country:?} is not an upper-case ISO code")));
+            }
+            let region = row.get(1)?;
+            let level = row.req(3, "level")?;
+            if !["country", "state", "province"].contains(&level) {
+                return Err(row.fail(format!("level {level:?} unknown")));
+            }
+            let tax_type = row.req(4, "tax_type")?;
+            if !TAX_TYPES.contains(&tax_type) {
+                return Err(row.fail(format!("tax_type {tax_type:?} unknown")));
+            }
+            let kind = match row.req(5, "kind")? {
+                "standard" => Kind::Standard,
+                "reduced" => Kind::Reduced,
+                "super_reduced" => Kind::SuperReduced,
+                "parking" => Kind::Parking,
+                k => return Err(row.fail(format!("kind {k:?} unknown"))),
+            };
+            let rate = row.percent(6, "rate")?;
+            let from = row.date(7, "effective_from")?;
+            let to = row.opt_date(8, "effective_to")?;
+            check_range(&row, from, to)?;
+            check_sources(&row, 10, &self.source_ids)?;
+            let r = RateRow {
+                country: country.to_owned(),
+                region: (!region.is_empty()).then(|| region.to_owned()),
+                jurisdiction: row.req(2, "jurisdiction")?.to_owned(),
+                tax_type: tax_type.to_owned(),
+                kind,
+                rate,
+                from,
+                to,
+                display_name: row.req(9, "display_name")?.to_owned(),
+            };
+            self.rates.entry((r.country.clone(), region.to_owned())).or_default().push(r);
+        }
+        Ok(())
+    }
+
+    /// `<ST>R<yyyy>Q<q>…csv`: headerless, 9 columns, rates as fractions, dates YYYYMMDD.
+    fn load_sst_rates(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let state = sst_state_of(file, 'R')?;
+        let recs = records(file, text)?;
+        let st = self.sst.entry(state).or_default();
+        st.files.push(file.rsplit('/').next().unwrap_or(file).to_owned());
+        for rec in &recs {
+            let row = Row { file, rec };
+            if rec.fields.len() != 9 {
+                return Err(row.fail(format!("{} columns, expected 9", rec.fields.len())));
+            }
+            let jtype = row.req(1, "jurisdiction type")?;
+            let code = row.req(2, "jurisdiction code")?;
+            let general = row.req(3, "general rate")?;
+            let frac: Decimal = general.parse().map_err(|_| row.fail(format!("rate {general:?} is not a number")))?;
+            if frac < Decimal::ZERO || frac >= Decimal::ONE {
+                return Err(row.fail(format!("rate {general} is not a fraction in 0..1")));
+            }
+            for (i, what) in [(4, "food rate"), (5, "drug rate"), (6, "residential utility rate")] {
+                row.req(i, what)?;
+            }
+            let from = sst_date(&row, 7, "effective from")?.ok_or_else(|| row.fail("effective from is open"))?;
+            let to = sst_date(&row, 8, "effective to")?;
+            check_range(&row, from, to)?;
+            if jtype == "45" {
+                continue; // the state row; state rates come from rates/us-states.csv
+            }
+            st.rates.entry(code.to_owned()).or_default().push(SstRate {
+                jtype: jtype.to_owned(),
+                rate: (frac * Decimal::ONE_HUNDRED).normalize(),
+                from,
+                to,
+            });
+        }
+        Ok(())
+    }
+
+    /// `<ST>B…csv`: headerless, ≥ 89 columns; record types Z (ZIP5 range) and 4 (ZIP+4 range).
+    fn load_sst_boundary(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let state = sst_state_of(file, 'B')?;
+        let recs = records(file, text)?;
+        let st = self.sst.entry(state).or_default();
+        st.files.push(file.rsplit('/').next().unwrap_or(file).to_owned());
+        for rec in &recs {
+            let row = Row { file, rec };
+            if rec.fields.len() < 89 {
+                return Err(row.fail(format!("{} columns, expected at least 89", rec.fields.len())));
+            }
+            let kind = row.req(0, "record type")?.to_ascii_uppercase();
+            let zip4 = match kind.as_str() {
+                "Z" => false,
+                "4" => true,
+                "A" => continue, // single-address records (Vermont) need street matching: not supported
+                k => return Err(row.fail(format!("record type {k:?} unknown"))),
+            };
+            let from = sst_date(&row, 1, "effective from")?.ok_or_else(|| row.fail("effective from is open"))?;
+            let to = sst_date(&row, 2, "effective to")?;
+            check_range(&row, from, to)?;
+            let z5 = |i: usize, what: &str| -> Result<u64, DataError> {
+                let v = row.req(i, what)?;
+                if v.len() != 5 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(row.fail(format!("{what} {v:?} is not a ZIP5")));
+                }
+                v.parse::<u64>().map_err(|_| row.fail(format!("{what} {v:?}")))
+            };
+            let z4 = |i: usize, what: &str, default: u64| -> Result<u64, DataError> {
+                let v = row.get(i)?;
+                if v.is_empty() {
+                    return if zip4 { Err(row.fail(format!("{what} is empty"))) } else { Ok(default) };
+                }
+                // ZIP+4 values may be unpadded ("1" = "0001").
+                match v.parse::<u64>() {
+                    Ok(n) if v.len() <= 4 && n <= 9999 => Ok(n),
+                    _ => Err(row.fail(format!("{what} {v:?} is not a ZIP+4 suffix"))),
+                }
+            };
+            let lo = z5(17, "ZIP5 low")? * 10_000 + z4(18, "ZIP+4 low", 0)?;
+            let hi = z5(19, "ZIP5 high")? * 10_000 + z4(20, "ZIP+4 high", 9999)?;
+            if hi < lo {
+                return Err(row.fail("ZIP range high is below low"));
+            }
+            let opt = |i: usize| -> Result<Option<String>, DataError> {
+                let v = row.get(i)?;
+                Ok((!v.is_empty()).then(|| v.to_owned()))
+            };
+            let mut districts = Vec::new();
+            let mut i = 29;
+            while i + 2 < rec.fields.len() {
+                let code = row.get(i + 1)?;
+                let jtype = row.get(i + 2)?;
+                if !code.is_empty() && jtype != "45" {
+                    districts.push((code.to_owned(), jtype.to_owned()));
+                }
+                i += 3;
+            }
+            st.boundaries.push(Boundary { zip4, from, to, lo, hi, county: opt(24)?, local: opt(25)?, districts });
+        }
+        Ok(())
+    }
+
+    fn load_zip_county(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(file, &recs, &["zip5", "state", "county_fips"])?;
+        self.zip_county.reserve(recs.len());
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            let zip = parse_zip5(row.req(0, "zip5")?).ok_or_else(|| row.fail("zip5 is not 5 digits"))?;
+            let state = state_code(row.req(1, "state")?).ok_or_else(|| row.fail("state is not a 2-letter code"))?;
+            let county = parse_fips3(row.req(2, "county_fips")?).ok_or_else(|| row.fail("county_fips not 3 digits"))?;
+            self.zip_county.entry(zip).or_default().push((state, county));
+        }
+        Ok(())
+    }
+
+    fn load_county_names(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(file, &recs, &["state", "county_fips", "name"])?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            let state = state_code(row.req(0, "state")?).ok_or_else(|| row.fail("state is not a 2-letter code"))?;
+            let county = parse_fips3(row.req(1, "county_fips")?).ok_or_else(|| row.fail("county_fips not 3 digits"))?;
+            self.county_names.insert((state, county), row.req(2, "name")?.to_owned());
+        }
+        Ok(())
+    }
+
+    fn load_place_codes(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(file, &recs, &["state", "place", "jurisdiction_code", "source", "notes"])?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            check_sources(&row, 3, &self.source_ids)?;
+            let state = row.req(0, "state")?.to_owned();
+            let place = row.req(1, "place")?.to_owned();
+            let code = row.req(2, "jurisdiction_code")?.to_owned();
+            if code.len() != 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(row.fail(format!("jurisdiction_code {code:?} is not 5 digits")));
+            }
+            self.sst_place_names.insert((state.clone(), code.clone()), place.clone());
+            self.sst_places.insert((state, super::address::norm_name(&place)), (code, place));
+        }
+        Ok(())
+    }
+
+    fn load_no_local(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(file, &recs, &["state", "source", "notes"])?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            check_sources(&row, 1, &self.source_ids)?;
+            self.no_local_tax.insert(row.req(0, "state")?.to_owned());
+        }
+        Ok(())
+    }
+
+    fn load_local(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(
+            file,
+            &recs,
+            &[
+                "state",
+                "place",
+                "county",
+                "level",
+                "jurisdiction",
+                "rate",
+                "effective_from",
+                "effective_to",
+                "source",
+                "zips",
+            ],
+        )?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            let state = row.req(0, "state")?.to_owned();
+            let name = row.req(1, "place")?.to_owned();
+            let level = row.req(3, "level")?;
+            if !["county", "city", "district"].contains(&level) {
+                return Err(row.fail(format!("level {level:?} unknown")));
+            }
+            let from = row.date(6, "effective_from")?;
+            let to = row.opt_date(7, "effective_to")?;
+            check_range(&row, from, to)?;
+            check_sources(&row, 8, &self.source_ids)?;
+            let comp = LocalComponent {
+                jurisdiction: row.req(4, "jurisdiction")?.to_owned(),
+                rate: row.percent(5, "rate")?,
+                from,
+                to,
+            };
+            let key = (state.clone(), super::address::norm_name(&name));
+            let idx = match self.place_by_name.get(&key) {
+                Some(&i) => i,
+                None => {
+                    self.places.push(Place { name, components: Vec::new() });
+                    let i = self.places.len() - 1;
+                    self.place_by_name.insert(key, i);
+                    i
+                }
+            };
+            for z in row.get(9)?.split_whitespace() {
+                let zip = parse_zip5(z).ok_or_else(|| row.fail(format!("zip {z:?} is not 5 digits")))?;
+                let v = self.place_by_zip.entry(zip).or_default();
+                if !v.contains(&idx) {
+                    v.push(idx);
+                }
+            }
+            self.places[idx].components.push(comp);
+            self.local_states.insert(state);
+        }
+        Ok(())
+    }
+
+    fn load_taxability(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(
+            file,
+            &recs,
+            &[
+                "state",
+                "tax_code",
+                "taxable",
+                "taxable_percent",
+                "rate_override",
+                "effective_from",
+                "effective_to",
+                "source",
+                "notes",
+            ],
+        )?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            let code = row.req(1, "tax_code")?;
+            if super::catalog::find(code).is_none() {
+                return Err(row.fail(format!("tax_code {code:?} is not in the catalogue")));
+            }
+            let taxable = match row.req(2, "taxable")? {
+                "yes" => true,
+                "no" => false,
+                v => return Err(row.fail(format!("taxable {v:?} must be yes or no"))),
+            };
+            let from = row.date(5, "effective_from")?;
+            let to = row.opt_date(6, "effective_to")?;
+            check_range(&row, from, to)?;
+            check_sources(&row, 7, &self.source_ids)?;
+            let rate_override = if row.get(4)?.is_empty() { None } else { Some(row.percent(4, "rate_override")?) };
+            let rule =
+                TaxRule { taxable, taxable_percent: row.percent(3, "taxable_percent")?, rate_override, from, to };
+            let rules = self.taxability.entry((row.req(0, "state")?.to_owned(), code.to_owned())).or_default();
+            if rules.iter().any(|r| overlaps((r.from, r.to), (from, to))) {
+                return Err(row.fail("overlaps another rule of the same state and tax code"));
+            }
+            rules.push(rule);
+        }
+        Ok(())
+    }
+
+    fn load_vat_ids(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(file, &recs, &["country", "templates", "source", "regex"])?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            check_sources(&row, 2, &self.source_ids)?;
+            let templates = row.req(1, "templates")?.split('|').map(super::vat_id::normalise).collect();
+            self.vat_ids.insert(row.req(0, "country")?.to_owned(), templates);
+        }
+        Ok(())
+    }
+
+    /// Two standard rows of one jurisdiction and tax type must not overlap in time.
+    fn check_overlaps(&self) -> Result<(), DataError> {
+        for rows in self.rates.values() {
+            for (i, a) in rows.iter().enumerate() {
+                for b in &rows[i + 1..] {
+                    if a.kind == Kind::Standard
+                        && b.kind == Kind::Standard
+                        && a.tax_type == b.tax_type
+                        && overlaps((a.from, a.to), (b.from, b.to))
+                    {
+                        return Err(err(
+                            "rates/",
+                            0,
+                            format!("{} {:?}: standard rows {} and {} overlap", a.country, a.region, a.from, b.from),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn sst_state_of(file: &str, kind: char) -> Result<String, DataError> {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let b = name.as_bytes();
+    if b.len() > 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_uppercase() && b[2] == kind as u8 {
+        Ok(name[..2].to_owned())
+    } else {
+        Err(err(file, 0, format!("SST file name must start with <ST>{kind} (e.g. MN{kind}2026Q2FEB18.csv)")))
+    }
+}
+
+/// SST dates are YYYYMMDD; 29991231 and 99991231 mean open-ended.
+fn sst_date(row: &Row<'_, '_>, i: usize, what: &str) -> Result<Option<NaiveDate>, DataError> {
+    let v = row.req(i, what)?;
+    if v == "29991231" || v == "99991231" {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(v, "%Y%m%d").map(Some).map_err(|_| row.fail(format!("{what} {v:?} is not YYYYMMDD")))
+}
+
+pub(crate) fn parse_zip5(s: &str) -> Option<u32> {
+    if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None }
+}
+
+fn parse_fips3(s: &str) -> Option<u16> {
+    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None }
+}
+
+pub(crate) fn state_code(s: &str) -> Option<[u8; 2]> {
+    let b = s.as_bytes();
+    (b.len() == 2 && b.iter().all(u8::is_ascii_uppercase)).then(|| [b[0], b[1]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources() -> (&'static str, &'static str) {
+        ("sources.csv", "source_id,title,url,publisher,licence,retrieved,notes\ns1,T,http://x,P,L,2026-01-01,\n")
+    }
+
+    fn load_with(extra: (&'static str, &'static str)) -> Result<Tables, DataError> {
+        Tables::load(&[sources(), extra])
+    }
+
+    const H: &str =
+        "country,region,jurisdiction,level,tax_type,kind,rate,effective_from,effective_to,display_name,source,notes\n";
+
+    #[test]
+    fn embedded_content_loads() {
+        let t = Tables::load(embedded_files()).unwrap();
+        assert!(t.rates.len() > 100);
+        assert!(t.sst.contains_key("MN") && t.sst.contains_key("WI") && t.sst.contains_key("GA"));
+        assert!(t.zip_county.len() > 30_000);
+    }
+
+    #[test]
+    fn malformed_rate_fails_with_file_and_line() {
+        let text: &'static str = Box::leak(format!("{H}US,MN,Minnesota,state,sales_tax,standard,6.875,2009-07-01,,Sales Tax,s1,\nUS,WI,Wisconsin,state,sales_tax,standard,abc,2020-01-01,,Sales Tax,s1,\n").into_boxed_str());
+        let e = load_with(("rates/x.csv", text)).unwrap_err();
+        assert_eq!(e.file, "rates/x.csv");
+        assert_eq!(e.line, 3);
+        assert!(e.to_string().starts_with("data/rates/x.csv:3:"), "{e}");
+    }
+
+    #[test]
+    fn unknown_source_bad_dates_and_overlaps_fail() {
+        let cases = [
+            "US,MN,M,state,sales_tax,standard,6,2020-01-01,,S,nope,\n",
+            "US,MN,M,state,sales_tax,standard,6,2020-13-01,,S,s1,\n",
+            "US,MN,M,state,sales_tax,standard,6,2020-01-01,2019-01-01,S,s1,\n",
+            "US,MN,M,state,sales_tax,standard,101,2020-01-01,,S,s1,\n",
+            "US,MN,M,state,sales_tax,standard,,2020-01-01,,S,s1,\n",
+            "US,MN,M,state,sales_tax,standard,6,2020-01-01,,S,s1,\nUS,MN,M,state,sales_tax,standard,7,2021-01-01,,S,s1,\n",
+        ];
+        for c in cases {
+            let text: &'static str = Box::leak(format!("{H}{c}").into_boxed_str());
+            assert!(load_with(("rates/x.csv", text)).is_err(), "{c}");
+        }
+    }
+
+    #[test]
+    fn sst_blank_rate_is_rejected_not_zero() {
+        let e = load_with(("us-sst/rates/MNR2026Q2FEB18.csv", "27,01,43000,,0.005,0.005,0.005,20051001,29991231\n"))
+            .unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("general rate"), "{e}");
+    }
+
+    #[test]
+    fn sst_file_name_must_name_the_state() {
+        assert!(load_with(("us-sst/rates/minnesota.csv", "27,01,43000,0.005,0,0,0,20051001,29991231\n")).is_err());
+    }
+}

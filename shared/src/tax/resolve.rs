@@ -1,0 +1,387 @@
+//! Address → jurisdictions with their rates on the tax date, and how precisely the address was resolved.
+//!
+//! US: the state row of `rates/us-states.csv`, then local rates from (in order) the SST boundary file (ZIP+4, then
+//! ZIP5 ranges), the SST rates file via ZIP5 → county, or our cited city tables (`us-local`), with a warning
+//! whenever only part of the local stack is known. Canada: HST, or GST + PST/QST/RST. Elsewhere: the national rate.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::address::{NormAddress, is_us_state};
+use super::data::{Kind, SstState, Tables, in_force};
+use super::error::TaxError;
+use super::types::Resolution;
+
+/// Which tax family a jurisdiction belongs to (drives taxability and registration rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// US state and local sales taxes.
+    UsSales,
+    /// Canadian GST or HST.
+    CaFederal,
+    /// Canadian provincial PST / RST.
+    CaPst,
+    /// Quebec QST.
+    CaQst,
+    /// VAT / GST / JCT of a national system.
+    National,
+}
+
+/// One taxing jurisdiction that applies at the address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Juris {
+    pub name: String,
+    pub display_name: String,
+    pub tax_type: String,
+    /// Percent.
+    pub rate: Decimal,
+    pub family: Family,
+    /// A US local (county / city / district) jurisdiction: product rate overrides of the state do not apply.
+    pub local: bool,
+}
+
+/// The outcome of resolving one address.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    pub country: String,
+    pub region: Option<String>,
+    /// Jurisdictions with a non-zero rate (empty: no tax there).
+    pub juris: Vec<Juris>,
+    /// False when we hold no rate data for the country at all.
+    pub covered: bool,
+    pub resolution: Resolution,
+    pub warnings: Vec<String>,
+}
+
+/// EU member states (ISO codes; Greece as GR). A legal fact, not a rate.
+pub(crate) const EU27: &[&str] = &[
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV",
+    "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+fn standard_rows<'t>(
+    t: &'t Tables,
+    country: &str,
+    region: &str,
+    date: NaiveDate,
+) -> impl Iterator<Item = &'t super::data::RateRow> {
+    t.rates
+        .get(&(country.to_owned(), region.to_owned()))
+        .into_iter()
+        .flatten()
+        .filter(move |r| r.kind == Kind::Standard && in_force(r.from, r.to, date))
+}
+
+pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, TaxError> {
+    let c = a.country.as_str();
+    if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(TaxError::LocationInvalid(format!("country {:?} is not an ISO 3166 alpha-2 code", a.country)));
+    }
+    match c {
+        "US" => resolve_us(t, a, date),
+        "CA" => resolve_ca(t, a, date),
+        _ => {
+            // No standard rate in force on the date (country not in our data, or the date precedes it): a
+            // registered org gets a NoRateData error rather than a silent zero.
+            let covered = standard_rows(t, c, "", date).next().is_some();
+            let juris = standard_rows(t, c, "", date)
+                .filter(|r| r.rate > Decimal::ZERO)
+                .map(|r| Juris {
+                    name: r.jurisdiction.clone(),
+                    display_name: r.display_name.clone(),
+                    tax_type: r.tax_type.clone(),
+                    rate: r.rate,
+                    family: Family::National,
+                    local: false,
+                })
+                .collect::<Vec<_>>();
+            let warnings = Vec::new();
+            Ok(Resolved {
+                country: c.to_owned(),
+                region: a.region.clone(),
+                juris,
+                covered,
+                resolution: Resolution::Country,
+                warnings,
+            })
+        }
+    }
+}
+
+fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, TaxError> {
+    let Some(prov) = a.region.clone() else {
+        return Err(TaxError::LocationInvalid(match &a.region_unknown {
+            Some(r) => format!("{r:?} is not a Canadian province or territory"),
+            None => "a Canadian address needs its province".to_owned(),
+        }));
+    };
+    let mut juris = Vec::new();
+    let prov_rows: Vec<_> = standard_rows(t, "CA", &prov, date).collect();
+    let mut warnings = Vec::new();
+    if prov_rows.is_empty() {
+        warnings.push(format!("no {prov} provincial rate in our data for {date}; federal GST only"));
+    }
+    if let Some(hst) = prov_rows.iter().find(|r| r.tax_type == "hst") {
+        juris.push(Juris {
+            name: hst.jurisdiction.clone(),
+            display_name: hst.display_name.clone(),
+            tax_type: "hst".into(),
+            rate: hst.rate,
+            family: Family::CaFederal,
+            local: false,
+        });
+    } else {
+        for g in standard_rows(t, "CA", "", date) {
+            juris.push(Juris {
+                name: g.jurisdiction.clone(),
+                display_name: g.display_name.clone(),
+                tax_type: g.tax_type.clone(),
+                rate: g.rate,
+                family: Family::CaFederal,
+                local: false,
+            });
+        }
+        for p in prov_rows.iter().filter(|r| r.rate > Decimal::ZERO) {
+            juris.push(Juris {
+                name: p.jurisdiction.clone(),
+                display_name: p.display_name.clone(),
+                tax_type: p.tax_type.clone(),
+                rate: p.rate,
+                family: if p.tax_type == "qst" { Family::CaQst } else { Family::CaPst },
+                local: false,
+            });
+        }
+    }
+    Ok(Resolved {
+        country: "CA".into(),
+        region: Some(prov),
+        juris,
+        covered: true,
+        resolution: Resolution::Region,
+        warnings,
+    })
+}
+
+fn us_juris(name: String, rate: Decimal) -> Juris {
+    Juris {
+        name,
+        display_name: "Sales Tax".into(),
+        tax_type: "sales_tax".into(),
+        rate,
+        family: Family::UsSales,
+        local: true,
+    }
+}
+
+fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, TaxError> {
+    // The ZIP's states (from the Census ZCTA relation), used to derive or cross-check the state.
+    let zip_states: Vec<String> = a
+        .zip5
+        .and_then(|z| t.zip_county.get(&z))
+        .map(|v| {
+            let mut s: Vec<String> = v.iter().map(|(st, _)| String::from_utf8_lossy(st).into_owned()).collect();
+            s.dedup();
+            s
+        })
+        .unwrap_or_default();
+    if a.postal.is_some() && a.zip5.is_none() {
+        return Err(TaxError::LocationInvalid(format!(
+            "{:?} is not a US ZIP or ZIP+4",
+            a.postal.as_deref().unwrap_or("")
+        )));
+    }
+    let state = match (&a.region, &a.region_unknown) {
+        (Some(s), _) if is_us_state(s) => s.clone(),
+        (_, Some(r)) => return Err(TaxError::LocationInvalid(format!("{r:?} is not a US state"))),
+        _ => match zip_states.as_slice() {
+            [one] => one.clone(),
+            _ => return Err(TaxError::LocationInvalid("a US address needs a state or a known ZIP code".into())),
+        },
+    };
+    if let Some(z) = a.zip5
+        && !zip_states.is_empty()
+        && !zip_states.contains(&state)
+    {
+        return Err(TaxError::LocationInvalid(format!("ZIP {z:05} is not in {state}")));
+    }
+    let state_rows: Vec<_> = standard_rows(t, "US", &state, date).collect();
+    let Some(state_row) = state_rows.first() else {
+        return Err(TaxError::NoRateData(format!("no {state} state rate in our data for {date}")));
+    };
+    let mut juris = Vec::new();
+    if state_row.rate > Decimal::ZERO {
+        juris.push(Juris {
+            name: state_row.jurisdiction.clone(),
+            display_name: state_row.display_name.clone(),
+            tax_type: state_row.tax_type.clone(),
+            rate: state_row.rate,
+            family: Family::UsSales,
+            local: false,
+        });
+    }
+    let mut warnings = Vec::new();
+    let resolution = if t.no_local_tax.contains(&state) {
+        Resolution::Region
+    } else if let Some(sst) = t.sst.get(&state) {
+        sst_locals(t, sst, &state, a, date, &mut juris, &mut warnings)
+    } else if t.local_states.contains(&state) {
+        table_locals(t, &state, a, date, &mut juris, &mut warnings)
+    } else {
+        warnings.push(format!("local rates not in our data for {state}; state rate only"));
+        Resolution::Region
+    };
+    Ok(Resolved { country: "US".into(), region: Some(state), juris, covered: true, resolution, warnings })
+}
+
+fn sst_rate(sst: &SstState, code: &str, jtype: Option<&str>, date: NaiveDate) -> Option<Decimal> {
+    sst.rates
+        .get(code)?
+        .iter()
+        .find(|r| jtype.is_none_or(|j| r.jtype == j) && in_force(r.from, r.to, date))
+        .map(|r| r.rate)
+}
+
+fn county_name(t: &Tables, state: &str, county: u16) -> String {
+    let key = super::data::state_code(state).map(|s| (s, county));
+    key.and_then(|k| t.county_names.get(&k).cloned()).unwrap_or_else(|| format!("{state} county {county:03}"))
+}
+
+fn sst_locals(
+    t: &Tables,
+    sst: &SstState,
+    state: &str,
+    a: &NormAddress,
+    date: NaiveDate,
+    juris: &mut Vec<Juris>,
+    warnings: &mut Vec<String>,
+) -> Resolution {
+    let Some(zip5) = a.zip5 else {
+        warnings.push(format!("no ZIP code: local {state} rates not applied; state rate only"));
+        return Resolution::Region;
+    };
+    let z = u64::from(zip5) * 10_000;
+    let live = |b: &&super::data::Boundary| in_force(b.from, b.to, date);
+    let by_zip4 = a.zip4.and_then(|z4| {
+        let key = z + u64::from(z4);
+        sst.boundaries.iter().filter(live).find(|b| b.zip4 && b.lo <= key && key <= b.hi)
+    });
+    let by_zip5 = || sst.boundaries.iter().filter(live).find(|b| !b.zip4 && b.lo <= z && z + 9999 <= b.hi);
+    let (hit, resolution) = match by_zip4 {
+        Some(b) => (Some(b), Resolution::Zip4),
+        None => (by_zip5(), Resolution::Zip5),
+    };
+    if let Some(b) = hit {
+        if let Some(c) = &b.county
+            && let Some(rate) = sst_rate(sst, c, Some("00"), date)
+            && rate > Decimal::ZERO
+        {
+            let name = c.parse::<u16>().map(|n| county_name(t, state, n)).unwrap_or_else(|_| c.clone());
+            juris.push(us_juris(name, rate));
+        }
+        if let Some(l) = &b.local
+            && let Some(rate) = sst_rate(sst, l, None, date)
+            && rate > Decimal::ZERO
+        {
+            let name = t
+                .sst_place_names
+                .get(&(state.to_owned(), l.clone()))
+                .cloned()
+                .unwrap_or_else(|| format!("{state} local jurisdiction {l}"));
+            juris.push(us_juris(name, rate));
+        }
+        for (code, jtype) in &b.districts {
+            if let Some(rate) = sst_rate(sst, code, Some(jtype), date)
+                && rate > Decimal::ZERO
+            {
+                juris.push(us_juris(format!("{state} special district {code}"), rate));
+            }
+        }
+        return resolution;
+    }
+    // No boundary record: ZIP5 → county through the Census relation, county rows of the rates file.
+    let counties: Vec<u16> = t
+        .zip_county
+        .get(&zip5)
+        .map(|v| v.iter().filter(|(s, _)| s == state.as_bytes()).map(|(_, c)| *c).collect())
+        .unwrap_or_default();
+    let Some(&first) = counties.first() else {
+        warnings.push(format!("ZIP {zip5:05} has no county in our data; {state} state rate only"));
+        return Resolution::Region;
+    };
+    if counties.len() > 1 {
+        let names: Vec<String> = counties.iter().map(|c| county_name(t, state, *c)).collect();
+        warnings.push(format!(
+            "ZIP {zip5:05} spans {}; used {} (send ZIP+4 for precision)",
+            names.join(", "),
+            names[0]
+        ));
+    }
+    if let Some(rate) = sst_rate(sst, &format!("{first:03}"), Some("00"), date)
+        && rate > Decimal::ZERO
+    {
+        juris.push(us_juris(county_name(t, state, first), rate));
+    }
+    // The city tax by city name (SST rate files key city taxes by FIPS place code; us-sst/place-codes.csv).
+    let city = a.city.as_deref().map(super::address::norm_name);
+    let place = city.and_then(|c| t.sst_places.get(&(state.to_owned(), c)));
+    let mut resolution = Resolution::Zip5;
+    if let Some((code, name)) = place {
+        resolution = Resolution::City;
+        if let Some(rate) = sst_rate(sst, code, Some("01"), date)
+            && rate > Decimal::ZERO
+        {
+            juris.push(us_juris(name.clone(), rate));
+        }
+        warnings.push(format!(
+            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county and city rate from the city name, special-district rates not applied"
+        ));
+    } else {
+        warnings.push(format!(
+            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county, city and special-district rates not applied"
+        ));
+    }
+    resolution
+}
+
+fn table_locals(
+    t: &Tables,
+    state: &str,
+    a: &NormAddress,
+    date: NaiveDate,
+    juris: &mut Vec<Juris>,
+    warnings: &mut Vec<String>,
+) -> Resolution {
+    let city = a.city.as_deref().map(super::address::norm_name);
+    let by_name = city.as_ref().and_then(|c| t.place_by_name.get(&(state.to_owned(), c.clone())).copied());
+    let zip_places: Vec<usize> = a.zip5.and_then(|z| t.place_by_zip.get(&z)).cloned().unwrap_or_default();
+    let (place, resolution) = if !zip_places.is_empty() {
+        match by_name.filter(|i| zip_places.contains(i)) {
+            Some(i) => (Some(i), Resolution::Zip5),
+            None => {
+                if zip_places.len() > 1 {
+                    let names: Vec<&str> = zip_places.iter().map(|i| t.places[*i].name.as_str()).collect();
+                    warnings.push(format!("ZIP spans {}; used {}", names.join(", "), names[0]));
+                }
+                (zip_places.first().copied(), Resolution::Zip5)
+            }
+        }
+    } else {
+        (by_name, Resolution::City)
+    };
+    let Some(i) = place else {
+        warnings.push(format!("local rates for this {state} place not in our data; state rate only"));
+        return Resolution::Region;
+    };
+    let p = &t.places[i];
+    let live: Vec<_> = p.components.iter().filter(|c| in_force(c.from, c.to, date)).collect();
+    if live.is_empty() {
+        warnings.push(format!("local rates of {} on {date} not in our data; state rate only", p.name));
+        return Resolution::Region;
+    }
+    for c in live {
+        if c.rate > Decimal::ZERO {
+            juris.push(us_juris(c.jurisdiction.clone(), c.rate));
+        }
+    }
+    resolution
+}

@@ -1,0 +1,620 @@
+//! Known-answer tests per jurisdiction type (expected figure and its source in each test), rule tests, and
+//! property tests of the invariants.
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::domain::Currency;
+
+fn engine() -> &'static Engine {
+    Engine::global().unwrap()
+}
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn us(state: &str, zip: &str, city: Option<&str>) -> Address {
+    Address {
+        country: "US".into(),
+        state: Some(state.into()),
+        postal_code: Some(zip.into()),
+        city: city.map(Into::into),
+        ..Address::default()
+    }
+}
+
+fn country(c: &str, region: Option<&str>) -> Address {
+    Address { country: c.into(), state: region.map(Into::into), ..Address::default() }
+}
+
+fn reg(country: &str, region: Option<&str>) -> Registration {
+    Registration {
+        country: country.into(),
+        region: region.map(Into::into),
+        effective_from: date("2000-01-01"),
+        effective_to: None,
+        collect: true,
+    }
+}
+
+fn settings(regs: Vec<Registration>) -> OrgTaxSettings {
+    OrgTaxSettings { rounding: Rounding::Line, registrations: regs, origin_address: Some(country("US", Some("CA"))) }
+}
+
+fn line(id: &str, amount: i64, code: &str) -> LineInput {
+    LineInput { id: id.into(), amount, discount: 0, tax_inclusive: false, tax_code: code.into(), ship_to: None }
+}
+
+fn calc(s: &OrgTaxSettings, cur: &str, d: &str, addr: Address, lines: Vec<LineInput>) -> Result<CalcOutput, TaxError> {
+    engine().calculate(&CalcInput {
+        currency: Currency::parse(cur).unwrap(),
+        tax_date: date(d),
+        customer_address: addr,
+        ship_from: None,
+        lines,
+        tax_exempt: false,
+        buyer_tax_id: None,
+        settings: s,
+    })
+}
+
+fn pct(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+#[test]
+fn cold_load_is_fast_enough() {
+    let t = std::time::Instant::now();
+    let e = Engine::load().unwrap();
+    let ms = t.elapsed().as_millis();
+    assert!(e.sst_files("MN").is_some());
+    // Release builds load in a few ms (see the bench); unoptimised test builds get a generous bound.
+    assert!(ms < 2_000, "cold load took {ms} ms");
+}
+
+#[test]
+fn us_no_local_tax_state_rate_only() {
+    // Massachusetts 6.25 % (M.G.L. c. 64H s. 2; data/rates/us-states.csv); no local sales taxes (Tax Foundation 2025).
+    let s = settings(vec![reg("US", Some("MA"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("MA", "02108", Some("Boston")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 625);
+    assert_eq!(o.address_resolution, Resolution::Region);
+    assert!(o.warnings.is_empty(), "{:?}", o.warnings);
+}
+
+#[test]
+fn us_state_without_local_data_warns() {
+    // Louisiana 5 % from 2025-01-01 (LDR Act 11 FAQ); parish taxes not in our data → warning.
+    let s = settings(vec![reg("US", Some("LA"))]);
+    let o = calc(&s, "usd", "2025-06-01", us("LA", "70112", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].tax, 500);
+    assert!(o.warnings.iter().any(|w| w.contains("local rates not in our data for LA")));
+    // A past date uses that date's rate: 4.45 % in 2024.
+    let o = calc(&s, "usd", "2024-06-01", us("LA", "70112", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].tax, 445);
+}
+
+#[test]
+fn us_dated_state_changes() {
+    // South Dakota 4.5 % → 4.2 % on 2023-07-01 (HB 1137); New Mexico 5.0 % → 4.875 % on 2023-07-01 (HB 163).
+    let s = settings(vec![reg("US", Some("SD")), reg("US", Some("NM"))]);
+    let sd = |d: &str| calc(&s, "usd", d, country("US", Some("SD")), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(sd("2023-06-30").lines[0].tax_amounts[0].rate.percentage, pct("4.5"));
+    assert_eq!(sd("2023-07-01").lines[0].tax_amounts[0].rate.percentage, pct("4.2"));
+    let nm =
+        calc(&s, "usd", "2024-01-01", country("US", Some("NM")), vec![line("1", 100000, "physical_goods")]).unwrap();
+    assert_eq!(nm.lines[0].tax_amounts[0].amount, 4875);
+}
+
+#[test]
+fn us_city_table_new_york_city() {
+    // NYC 8.875 % = NY 4 % + NYC 4.5 % + MCTD 0.375 % (NY Publication 718).
+    let s = settings(vec![reg("US", Some("NY"))]);
+    let o =
+        calc(&s, "usd", "2026-11-01", us("NY", "10001", Some("New York")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
+    let rates: Vec<Decimal> = o.lines[0].tax_amounts.iter().map(|a| a.rate.percentage).collect();
+    assert_eq!(rates, vec![pct("4"), pct("4.5"), pct("0.375")]);
+    assert_eq!(o.lines[0].tax, 400 + 450 + 38);
+    assert_eq!(o.address_resolution, Resolution::Zip5);
+}
+
+#[test]
+fn us_city_table_los_angeles_by_city_name() {
+    // Los Angeles 9.75 % = 7.25 % state + 2.5 % county district taxes (CDTFA rates effective 2026-04-01).
+    let s = settings(vec![reg("US", Some("CA"))]);
+    let addr = Address {
+        country: "US".into(),
+        state: Some("california".into()),
+        city: Some("los angeles".into()),
+        ..Address::default()
+    };
+    let o = calc(&s, "usd", "2026-11-01", addr, vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].tax, 975);
+    assert_eq!(o.address_resolution, Resolution::City);
+    // Before the table's date we only know the state rate, and say so.
+    let o = calc(&s, "usd", "2025-01-01", us("CA", "90012", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].tax, 725);
+    assert!(o.warnings.iter().any(|w| w.contains("not in our data")));
+}
+
+#[test]
+fn us_texas_saas_is_80_percent_taxable() {
+    // Houston 8.25 % (6.25 state + 1 city + 1 METRO; Texas Comptroller); SaaS = data processing, 20 % exempt
+    // (Tex. Tax Code 151.351): $100 → taxable $80 → 5.00 + 0.80 + 0.80.
+    let s = settings(vec![reg("US", Some("TX"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("TX", "77002", Some("Houston")), vec![line("1", 10000, "saas")]).unwrap();
+    let a = &o.lines[0].tax_amounts;
+    assert_eq!(a.iter().map(|x| x.amount).collect::<Vec<_>>(), vec![500, 80, 80]);
+    assert!(a.iter().all(|x| x.taxable_amount == 8000));
+    assert_eq!(a[0].rate.taxability_reason.as_deref(), Some("taxable_basis_reduced"));
+}
+
+#[test]
+fn us_saas_exempt_state_reports_product_exempt() {
+    // California does not tax SaaS (Paddle 2025 SaaS guide; data/taxability/us.csv).
+    let s = settings(vec![reg("US", Some("CA"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("CA", "94105", None), vec![line("1", 10000, "saas")]).unwrap();
+    assert!(o.lines[0].tax_amounts.is_empty());
+    assert_eq!(o.lines[0].reason.as_deref(), Some("product_exempt"));
+}
+
+#[test]
+fn us_sst_zip_to_county_minnesota() {
+    // Minneapolis 55401 → Hennepin County (Census ZCTA); MN 6.875 % + Hennepin 0.15 % (MNR2026Q2FEB18 row
+    // 27,00,053,0.0015): $100 → 6.88 + 0.15. City and transit taxes need the full boundary file → warning.
+    let s = settings(vec![reg("US", Some("MN"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("MN", "55401", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    let a = &o.lines[0].tax_amounts;
+    assert_eq!(a.len(), 2, "{a:?}");
+    assert_eq!((a[0].amount, a[1].amount), (688, 15));
+    assert_eq!(a[1].rate.jurisdiction, "Hennepin County");
+    assert_eq!(o.address_resolution, Resolution::Zip5);
+    assert!(o.warnings.iter().any(|w| w.contains("boundary data")));
+}
+
+#[test]
+fn us_sst_boundary_record_past_date() {
+    // MNB2026Q2FEB18 sample: 55401–55405 valid 2017-10-01..2019-03-31 → county 053, city 43000 (Minneapolis
+    // 0.5 %), district 80004 (type 63). Rates file: 27,01,43000,0.0050 and the 80004 row.
+    let s = settings(vec![reg("US", Some("MN"))]);
+    let o =
+        calc(&s, "usd", "2018-06-01", us("MN", "55401-1234", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    let names: Vec<&str> = o.lines[0].tax_amounts.iter().map(|a| a.rate.jurisdiction.as_str()).collect();
+    assert!(names.contains(&"Hennepin County"), "{names:?}");
+    assert!(names.contains(&"Minneapolis"), "{names:?}");
+    assert!(names.contains(&"MN special district 80004"), "{names:?}");
+    assert_eq!(o.address_resolution, Resolution::Zip5);
+}
+
+#[test]
+fn us_zip_in_wrong_state_is_invalid() {
+    let s = settings(vec![reg("US", Some("MN"))]);
+    let e = calc(&s, "usd", "2026-11-01", us("MN", "90012", None), vec![line("1", 100, "saas")]).unwrap_err();
+    assert!(matches!(e, TaxError::LocationInvalid(_)));
+    let e = calc(&s, "usd", "2026-11-01", country("US", None), vec![line("1", 100, "saas")]).unwrap_err();
+    assert!(matches!(e, TaxError::LocationInvalid(_)));
+}
+
+#[test]
+fn canada_hst_and_gst_qst() {
+    // Ontario HST 13 %; Quebec GST 5 % + QST 9.975 % (CRA; npm sales-tax 2.23.0): $100 → 5.00 + 9.98.
+    // Nova Scotia HST 15 % → 14 % on 2025-04-01.
+    let s = settings(vec![reg("CA", None), reg("CA", Some("QC"))]);
+    let on = calc(&s, "cad", "2026-11-01", country("CA", Some("ON")), vec![line("1", 10000, "saas")]).unwrap();
+    assert_eq!(on.lines[0].tax_amounts[0].rate.tax_type, "hst");
+    assert_eq!(on.lines[0].tax, 1300);
+    let qc = calc(&s, "cad", "2026-11-01", country("CA", Some("Québec")), vec![line("1", 10000, "saas")]).unwrap();
+    assert_eq!(qc.lines[0].tax_amounts.iter().map(|a| a.amount).collect::<Vec<_>>(), vec![500, 998]);
+    let ns =
+        |d: &str| calc(&s, "cad", d, country("CA", Some("NS")), vec![line("1", 10000, "saas")]).unwrap().lines[0].tax;
+    assert_eq!((ns("2025-03-31"), ns("2025-04-01")), (1500, 1400));
+    // BC: GST registered but no BC PST registration → GST only, with a warning.
+    let bc = calc(&s, "cad", "2026-11-01", country("CA", Some("BC")), vec![line("1", 10000, "saas")]).unwrap();
+    assert_eq!(bc.lines[0].tax, 500);
+}
+
+#[test]
+fn eu_vat_dated_and_oss() {
+    // Germany 16 % from 2020-07-01 to 2020-12-31, 19 % otherwise; Finland 25.5 % from 2024-09-01 (duty27-eu-vat).
+    let s = settings(vec![reg("EU", None)]);
+    let de = |d: &str| calc(&s, "eur", d, country("DE", None), vec![line("1", 10000, "saas")]).unwrap().lines[0].tax;
+    assert_eq!((de("2020-08-01"), de("2021-01-01")), (1600, 1900));
+    let fi = calc(&s, "eur", "2026-11-01", country("fi", None), vec![line("1", 10000, "saas")]).unwrap();
+    assert_eq!(fi.lines[0].tax, 2550);
+    assert_eq!(fi.lines[0].tax_amounts[0].rate.percentage, pct("25.5"));
+    assert_eq!(fi.address_resolution, Resolution::Country);
+}
+
+#[test]
+fn reverse_charge_needs_valid_vat_format_and_cross_border() {
+    let s = settings(vec![reg("EU", None), reg("GB", None)]);
+    let run = |c: &str, id: &str| {
+        engine()
+            .calculate(&CalcInput {
+                currency: Currency::parse("eur").unwrap(),
+                tax_date: date("2026-11-01"),
+                customer_address: country(c, None),
+                ship_from: None,
+                lines: vec![line("1", 10000, "saas")],
+                tax_exempt: false,
+                buyer_tax_id: Some(id.into()),
+                settings: &s,
+            })
+            .unwrap()
+    };
+    let ok = run("DE", "DE123456789");
+    assert_eq!(ok.lines[0].reason.as_deref(), Some("reverse_charge"));
+    assert!(ok.lines[0].tax_amounts.is_empty());
+    let bad = run("DE", "DE12345");
+    assert_eq!(bad.lines[0].tax, 1900);
+    assert!(bad.warnings.iter().any(|w| w.contains("not a valid DE VAT number")));
+    assert_eq!(run("GB", "GB123456789").lines[0].reason.as_deref(), Some("reverse_charge"));
+}
+
+#[test]
+fn domestic_b2b_is_not_reverse_charged() {
+    let mut s = settings(vec![reg("DE", None)]);
+    s.origin_address = Some(country("DE", None));
+    let o = engine()
+        .calculate(&CalcInput {
+            currency: Currency::parse("eur").unwrap(),
+            tax_date: date("2026-11-01"),
+            customer_address: country("DE", None),
+            ship_from: None,
+            lines: vec![line("1", 10000, "saas")],
+            tax_exempt: false,
+            buyer_tax_id: Some("DE123456789".into()),
+            settings: &s,
+        })
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 1900);
+}
+
+#[test]
+fn other_countries() {
+    // UK 20 %, Norway 25 %, Switzerland 8.1 % (7.7 % in 2023), Australia 10 %, New Zealand 15 %, Singapore 9 %
+    // (8 % in 2023), Japan 10 % (npm sales-tax 2.23.0; eu-vat-rates-data 2026.9.29).
+    let cases = [
+        ("GB", "gbp", "2026-11-01", 2000),
+        ("NO", "nok", "2026-11-01", 2500),
+        ("CH", "chf", "2026-11-01", 810),
+        ("CH", "chf", "2023-06-01", 770),
+        ("AU", "aud", "2026-11-01", 1000),
+        ("NZ", "nzd", "2026-11-01", 1500),
+        ("SG", "sgd", "2023-06-01", 800),
+        ("SG", "sgd", "2026-11-01", 900),
+    ];
+    for (c, cur, d, want) in cases {
+        let s = settings(vec![reg(c, None)]);
+        let o = calc(&s, cur, d, country(c, None), vec![line("1", 10000, "saas")]).unwrap();
+        assert_eq!(o.lines[0].tax, want, "{c} {d}");
+    }
+    let s = settings(vec![reg("JP", None)]);
+    let jp = calc(&s, "jpy", "2026-11-01", country("JP", None), vec![line("1", 9999, "saas")]).unwrap();
+    assert_eq!(jp.lines[0].tax, 1000); // ¥9,999 × 10 % = 999.9 → ¥1,000
+    assert_eq!(jp.lines[0].tax_amounts[0].rate.tax_type, "jct");
+}
+
+#[test]
+fn reasons_for_zero() {
+    let s = settings(vec![reg("US", Some("MA"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("NY", "10001", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+    let o = calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![line("1", 10000, "non_taxable")]).unwrap();
+    assert_eq!(o.lines[0].reason.as_deref(), Some("product_exempt"));
+    let s = settings(vec![reg("US", Some("OR"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("OR", "97201", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].reason.as_deref(), Some("no_tax_in_jurisdiction"));
+    let s = settings(vec![reg("US", Some("MA"))]);
+    let o = engine()
+        .calculate(&CalcInput {
+            currency: Currency::parse("usd").unwrap(),
+            tax_date: date("2026-11-01"),
+            customer_address: us("MA", "02108", None),
+            ship_from: None,
+            lines: vec![line("1", 10000, "physical_goods")],
+            tax_exempt: true,
+            buyer_tax_id: None,
+            settings: &s,
+        })
+        .unwrap();
+    assert_eq!(o.lines[0].reason.as_deref(), Some("customer_exempt"));
+}
+
+#[test]
+fn registered_without_rate_data_is_an_error_not_zero() {
+    // Brazil is not in our data; Andorra's rate is only known from 2026-09-29 (eu-vat-rates-data has no dates).
+    let s = settings(vec![reg("BR", None), reg("AD", None)]);
+    let e = calc(&s, "brl", "2026-11-01", country("BR", None), vec![line("1", 100, "saas")]).unwrap_err();
+    assert!(matches!(e, TaxError::NoRateData(_)));
+    let e = calc(&s, "eur", "2025-01-01", country("AD", None), vec![line("1", 100, "saas")]).unwrap_err();
+    assert!(matches!(e, TaxError::NoRateData(_)));
+    // Not registered there: not_collecting, no error.
+    let s = settings(vec![]);
+    let o = calc(&s, "brl", "2026-11-01", country("BR", None), vec![line("1", 100, "saas")]).unwrap();
+    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+}
+
+#[test]
+fn registration_regions_are_normalised() {
+    let s = settings(vec![reg("us", Some(" massachusetts "))]);
+    let o = calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].tax, 625);
+}
+
+#[test]
+fn registration_dates_gate_collection() {
+    let mut r = reg("US", Some("MA"));
+    r.effective_from = date("2026-01-01");
+    let s = settings(vec![r]);
+    let o = calc(&s, "usd", "2025-12-31", us("MA", "02108", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+}
+
+#[test]
+fn discounts_inclusive_and_adjustments() {
+    let s = settings(vec![reg("US", Some("MA"))]);
+    let mut l = line("1", 10000, "physical_goods");
+    l.discount = 2000;
+    let o = calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![l]).unwrap();
+    assert_eq!((o.lines[0].tax, o.lines[0].tax_amounts[0].taxable_amount), (500, 8000));
+    let mut l = line("1", 10625, "physical_goods");
+    l.tax_inclusive = true;
+    let o = calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![l]).unwrap();
+    assert_eq!((o.lines[0].tax, o.lines[0].tax_amounts[0].taxable_amount), (625, 10000));
+    let o = calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![line("1", -10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].tax, -625);
+    let mut bad = line("1", -10000, "physical_goods");
+    bad.discount = 1;
+    assert!(matches!(calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![bad]), Err(TaxError::Invalid(_))));
+    let mut bad = line("1", 100, "physical_goods");
+    bad.discount = 101;
+    assert!(matches!(calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![bad]), Err(TaxError::Invalid(_))));
+}
+
+#[test]
+fn unknown_tax_codes_are_listed() {
+    let s = settings(vec![]);
+    let e = calc(
+        &s,
+        "usd",
+        "2026-11-01",
+        us("MA", "02108", None),
+        vec![line("1", 1, "x"), line("2", 1, "y"), line("3", 1, "x")],
+    )
+    .unwrap_err();
+    assert_eq!(e, TaxError::UnknownTaxCode(vec!["x".into(), "y".into()]));
+}
+
+#[test]
+fn document_rounding_matches_vector_a2() {
+    // [C4] 4 × $2.50 at 8.625 %: document-level → $0.86 (vs $0.88 per line). Use a registered country with a
+    // single rate and check the allocation sums to the rounded total per jurisdiction.
+    let mut s = settings(vec![reg("US", Some("NY"))]);
+    s.rounding = Rounding::Document;
+    let lines: Vec<_> = (0..4).map(|i| line(&i.to_string(), 250, "physical_goods")).collect();
+    let o = calc(&s, "usd", "2026-11-01", us("NY", "10001", None), lines).unwrap();
+    // NYC 8.875 %: exact per jurisdiction over the document: 40 + 45 + 3.75 → 3.75 rounds to 4.
+    let total: i64 = o.lines.iter().map(|l| l.tax).sum();
+    assert_eq!(total, 40 + 45 + 4);
+}
+
+#[test]
+fn us_sst_city_by_name_without_boundary() {
+    // Milwaukee: WI 5 % + Milwaukee County 0.9 % (WIR2026Q2FEB18 row 55,00,079,0.009 from 2024-01-01) + City of
+    // Milwaukee 2 % (row 55,01,53000,0.02 from 2024-01-01; place code 53000 = Census FIPS 55-53000).
+    let s = settings(vec![reg("US", Some("WI"))]);
+    let o =
+        calc(&s, "usd", "2026-11-01", us("WI", "53202", Some("Milwaukee")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
+    let a: Vec<i64> = o.lines[0].tax_amounts.iter().map(|x| x.amount).collect();
+    assert_eq!(a, vec![500, 90, 200]);
+    assert_eq!(o.address_resolution, Resolution::City);
+    // 2023: county 0.5 %, no city tax yet.
+    let o =
+        calc(&s, "usd", "2023-06-01", us("WI", "53202", Some("Milwaukee")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
+    assert_eq!(o.lines[0].tax, 550);
+}
+
+#[test]
+fn us_sst_georgia_atlanta() {
+    // Atlanta 30303 → Fulton County (FIPS 121): GA 4 % + county 3 % (GAR2026Q2FEB19 row 13,00,121,0.03) + Atlanta
+    // 1.9 % (row 13,01,04000,0.019 from 2022-10-01) = 8.9 %.
+    let s = settings(vec![reg("US", Some("GA"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("GA", "30303", Some("Atlanta")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 400 + 300 + 190);
+}
+
+#[test]
+fn us_saas_rate_overrides_and_business_use() {
+    // CT: business SaaS at 1 % (computer and data processing services, DRS); MD: 3 % from 2025-07-01 (TB 56),
+    // exempt before; OH: business SaaS taxable (OAC 5703-9-46); IA: commercial-enterprise exemption.
+    let s = settings(vec![reg("US", Some("CT")), reg("US", Some("MD")), reg("US", Some("OH")), reg("US", Some("IA"))]);
+    let t = |st: &str, zip: &str, d: &str| {
+        calc(&s, "usd", d, us(st, zip, None), vec![line("1", 10000, "saas")]).unwrap().lines[0].clone()
+    };
+    let ct = t("CT", "06103", "2026-11-01");
+    assert_eq!((ct.tax, ct.tax_amounts[0].rate.percentage), (100, pct("1")));
+    assert_eq!(t("MD", "21201", "2026-11-01").tax, 300);
+    assert_eq!(t("MD", "21201", "2025-06-30").reason.as_deref(), Some("product_exempt"));
+    assert_eq!(t("OH", "43215", "2026-11-01").tax_amounts[0].amount, 575);
+    assert_eq!(t("IA", "50309", "2026-11-01").reason.as_deref(), Some("product_exempt"));
+}
+
+#[test]
+fn us_more_city_tables() {
+    // Chicago 10.25 % = IL 6.25 + Cook 1.75 + Chicago 1.25 + RTA 1.0 (IDOR); Honolulu 4.5 % = HI GET 4 + 0.5
+    // county surcharge (HRS 46-16.8); Miami 7 % = FL 6 + Miami-Dade 1 surtax (DR-15DSS 2026).
+    let s = settings(vec![reg("US", Some("IL")), reg("US", Some("HI")), reg("US", Some("FL"))]);
+    let t =
+        |a: Address| calc(&s, "usd", "2026-11-01", a, vec![line("1", 10000, "physical_goods")]).unwrap().lines[0].tax;
+    assert_eq!(t(us("IL", "60601", Some("Chicago"))), 1025);
+    assert_eq!(t(us("HI", "96813", Some("Honolulu"))), 450);
+    assert_eq!(t(us("FL", "33130", Some("Miami"))), 700);
+}
+
+#[test]
+fn per_line_ship_to_and_worst_resolution() {
+    let s = settings(vec![reg("US", Some("NY")), reg("US", Some("MA"))]);
+    let mut l2 = line("2", 10000, "physical_goods");
+    l2.ship_to = Some(us("MA", "02108", None));
+    let o =
+        calc(&s, "usd", "2026-11-01", us("NY", "10001", None), vec![line("1", 10000, "physical_goods"), l2]).unwrap();
+    assert_eq!((o.lines[0].tax, o.lines[1].tax), (888, 625));
+    assert_eq!(o.address_resolution, Resolution::Region);
+}
+
+#[test]
+fn dc_rate_dates() {
+    // DC 5.75 % from 2013-10-01, 6 % from 2018-10-01 (CCH 2018), 7 % from 2026-10-01 (OTR notice).
+    let s = settings(vec![reg("US", Some("DC"))]);
+    let t = |d: &str| {
+        calc(&s, "usd", d, us("DC", "20001", None), vec![line("1", 10000, "physical_goods")]).unwrap().lines[0].tax
+    };
+    assert_eq!((t("2016-01-01"), t("2026-09-30"), t("2026-10-01")), (575, 600, 700));
+}
+
+#[test]
+fn currencies_with_other_exponents() {
+    // KWD has 3 minor digits: amounts are fils; the engine is exponent-agnostic (it rounds to the minor unit).
+    let s = settings(vec![reg("DE", None)]);
+    let o = calc(&s, "kwd", "2026-11-01", country("DE", None), vec![line("1", 1_005, "saas")]).unwrap();
+    assert_eq!(o.lines[0].tax, 191); // 1005 × 19 % = 190.95 → 191
+}
+
+#[test]
+fn document_rounding_with_adjustments_sums_per_jurisdiction() {
+    let mut s = settings(vec![reg("US", Some("NY"))]);
+    s.rounding = Rounding::Document;
+    let lines =
+        vec![line("a", 333, "physical_goods"), line("b", -111, "physical_goods"), line("c", 777, "physical_goods")];
+    let o = calc(&s, "usd", "2026-11-01", us("NY", "10001", None), lines).unwrap();
+    for j in 0..3 {
+        let sum: i64 = o.lines.iter().map(|l| l.tax_amounts[j].amount).sum();
+        let rate = o.lines[0].tax_amounts[j].rate.percentage;
+        let exact = Decimal::from(333 - 111 + 777) * rate / Decimal::ONE_HUNDRED;
+        assert_eq!(
+            Decimal::from(sum),
+            exact.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        );
+    }
+    assert!(o.lines[1].tax <= 0 && o.lines[0].tax >= 0);
+}
+
+fn arb_line() -> impl Strategy<Value = LineInput> {
+    (
+        -1_000_000_000i64..1_000_000_000,
+        0i64..1_000_000,
+        any::<bool>(),
+        prop::sample::select(vec!["physical_goods", "saas", "software_download", "training", "non_taxable"]),
+    )
+        .prop_map(|(amount, disc, incl, code)| LineInput {
+            id: "l".into(),
+            amount,
+            discount: if amount > 0 { disc.min(amount) } else { 0 },
+            tax_inclusive: incl,
+            tax_code: code.into(),
+            ship_to: None,
+        })
+}
+
+fn arb_address() -> impl Strategy<Value = Address> {
+    prop::sample::select(vec![
+        us("NY", "10001", None),
+        us("TX", "77002", Some("Houston")),
+        us("MN", "55401", None),
+        us("MN", "55401-1234", None),
+        us("CA", "90012", None),
+        us("LA", "70112", None),
+        country("CA", Some("QC")),
+        country("CA", Some("BC")),
+        country("DE", None),
+        country("JP", None),
+        country("BR", None),
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_inputs_never_panic_and_keep_invariants(
+        lines in prop::collection::vec(arb_line(), 1..8),
+        addr in arb_address(),
+        doc in any::<bool>(),
+        year in 2019i32..2028,
+    ) {
+        let mut s = settings(vec![
+            reg("US", Some("NY")), reg("US", Some("TX")), reg("US", Some("MN")), reg("US", Some("CA")),
+            reg("US", Some("LA")), reg("CA", None), reg("CA", Some("QC")), reg("EU", None), reg("JP", None),
+        ]);
+        if doc { s.rounding = Rounding::Document; }
+        let input = CalcInput {
+            currency: Currency::parse("usd").unwrap(),
+            tax_date: NaiveDate::from_ymd_opt(year, 6, 15).unwrap(),
+            customer_address: addr,
+            ship_from: None,
+            lines: lines.clone(),
+            tax_exempt: false,
+            buyer_tax_id: None,
+            settings: &s,
+        };
+        if let Ok(o) = engine().calculate(&input) {
+            prop_assert_eq!(o.lines.len(), lines.len());
+            for (l, out) in lines.iter().zip(&o.lines) {
+                prop_assert_eq!(out.tax, out.tax_amounts.iter().map(|a| a.amount).sum::<i64>());
+                if l.amount - l.discount >= 0 {
+                    prop_assert!(out.tax_amounts.iter().all(|a| a.amount >= 0));
+                }
+                if l.tax_inclusive && !out.tax_amounts.is_empty()
+                    && out.tax_amounts.iter().all(|a| a.rate.taxability_reason.as_deref() == Some("standard_rated")) {
+                    prop_assert_eq!(out.tax_amounts[0].taxable_amount + out.tax, l.amount - l.discount);
+                }
+                prop_assert!(out.tax_amounts.is_empty() == out.reason.is_some());
+            }
+        }
+    }
+}
+
+#[test]
+fn content_covers_every_state_province_and_eu_member() {
+    // A guard on the data itself: 50 states + DC have a state rate and a SaaS rule today; every province has a
+    // row; every EU member has a dated standard rate since 2016.
+    let t = &engine().tables;
+    let today = date("2026-11-26");
+    let states = [
+        "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY",
+        "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH",
+        "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    ];
+    assert_eq!(states.len(), 51);
+    for st in states {
+        let rows = t.rates.get(&("US".to_owned(), st.to_owned())).unwrap_or_else(|| panic!("{st}: no rate rows"));
+        assert!(rows.iter().any(|r| super::data::in_force(r.from, r.to, today)), "{st}: no current rate");
+        let rules =
+            t.taxability.get(&(st.to_owned(), "saas".to_owned())).unwrap_or_else(|| panic!("{st}: no saas rule"));
+        assert!(rules.iter().any(|r| super::data::in_force(r.from, r.to, today)), "{st}: no current saas rule");
+    }
+    for p in ["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"] {
+        assert!(t.rates.contains_key(&("CA".to_owned(), p.to_owned())), "{p}");
+    }
+    for c in super::resolve::EU27 {
+        let rows = t.rates.get(&((*c).to_owned(), String::new())).unwrap_or_else(|| panic!("{c}"));
+        assert!(rows.iter().any(|r| r.from == date("2016-01-01")), "{c}: no 2016 standard rate");
+        assert!(t.vat_ids.contains_key(*c), "{c}: no VAT-id format");
+    }
+}
+
+#[test]
+fn catalogue_serialises_for_the_endpoint() {
+    let json = serde_json::to_value(catalog()).unwrap();
+    assert_eq!(json[0]["id"], "physical_goods");
+    assert!(json.as_array().unwrap().len() >= 9);
+}
