@@ -131,4 +131,31 @@ mod tests {
         assert_eq!(r.status(), 404);
         server.abort();
     }
+
+    #[tokio::test]
+    async fn mounted_on_the_server_beside_the_console_api() {
+        let dir = std::env::temp_dir().join(format!("console-serve-{}", shared::domain::new_uuid()));
+        let (router, server) = crate::serve::build(&dir, shared::config::Config::defaults()).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move { axum::serve(listener, router).await });
+        let http = reqwest::Client::new();
+        let page = http.get(format!("http://{addr}{PATH}")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.headers().contains_key(header::CONTENT_SECURITY_POLICY));
+        // the API is still behind the bearer token, and still answers JSON errors
+        let r = http.get(format!("http://{addr}/v1/organization")).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthorized");
+        let r = http
+            .get(format!("http://{addr}/v1/organization"))
+            .bearer_auth(&server.tokens.test.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        task.abort();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
