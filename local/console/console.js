@@ -709,4 +709,10 @@
     takeTokenFromFragment();
     start();
   });
+  // a console link opened over this page only changes the fragment: no reload, so take it here
+  window.addEventListener('hashchange', () => {
+    if (!new URLSearchParams(location.hash.replace(/^#/, '')).has('token')) return;
+    takeTokenFromFragment();
+    start();
+  });
 })();

@@ -353,14 +353,27 @@ async function main() {
     assert(body.items[0].status === 'disconnected', 'disconnected on the server');
   });
 
-  await step('a wrong token shows the token form with the API\'s message', async () => {
+  await step('a wrong token shows the token form with the API\'s message; the form and a new link work', async () => {
     const other = await context.newPage();
+    const otherReady = () => other.waitForSelector('body[data-ready="true"]', { timeout: WAIT_MS });
     try {
       await other.goto(`${base}/console#token=sphc_wrong`);
       await other.getByTestId('token-section').waitFor({ state: 'visible' });
       const text = await other.getByTestId('alert-text').textContent();
       assert(text.includes('missing or invalid console token'), `alert says: ${text}`);
       assert(!(await other.getByTestId('app').isVisible()), 'console hidden');
+      // the token typed into the form
+      await other.getByTestId('token-input').fill(token);
+      await other.getByTestId('token-form').locator('button[type="submit"]').click();
+      await otherReady();
+      assert(!(await other.getByRole('alert').isVisible()), 'the old error is gone');
+      // forgotten, then a console link opened over the page (a fragment-only navigation, no reload)
+      await other.getByTestId('sign-out').click();
+      await other.getByTestId('token-section').waitFor({ state: 'visible' });
+      assert((await other.evaluate(() => sessionStorage.length)) === 0, 'token forgotten');
+      await other.goto(`${base}/console#token=${token}`);
+      await otherReady();
+      assert(!other.url().includes('token'), 'token removed from the address bar again');
     } finally {
       await other.close();
     }
