@@ -140,9 +140,9 @@
   /** Loads an optional section: a 404 means its route is not on this server yet. */
   async function optional(section, note, fn) {
     setState(section, 'loading');
+    show($(note), false); // `fn` may show it again with something to say (an empty list, say)
     try {
       await fn();
-      show($(note), false);
       setState(section, 'ready');
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) {

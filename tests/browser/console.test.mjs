@@ -58,12 +58,15 @@ const watchdog = setTimeout(() => {
 class Failure extends Error {}
 function assert(cond, message) { if (!cond) throw new Failure(message); }
 
+/** A step's way to say it could not run here, and why. */
+const skip = (reason) => ({ skip: reason });
+
 async function step(name, fn) {
   try {
     const r = await fn();
-    if (r === 'skip') {
+    if (r && r.skip) {
       results.skipped += 1;
-      log(`SKIP ${name}`);
+      log(`SKIP ${name}: ${r.skip}`);
     } else {
       results.passed += 1;
       log(`ok   ${name}`);
@@ -166,6 +169,21 @@ async function main() {
   const tid = (id) => page.getByTestId(id);
   const ready = () => page.waitForSelector('body[data-ready="true"]', { timeout: WAIT_MS });
 
+  /**
+   * Whether a sync of the connection finished (its `last_sync` is set) within 20 s of "Sync now".
+   * Products and ledger rows come only from a sync; where serve runs none, those checks are skipped.
+   */
+  let syncFinished = null;
+  function syncDone() {
+    syncFinished ??= until('the first sync to finish', async () => {
+      const { body } = await apiGet('/v1/sequence/connections');
+      const c = body && body.items && body.items.find((x) => x.status !== 'disconnected');
+      return Boolean(c && c.last_sync);
+    }, 20_000, 500).then(() => true, () => false);
+    return syncFinished;
+  }
+  const NO_SYNC = 'no sync finished within 20 s of "Sync now" (last_sync is still null): this serve runs no sync';
+
   /** The page refreshes 3 s and 10 s after "Sync now"; reload if the rows are not there yet. */
   async function showLatest(rowTestId) {
     if ((await page.getByTestId(rowTestId).count()) > 0) return;
@@ -266,9 +284,13 @@ async function main() {
     if (!(await routeExists('/v1/products')) || !(await routeExists('/v1/tax-codes'))) {
       assert((await tid('products-section').getAttribute('data-state')) === 'unavailable', 'section says not yet');
       assert((await tid('products-note').textContent()).includes('not available'), 'note shown');
-      return 'skip';
+      return skip('the routes are not on this server yet');
     }
-    await until('a product from the sync (route exists; does serve run the sync?)', async () => {
+    if (!(await syncDone())) {
+      assert(await tid('products-note').isVisible(), 'the empty products section says why');
+      return skip(NO_SYNC);
+    }
+    await until('a product from the finished sync', async () => {
       const { body } = await apiGet('/v1/products');
       return body && body.items && body.items.length > 0;
     }, 20_000, 500);
@@ -288,10 +310,25 @@ async function main() {
     assert(saved && saved.tax_code === code, `product ${productId} has tax code ${saved && saved.tax_code}, wanted ${code}`);
   });
 
+  await step('save the tax settings (when /v1/settings exists)', async () => {
+    if (!(await routeExists('/v1/settings'))) {
+      assert((await tid('settings-section').getAttribute('data-state')) === 'unavailable', 'section says not yet');
+      return skip('the route is not on this server yet');
+    }
+    await tid('settings-rounding').selectOption('document');
+    const codes = await tid('settings-default-tax-code').locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    if (codes.length > 0) await tid('settings-default-tax-code').selectOption(codes[0]);
+    await tid('settings-save').click();
+    await until('"Settings saved"', async () => (await tid('status').textContent()).includes('Settings saved'));
+    const { body } = await apiGet('/v1/settings');
+    assert(body.rounding === 'document', `rounding is ${body.rounding}`);
+    assert(codes.length === 0 || body.default_product_tax_code === codes[0], `default code ${body.default_product_tax_code}`);
+  });
+
   await step('add and delete a registration (when /v1/registrations exists)', async () => {
     if (!(await routeExists('/v1/registrations'))) {
       assert((await tid('registrations-section').getAttribute('data-state')) === 'unavailable', 'section says not yet');
-      return 'skip';
+      return skip('the route is not on this server yet');
     }
     const before = await page.getByTestId('reg-row').count();
     await tid('reg-country').fill('de');
@@ -310,9 +347,13 @@ async function main() {
     if (!(await routeExists('/v1/ledger/transactions'))) {
       assert((await tid('ledger-section').getAttribute('data-state')) === 'unavailable', 'section says not yet');
       assert((await tid('ledger-note').textContent()).includes('not available'), 'note shown');
-      return 'skip';
+      return skip('the route is not on this server yet');
     }
-    await until('a ledger transaction from the sync (route exists; does serve run the sync?)', async () => {
+    if (!(await syncDone())) {
+      assert(await tid('ledger-empty').isVisible(), 'the empty ledger says so');
+      return skip(NO_SYNC);
+    }
+    await until('a ledger transaction from the finished sync', async () => {
       const { body } = await apiGet('/v1/ledger/transactions?limit=1');
       return body && body.items && body.items.length > 0;
     }, 20_000, 500);
