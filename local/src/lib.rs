@@ -5,3 +5,4 @@ pub mod console;
 pub mod serve;
 pub mod sim;
 pub mod tokens;
+pub mod worker;

@@ -34,17 +34,20 @@ pub const SIM_CREDENTIALS_FILE: &str = "sim-credentials.json";
 pub struct Server {
     pub app: App<EmbeddedStore>,
     pub tokens: ConsoleTokens,
+    /// Sync jobs queued or running in the local worker.
+    pub sync_pending: crate::worker::Pending,
 }
 
 /// Opens the data dir (store + tokens + both orgs) and builds the router.
 pub async fn build(data_dir: &std::path::Path, config: Config) -> Result<(Router, Arc<Server>), String> {
     let store = EmbeddedStore::open(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let tokens = ConsoleTokens::load_or_create(data_dir)?;
-    let app = App::new(config, store, Arc::new(SystemClock));
+    let tick = std::time::Duration::from_secs(u64::from(config.sync_interval_minutes) * 60);
+    let (app, sync_pending) = crate::worker::start(App::new(config, store, Arc::new(SystemClock)), Some(tick));
     for (entry, mode) in [(&tokens.test, Mode::Test), (&tokens.live, Mode::Live)] {
         shared::org::ensure(&app.store, &entry.org_id, mode, &app.now_rfc3339()).await.map_err(|e| e.to_string())?;
     }
-    let server = Arc::new(Server { app, tokens });
+    let server = Arc::new(Server { app, tokens, sync_pending });
     let router = Router::new()
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .merge(crate::console::router())

@@ -9,6 +9,7 @@ pub mod app;
 pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod calculation;
 pub mod clock;
 pub mod config;
 pub mod connection;
@@ -21,6 +22,7 @@ pub mod ledger;
 pub mod org;
 pub mod queue;
 pub mod sequence;
+pub mod settings;
 pub mod store;
 pub mod sync;
 pub mod tax;

@@ -143,3 +143,46 @@ async fn checkpoint_is_the_last_closed_tie_group() {
     assert_eq!(reports.last().unwrap().outcome, Outcome::Done);
     assert_ledger_matches(&store, "org1", "c1", &src).await;
 }
+
+/// A deadline striking at every source call of a run (with equal timestamps straddling pages):
+/// each stop checkpoints, the reruns converge, and no document gains a spurious version.
+#[tokio::test]
+async fn a_deadline_at_every_call_then_reruns_give_each_document_once() {
+    let seed = |src: &FakeSource| {
+        seed_small(src);
+        for i in 0..8 {
+            add_invoice(src, invoice(&format!("tie-{i}"), InvoiceStatus::Sent, 500, day(3, 3), 1_000), 1);
+        }
+    };
+    let make = |clock: &std::sync::Arc<FakeClock>| {
+        let mut j = job("org1", "c1", clock, MIN15);
+        j.settings.history_start = day(2, 1);
+        j.settings.slice_days = 14;
+        j
+    };
+    let probe = FakeSource::new(3);
+    seed(&probe);
+    let clock = FakeClock::at(t0());
+    let store = TestStore::new();
+    assert_eq!(run(&store, &probe, clock.as_ref(), &make(&clock)).await.unwrap().outcome, Outcome::Done);
+    let calls = probe.calls();
+    assert!(calls > 20, "{calls} calls");
+    for k in 1..=calls {
+        let store = TestStore::new();
+        let src = FakeSource::new(3);
+        seed(&src);
+        let clock = FakeClock::at(t0());
+        let c = clock.clone();
+        src.on_call(k, move |_| c.advance(Duration::from_secs(3_600)));
+        let r = run(&store, &src, clock.as_ref(), &make(&clock)).await.unwrap();
+        assert!(matches!(r.outcome, Outcome::MoreWork { .. } | Outcome::Done), "k={k}: {:?}", r.outcome);
+        let reports = run_jobs_until_settled(&store, &src, &clock, || make(&clock)).await;
+        assert_eq!(reports.last().unwrap().outcome, Outcome::Done, "k={k}");
+        assert_ledger_matches(&store, "org1", "c1", &src).await;
+        let ledger = Ledger::new(&store, org("org1"), conn("c1"));
+        for (id, _, _) in ledger.list_hashes(DocKind::Invoice).await.unwrap() {
+            let h = ledger.get_transaction(DocKind::Invoice, &id).await.unwrap().unwrap();
+            assert_eq!(h.versions.len(), 1, "k={k}: {id}");
+        }
+    }
+}

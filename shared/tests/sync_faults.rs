@@ -141,3 +141,29 @@ async fn a_deadline_already_inside_the_safety_margin_fails_instead_of_spinning()
     assert!(matches!(r.outcome, Outcome::Failed { .. }), "{:?}", r.outcome);
     assert_eq!((src.calls(), store.write_attempts()), (0, 0), "no lease taken, no call made");
 }
+
+#[tokio::test]
+async fn an_expired_page_token_restarts_the_slice_once() {
+    let store = TestStore::new();
+    let src = FakeSource::new(3);
+    seed_small(&src);
+    let clock = FakeClock::at(t0());
+    let expired = || SourceError::Client("400 Pagination token has expired".into());
+    // invoices: catch-all slice (1), slice from 2026-03-01 page 1 (2), page 2 (3) → refused
+    src.fail_kind_call(shared::sync::fake::CallKind::Invoices, 3, expired());
+    let mut j = job("org1", "c1", &clock, MIN15);
+    j.settings.history_start = day(3, 1);
+    let r = run(&store, &src, clock.as_ref(), &j).await.unwrap();
+    assert_eq!(r.outcome, Outcome::Done);
+    assert_ledger_matches(&store, "org1", "c1", &src).await;
+    // twice in a row on the same listing is a real client error: fail fast
+    let store = TestStore::new();
+    let src = FakeSource::new(3);
+    seed_small(&src);
+    src.fail_kind_call(shared::sync::fake::CallKind::Invoices, 3, expired());
+    src.fail_kind_call(shared::sync::fake::CallKind::Invoices, 5, expired());
+    let mut j = job("org1", "c1", &clock, MIN15);
+    j.settings.history_start = day(3, 1);
+    let r = run(&store, &src, clock.as_ref(), &j).await.unwrap();
+    assert!(matches!(r.outcome, Outcome::Failed { .. }), "{:?}", r.outcome);
+}

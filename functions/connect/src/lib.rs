@@ -6,6 +6,9 @@ pub mod connections;
 pub mod credentials;
 pub mod error;
 pub mod keys;
+pub mod ledger;
+pub mod products;
+pub mod settings;
 
 use error::ConnectError;
 use http::{Method, StatusCode};
@@ -47,6 +50,42 @@ pub async fn handle<S: Store>(app: &App<S>, principal: Principal, req: HttpReque
     }
 }
 
+/// Sequence product ids are UUIDs; anything percent-encoded in a path segment is decoded here.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The query string as decoded pairs (`+` is a space; the last of repeated names wins).
+fn query(req: &HttpRequest) -> std::collections::HashMap<String, String> {
+    req.uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(&k.replace('+', " ")), percent_decode(&v.replace('+', " ")))
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
 /// An id from the path; a malformed one can name nothing the caller owns, so it is a 404.
 fn id<T: TryFrom<String>>(s: &str) -> Result<T, ConnectError> {
     T::try_from(s.to_owned()).map_err(|_| ConnectError::NotFound)
@@ -77,6 +116,31 @@ async fn route<S: Store>(
         (&Method::DELETE, ["v1", "sequence", "connections", c, "api-keys", k]) => {
             keys::revoke(app, who, &conn(c)?, &id::<KeyId>(k)?).await
         }
+        (&Method::GET, ["v1", "settings"]) => settings::get(app, who).await,
+        (&Method::PUT, ["v1", "settings"]) => settings::put(app, who, req.body()).await,
+        (&Method::GET, ["v1", "tax-codes"]) => settings::tax_codes().await,
+        (&Method::GET, ["v1", "registrations"]) => settings::list_registrations(app, who).await,
+        (&Method::PUT, ["v1", "registrations", country]) => {
+            settings::put_registration(app, who, country, None, req.body()).await
+        }
+        (&Method::PUT, ["v1", "registrations", country, region]) => {
+            settings::put_registration(app, who, country, Some(region), req.body()).await
+        }
+        (&Method::DELETE, ["v1", "registrations", country]) => {
+            settings::delete_registration(app, who, country, None).await
+        }
+        (&Method::DELETE, ["v1", "registrations", country, region]) => {
+            settings::delete_registration(app, who, country, Some(region)).await
+        }
+        (&Method::GET, ["v1", "products"]) => products::list(app, who).await,
+        (&Method::PUT, ["v1", "products", product, "tax-code"]) => {
+            products::set_tax_code(app, who, &percent_decode(product), req.body()).await
+        }
+        (&Method::GET, ["v1", "ledger", "transactions"]) => ledger::transactions(app, who, &query(req)).await,
+        (&Method::GET, ["v1", "ledger", "transactions", id]) => {
+            ledger::transaction(app, who, &percent_decode(id), &query(req)).await
+        }
+        (&Method::GET, ["v1", "ledger", "summary"]) => ledger::summary(app, who, &query(req)).await,
         (&Method::GET, ["v1", "audit"]) => Ok(json(
             StatusCode::OK,
             &serde_json::json!({"items": shared::audit::recent(&app.store, &who.org, 100).await?}),

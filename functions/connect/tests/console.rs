@@ -160,3 +160,114 @@ async fn unknown_routes_and_bad_ids_are_404() {
     assert_eq!(call(&f, &f.a, "GET", "/v1/sequence/connections/bad%23id", "").await.0, 404);
     assert_eq!(call(&f, &f.a, "PATCH", "/v1/sequence/connections", "").await.0, 404);
 }
+
+#[tokio::test]
+async fn settings_registrations_tax_codes_and_product_codes() {
+    let f = fixture().await;
+    let (status, codes) = call(&f, &f.a, "GET", "/v1/tax-codes", "").await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = codes["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    for id in [
+        "physical_goods",
+        "saas",
+        "digital_services",
+        "software_download",
+        "professional_services",
+        "training",
+        "support_maintenance",
+        "shipping",
+        "non_taxable",
+    ] {
+        assert!(ids.contains(&id), "{id}");
+    }
+
+    // settings: defaults, partial update, null clears, validation
+    let (_, s) = call(&f, &f.a, "GET", "/v1/settings", "").await;
+    assert_eq!(s["rounding"], "line");
+    let (status, s) =
+        call(&f, &f.a, "PUT", "/v1/settings", r#"{"rounding":"document","default_product_tax_code":"saas"}"#).await;
+    assert_eq!(
+        (status, s["rounding"].as_str(), s["default_product_tax_code"].as_str()),
+        (200, Some("document"), Some("saas"))
+    );
+    let (_, s) = call(&f, &f.a, "PUT", "/v1/settings", r#"{"default_product_tax_code":null}"#).await;
+    assert!(s["default_product_tax_code"].is_null());
+    assert_eq!(s["rounding"], "document", "partial update keeps other fields");
+    for bad in [
+        r#"{"rounding":"up"}"#,
+        r#"{"default_product_tax_code":"beer"}"#,
+        r#"{"org_id":"x"}"#,
+        r#"{"origin_address":{"country":"USA"}}"#,
+    ] {
+        assert_eq!(call(&f, &f.a, "PUT", "/v1/settings", bad).await.0, 400, "{bad}");
+    }
+
+    // registrations
+    let (status, r) = call(
+        &f,
+        &f.a,
+        "PUT",
+        "/v1/registrations/us/mn",
+        r#"{"effective_from":"2024-01-01","collect":true,"registration_number":"MN-123"}"#,
+    )
+    .await;
+    assert_eq!((status, r["country"].as_str(), r["region"].as_str()), (200, Some("US"), Some("MN")));
+    assert_eq!(
+        call(&f, &f.a, "PUT", "/v1/registrations/EU", r#"{"effective_from":"2024-01-01","collect":true}"#).await.0,
+        200
+    );
+    assert_eq!(
+        call(&f, &f.a, "PUT", "/v1/registrations/US", r#"{"effective_from":"2024-01-01","collect":true}"#).await.0,
+        400
+    );
+    assert_eq!(
+        call(
+            &f,
+            &f.a,
+            "PUT",
+            "/v1/registrations/US/TX",
+            r#"{"effective_from":"2024-02-01","effective_to":"2024-01-01","collect":true}"#
+        )
+        .await
+        .0,
+        400
+    );
+    let (_, list) = call(&f, &f.a, "GET", "/v1/registrations", "").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    let (_, other) = call(&f, &f.b, "GET", "/v1/registrations", "").await;
+    assert!(other["items"].as_array().unwrap().is_empty(), "org B sees none of org A's registrations");
+    assert_eq!(call(&f, &f.b, "DELETE", "/v1/registrations/US/MN", "").await.0, 404);
+    assert_eq!(call(&f, &f.a, "DELETE", "/v1/registrations/US/MN", "").await.0, 200);
+
+    // products: synced records get a tax code; unknown codes and other orgs are refused
+    let p = shared::ledger::ProductRecord {
+        id: "prod-1".into(),
+        name: "Platform".into(),
+        tax_category_id: Some("cat".into()),
+        updated_at: None,
+        tax_code: None,
+        content_hash: "h".into(),
+    };
+    f.app
+        .store
+        .write(vec![
+            shared::store::record::put(
+                shared::ledger::keys::product_key(&f.a.org, &f.conn, "prod-1"),
+                &p,
+                Expect::Absent,
+            )
+            .unwrap(),
+        ])
+        .await
+        .unwrap();
+    let (_, products) = call(&f, &f.a, "GET", "/v1/products", "").await;
+    assert_eq!(products["items"][0]["product_id"], "prod-1");
+    assert_eq!(products["items"][0]["connection_id"], f.conn.as_str());
+    assert_eq!(call(&f, &f.a, "PUT", "/v1/products/prod-1/tax-code", r#"{"tax_code":"beer"}"#).await.0, 400);
+    assert_eq!(call(&f, &f.b, "PUT", "/v1/products/prod-1/tax-code", r#"{"tax_code":"saas"}"#).await.0, 404);
+    assert_eq!(call(&f, &f.b, "GET", "/v1/products", "").await.1["items"].as_array().unwrap().len(), 0);
+    let (status, set) = call(&f, &f.a, "PUT", "/v1/products/prod-1/tax-code", r#"{"tax_code":"saas"}"#).await;
+    assert_eq!((status, set["items"][0]["tax_code"].as_str()), (200, Some("saas")));
+    let (_, products) = call(&f, &f.a, "GET", "/v1/products", "").await;
+    assert_eq!(products["items"][0]["tax_code"], "saas");
+}

@@ -1,2 +1,25 @@
+//! Lambda entry point of `sync`: builds the AWS clients once, then handles scheduled ticks and SQS
+//! messages until the runtime stops it.
+
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use serde_json::Value;
+use shared::app::App;
+use shared::aws::AwsStores;
+use std::sync::Arc;
+
 #[tokio::main]
-async fn main() {}
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = shared::config::Config::from_env()?;
+    let stores = AwsStores::new(&shared::aws::load().await, &config.table_name);
+    let queue = shared::aws::sync_queue(&stores, &config)?;
+    let app = App::new(config, stores, Arc::new(shared::clock::SystemClock)).with_queue(queue);
+    shared::aws::warm_up(&app.store).await;
+    let app = &app;
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+        // A failed job returns an error so SQS redelivers it (and, after 5 receives, moves it to the DLQ).
+        Ok::<Value, Error>(sync::handle_event(app, &event.payload, &event.context.request_id, deadline_ms).await?)
+    }))
+    .await
+}

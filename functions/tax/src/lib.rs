@@ -2,6 +2,8 @@
 //! `GET /tax_api/verify`), authenticated by a Sphere API key in `X-API-KEY`.
 
 pub mod auth;
+pub mod calculate;
+pub mod wire;
 
 use http::{Method, StatusCode};
 use shared::app::{App, Store};
@@ -23,6 +25,7 @@ pub async fn handle_event<S: Store>(
 pub async fn handle<S: Store>(app: &App<S>, req: HttpRequest) -> HttpResponse {
     let route = match (req.method(), req.uri().path().trim_end_matches('/')) {
         (&Method::GET, "/tax_api/verify") => Route::Verify,
+        (&Method::POST, "/tax_api/calculate_tax") => Route::Calculate,
         _ => {
             return sphere_error(
                 StatusCode::NOT_FOUND,
@@ -36,6 +39,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: HttpRequest) -> HttpResponse {
         Err(resp) => return resp,
     };
     match route {
+        Route::Calculate => calculate::handle(app, &key, req.body()).await,
         Route::Verify => json(
             StatusCode::OK,
             &serde_json::json!({
@@ -48,6 +52,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: HttpRequest) -> HttpResponse {
 }
 
 enum Route {
+    Calculate,
     Verify,
 }
 

@@ -1,7 +1,8 @@
 //! Every Sequence call goes through here: the deadline check and lease upkeep before it, and the
 //! failure policy after it — a 429 waits `retry_after` (or a jittered backoff) only when the wait
 //! ends before `deadline − safety margin`, else the run stops with `MoreWork`; `OutOfTime` stops
-//! the same way; anything else stops the run with its typed error.
+//! the same way; a refused continuation token restarts that listing once; anything else stops the
+//! run with its typed error.
 
 use super::cursor::{PassSpec, Stream};
 use super::documents::Doc;
@@ -110,6 +111,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
     pub(super) async fn fetch_lines(&mut self, kind: DocKind, id: &str) -> Result<Vec<SourceLine>, Stop> {
         let mut out = Vec::new();
         let mut token: Option<PageToken> = None;
+        let mut restarted = false;
         loop {
             let mut attempts = 0;
             let page = loop {
@@ -121,6 +123,12 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 };
                 match res {
                     Ok(p) => break p,
+                    // an expired continuation token: read the lines again from the start, once
+                    Err(SourceError::Client(_)) if token.is_some() && !restarted => {
+                        restarted = true;
+                        token = None;
+                        out.clear();
+                    }
                     Err(e) => self.on_error(e, &mut attempts).await?,
                 }
             };

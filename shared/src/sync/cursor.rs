@@ -1,8 +1,9 @@
 //! THE CURSOR RULE — what a sync may persist as progress, and when (pure; no I/O).
 //!
 //! Sequence has no "changed since" filter: lists are ordered by creation time (`sortOrder=ASC`) and
-//! filtered only by status and a day-granular date (`invoiceAfter` = issue date, `sentAfter`), and
-//! page tokens must not outlive a run. So progress is two things (sync-and-security §0 rules 2–6):
+//! filtered only by status and day-granular dates (`invoiceAfter`/`invoiceBefore` = issue date,
+//! `sentAfter`/`sentBefore`), and page tokens must not outlive a run (they are never persisted).
+//! So progress is two things (sync-and-security §0 rules 2–6), plus a third for ordering:
 //!
 //! 1. **Between runs — a date watermark per stream.** When every pass of a stream completes, the
 //!    watermark becomes the date of the cycle's *start signpost* minus the safety margin — never a
@@ -19,8 +20,13 @@
 //!    without a creation time (credit notes), or a listing seen out of order, give no keyset: the
 //!    pass restarts from its beginning, and content hashes make the replay write nothing.
 //!
-//! A full reconciliation pass (every status, no date filter) runs on the first cycle and then every
-//! `reconcile_every`; it repairs drift and reports ledger entries the source no longer lists.
+//! 3. **Within a cycle — stream order.** The run cursor holds the cycle (its signpost, whether it is a
+//!    full one, the next stream); a stream's cursor is written together with it, after the stream's
+//!    records, in one write fenced by the lease.
+//!
+//! A full reconciliation cycle (every status; invoices over all of history in slices) runs first
+//! and then every `reconcile_every`; it repairs drift (re-reading credit-note lines, which have no
+//! timestamp) and reports ledger entries the source no longer lists, slice by slice.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,7 @@ use super::map::{self, Mapped, ResolvedTaxStatus};
 use super::run::{Runner, Stop};
 use super::source::{SequenceSource, SourceCreditNote, SourceCustomer, SourceInvoice, SourceProduct};
 use crate::ledger::Upsert;
-use crate::ledger::model::{CustomerTaxStatus, DocKind, QuarantineRecord};
+use crate::ledger::model::{CustomerTaxStatus, DocKind, QuarantineRecord, TxnContent};
 use crate::store::ItemStore;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -83,6 +83,34 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         }
     }
 
+    /// Adds what only Sphere knows to a mapped transaction: each line's product tax code (as assigned
+    /// in the console) and, through the invoice's Sphere calculation id, the tax our endpoint
+    /// calculated per line — so the ledger can set collected against calculated tax.
+    async fn enrich(&mut self, mut t: TxnContent) -> Result<TxnContent, Stop> {
+        for line in &mut t.lines {
+            if let Some(pid) = &line.product_id {
+                line.tax_code = self.ledger.product(pid).await?.and_then(|p| p.tax_code);
+            }
+        }
+        let calc = match &t.calculation_id {
+            Some(id) => crate::calculation::get(self.store, &self.job.org, id).await?,
+            None => None,
+        };
+        if let Some(calc) = calc.filter(|c| c.connection_id == self.job.connection) {
+            let by_line: std::collections::HashMap<&str, i64> =
+                calc.lines.iter().map(|l| (l.id.as_str(), l.tax)).collect();
+            for line in &mut t.lines {
+                line.tax_calculated = by_line.get(line.line_id.as_str()).map(|tax| t.currency.from_minor(*tax));
+            }
+            t.tax_calculated_total = t
+                .lines
+                .iter()
+                .map(|l| l.tax_calculated)
+                .try_fold(crate::domain::Decimal::ZERO, |acc, x| x.map(|x| acc + x));
+        }
+        Ok(t)
+    }
+
     pub(super) async fn process(&mut self, doc: Doc) -> Result<(), Stop> {
         self.summary.seen += 1;
         match doc {
@@ -134,6 +162,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         };
         match map::invoice_txn(&inv, &lines, fallback) {
             Mapped::Import(t) => {
+                let t = self.enrich(t).await?;
                 let r = self.ledger.upsert_transaction(&self.guard, t, self.clock.now_ms()).await?;
                 self.count(r);
             }
@@ -171,6 +200,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         let tax = self.credit_note_tax_status(&cn).await?;
         match map::credit_note_txn(&cn, &lines, tax) {
             Mapped::Import(t) => {
+                let t = self.enrich(t).await?;
                 let r = self.ledger.upsert_transaction(&self.guard, t, self.clock.now_ms()).await?;
                 self.count(r);
             }

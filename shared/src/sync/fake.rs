@@ -112,6 +112,7 @@ struct State {
     calls: u64,
     by_kind: BTreeMap<CallKind, u64>,
     failures: BTreeMap<u64, SourceError>,
+    kind_failures: BTreeMap<(CallKind, u64), SourceError>,
     throttles: u32,
     throttle_retry_after: Option<std::time::Duration>,
     throttled_calls: u64,
@@ -157,6 +158,11 @@ impl FakeSource {
     /// Makes call number `k` (1-based, counting every call) fail with `err`.
     pub fn fail_call(&self, k: u64, err: SourceError) {
         self.lock().failures.insert(k, err);
+    }
+
+    /// Makes the `n`-th call (1-based) of `kind` fail with `err`.
+    pub fn fail_kind_call(&self, kind: CallKind, n: u64, err: SourceError) {
+        self.lock().kind_failures.insert((kind, n), err);
     }
 
     /// Answers the next `n` calls with `Throttled { retry_after }`.
@@ -251,7 +257,8 @@ impl FakeSource {
         }
         let mut s = self.lock();
         let k = s.calls;
-        if let Some(e) = s.failures.remove(&k) {
+        let nth = s.by_kind.get(&kind).copied().unwrap_or(0);
+        if let Some(e) = s.failures.remove(&k).or_else(|| s.kind_failures.remove(&(kind, nth))) {
             return Err(e);
         }
         if s.throttles > 0 {

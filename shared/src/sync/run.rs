@@ -339,15 +339,28 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         let mut tracker = TieTracker::new(floor);
         let mut dedup = HashSet::new();
         let mut token: Option<PageToken> = None;
+        let mut restarted = false;
         loop {
             let page = match self.fetch_page(stream, pass, token.as_ref()).await {
                 Ok(p) => p,
+                // A continuation refused (an expired page token): restart the slice once; what this
+                // pass already processed is skipped by id below.
+                Err(Stop::Source(SourceError::Client(m))) if token.is_some() && !restarted => {
+                    tracing::warn!(message = %m, stream = stream.as_str(), "page token refused; restarting the slice");
+                    restarted = true;
+                    token = None;
+                    continue;
+                }
                 Err(s) => return Err((s, tracker.checkpoint(cap))),
             };
             for doc in page.items {
                 let key = doc.created_at();
                 seen.insert(doc.id().to_owned());
-                if tracker.skip(key) || !dedup.insert(doc.id().to_owned()) {
+                if !dedup.insert(doc.id().to_owned()) {
+                    // already handled in this pass (a repeat, or a restarted slice): not a new position
+                    continue;
+                }
+                if tracker.skip(key) {
                     tracker.committed(key);
                     continue;
                 }

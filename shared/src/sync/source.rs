@@ -219,7 +219,8 @@ pub enum SourceError {
     /// The adapter has no time left for the call before the invocation deadline.
     #[error("no time left for another Sequence call")]
     OutOfTime,
-    /// Another 4xx (bad filter, expired page token, …): retrying the same call cannot help.
+    /// Another 4xx (bad filter, expired page token, …): retrying the same call cannot help. On a
+    /// continuation page the algorithm restarts that listing once (an expired token), else fails fast.
     #[error("Sequence refused the request: {0}")]
     Client(String),
     #[error("Sequence call failed: {0}")]

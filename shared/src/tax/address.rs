@@ -74,6 +74,15 @@ const US_STATES: &[(&str, &str)] = &[
     ("WY", "WYOMING"),
 ];
 
+/// Territories with a USPS code: valid US addresses for which we hold no rates.
+const US_TERRITORIES: &[(&str, &str)] = &[
+    ("PR", "PUERTO RICO"),
+    ("GU", "GUAM"),
+    ("VI", "VIRGIN ISLANDS"),
+    ("AS", "AMERICAN SAMOA"),
+    ("MP", "NORTHERN MARIANA ISLANDS"),
+];
+
 const CA_PROVINCES: &[(&str, &str)] = &[
     ("AB", "ALBERTA"),
     ("BC", "BRITISH COLUMBIA"),
@@ -90,16 +99,33 @@ const CA_PROVINCES: &[(&str, &str)] = &[
     ("YT", "YUKON"),
 ];
 
-/// Upper case, trimmed, inner whitespace collapsed; `None` when empty.
+/// Upper case, trimmed, inner whitespace collapsed; `None` when empty. One allocation.
 pub(crate) fn clean(s: Option<&str>) -> Option<String> {
-    let s = s?.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
-    (!s.is_empty()).then_some(s)
+    let s = s?;
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(w.chars().flat_map(char::to_uppercase));
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// A place name folded for matching: upper case, letters/digits/spaces only, "SAINT" → "ST".
 pub(crate) fn norm_name(s: &str) -> String {
-    let up: String = s.to_uppercase().chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect::<String>();
-    up.split_whitespace().map(|w| if w == "SAINT" { "ST" } else { w }).collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for w in s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if w.eq_ignore_ascii_case("saint") {
+            out.push_str("ST");
+        } else {
+            out.extend(w.chars().flat_map(char::to_uppercase));
+        }
+    }
+    out
 }
 
 fn region_code(table: &[(&str, &str)], s: &str) -> Option<String> {
@@ -124,7 +150,7 @@ impl NormAddress {
         let state = clean(a.state.as_deref());
         let (region, region_unknown) = match (&*country, state) {
             (_, None) => (None, None),
-            ("US", Some(s)) => match region_code(US_STATES, &s) {
+            ("US", Some(s)) => match region_code(US_STATES, &s).or_else(|| region_code(US_TERRITORIES, &s)) {
                 Some(c) => (Some(c), None),
                 None => (None, Some(s)),
             },

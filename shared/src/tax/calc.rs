@@ -21,7 +21,7 @@ pub const MAX_LINES: usize = 1_000;
 const REVERSE_CHARGE_NON_EU: &[&str] = &["GB", "NO", "CH", "IS", "LI"];
 
 /// Document rounding groups by (jurisdiction, tax type, state, rate).
-type GroupKey = (String, String, Option<String>, Decimal);
+type GroupKey = (String, &'static str, Option<String>, Decimal);
 
 fn validate(input: &CalcInput<'_>) -> Result<(), TaxError> {
     if input.lines.is_empty() {
@@ -79,8 +79,10 @@ fn taxability(
     match j.family {
         Family::UsSales => {
             let state = r.region.clone().unwrap_or_default();
-            let key = (state.clone(), catalog::us_rule_code(code).to_owned());
-            let rule = t.taxability.get(&key).and_then(|v| v.iter().find(|x| in_force(x.from, x.to, input.tax_date)));
+            let rule = t
+                .taxability
+                .get(&state, catalog::us_rule_code(code))
+                .and_then(|v| v.iter().find(|x| in_force(x.from, x.to, input.tax_date)));
             match rule {
                 Some(x) => {
                     let basis = x.taxable_percent / Decimal::ONE_HUNDRED;
@@ -181,6 +183,10 @@ struct Item {
     rate: Decimal,
     /// Fraction of the amount that is taxable (1 unless the data reduces the basis).
     basis: Decimal,
+    /// `rate × basis / 100`, so an exclusive line's exact tax is one multiplication (exact in `Decimal`).
+    factor: Decimal,
+    /// The rate as reported (normalised, ≤ 4 decimal places).
+    percentage: Decimal,
     reason: &'static str,
 }
 
@@ -216,7 +222,9 @@ fn template(
         }
         let (taxable, basis, override_rate, reason) = taxability(t, input, r, j, code, warnings);
         if taxable {
-            items.push(Item { juris: i, rate: override_rate.unwrap_or(j.rate), basis, reason });
+            let rate = override_rate.unwrap_or(j.rate);
+            let factor = rounding::exclusive(basis, rate);
+            items.push(Item { juris: i, rate, basis, factor, percentage: pct(rate), reason });
         }
     }
     if items.is_empty() {
@@ -235,17 +243,18 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
     let customer = NormAddress::from(&input.customer_address);
 
     // Resolve each distinct address once.
+    let ship_tos: Vec<Option<NormAddress>> =
+        input.lines.iter().map(|l| l.ship_to.as_ref().map(NormAddress::from)).collect();
     let mut addrs: Vec<Resolved> = Vec::new();
-    let mut addr_keys: Vec<NormAddress> = Vec::new();
+    let mut addr_keys: Vec<&NormAddress> = Vec::new();
     let mut line_addr: Vec<usize> = Vec::with_capacity(input.lines.len());
-    for l in &input.lines {
-        let a = l.ship_to.as_ref().map(NormAddress::from);
-        let a = a.as_ref().unwrap_or(&customer);
-        let idx = match addr_keys.iter().position(|k| k == a) {
+    for st in &ship_tos {
+        let a = st.as_ref().unwrap_or(&customer);
+        let idx = match addr_keys.iter().position(|k| *k == a) {
             Some(i) => i,
             None => {
                 addrs.push(resolve(t, a, input.tax_date)?);
-                addr_keys.push(a.clone());
+                addr_keys.push(a);
                 addrs.len() - 1
             }
         };
@@ -265,14 +274,22 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
         .iter()
         .filter(|reg| reg.collect && in_force(reg.effective_from, reg.effective_to, input.tax_date))
         .map(|reg| {
-            // Same normalisation as addresses: "minnesota" → "MN", "uk" → "GB".
-            let a = super::types::Address {
-                country: reg.country.clone(),
-                state: reg.region.clone(),
-                ..super::types::Address::default()
-            };
-            let n = NormAddress::from(&a);
-            (n.country, n.region.or(n.region_unknown))
+            // Same normalisation as addresses ("minnesota" → "MN", "uk" → "GB"), without allocating for codes.
+            let country = super::address::country_code(&reg.country);
+            let region = reg.region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(|r| {
+                if r.len() == 2 {
+                    r.to_ascii_uppercase()
+                } else {
+                    let a = super::types::Address {
+                        country: country.clone(),
+                        state: Some(r.to_owned()),
+                        ..super::types::Address::default()
+                    };
+                    let n = NormAddress::from(&a);
+                    n.region.or(n.region_unknown).unwrap_or_default()
+                }
+            });
+            (country, region)
         })
         .collect();
 
@@ -311,7 +328,7 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
             let total_rate: Decimal = items.iter().map(|p| p.rate * p.basis).sum();
             items.iter().map(|p| rounding::inclusive(base, p.rate * p.basis, total_rate)).collect()
         } else {
-            items.iter().map(|p| rounding::exclusive(base * p.basis, p.rate)).collect()
+            items.iter().map(|p| base * p.factor).collect()
         };
         exacts.push(ex);
     }
@@ -334,7 +351,7 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
                     let item = &tpl.items[ji];
                     let j = &addrs[line_addr[li]].juris[item.juris];
                     let st = addrs[line_addr[li]].region.clone();
-                    let key = (j.name.clone(), j.tax_type.clone(), st, item.rate);
+                    let key = (j.name.clone(), j.tax_type, st, item.rate);
                     match groups.iter_mut().find(|(k, _)| *k == key) {
                         Some((_, v)) => v.push((li, ji)),
                         None => groups.push((key, vec![(li, ji)])),
@@ -372,21 +389,20 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
                 amount: *amount,
                 taxable_amount,
                 rate: TaxRateInfo {
-                    percentage: pct(item.rate),
+                    percentage: item.percentage,
                     inclusive: l.tax_inclusive,
                     display_name: j.display_name.clone(),
                     jurisdiction: j.name.clone(),
                     country: r.country.clone(),
                     state: r.region.clone(),
-                    tax_type: j.tax_type.clone(),
-                    taxability_reason: Some(item.reason.to_owned()),
+                    tax_type: j.tax_type,
+                    taxability_reason: Some(item.reason),
                 },
             });
         }
         let reason = match tpl.reason {
-            Some(x) => Some(x.to_owned()),
-            None if tax_amounts.is_empty() => Some("no_tax_in_jurisdiction".to_owned()),
-            None => None,
+            None if tax_amounts.is_empty() => Some("no_tax_in_jurisdiction"),
+            r => r,
         };
         outputs.push(LineOutput { id: l.id.clone(), tax_amounts, tax, reason });
     }
@@ -410,8 +426,7 @@ pub(crate) fn check_invariants(lines: &[LineInput], out: &CalcOutput) -> Result<
         }
         if l.tax_inclusive && !o.tax_amounts.is_empty() {
             let net = o.tax_amounts.first().map_or(0, |a| a.taxable_amount);
-            let basis_full =
-                o.tax_amounts.iter().all(|a| a.rate.taxability_reason.as_deref() != Some("taxable_basis_reduced"));
+            let basis_full = o.tax_amounts.iter().all(|a| a.rate.taxability_reason != Some("taxable_basis_reduced"));
             if basis_full && net + o.tax != gross {
                 return bug("inclusive line does not round-trip");
             }

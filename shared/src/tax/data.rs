@@ -44,7 +44,7 @@ pub(crate) struct RateRow {
     pub country: String,
     pub region: Option<String>,
     pub jurisdiction: String,
-    pub tax_type: String,
+    pub tax_type: &'static str,
     pub kind: Kind,
     /// Percent.
     pub rate: Decimal,
@@ -86,6 +86,33 @@ pub(crate) struct SstState {
     /// Jurisdiction code → its dated rates (all types except 45, the state row).
     pub rates: HashMap<String, Vec<SstRate>>,
     pub boundaries: Vec<Boundary>,
+    /// ZIP5 → indices into `boundaries` of the records whose range touches it (full state files hold ~40k
+    /// records; a lookup must not scan them all). Ranges wider than `WIDE_RANGE` ZIP5s go to `wide`.
+    pub by_zip5: HashMap<u32, Vec<usize>>,
+    pub wide: Vec<usize>,
+}
+
+const WIDE_RANGE: u64 = 2_000;
+
+impl SstState {
+    /// Indices of the boundary records that may contain `zip5`.
+    pub(crate) fn candidates(&self, zip5: u32) -> impl Iterator<Item = &Boundary> {
+        self.by_zip5.get(&zip5).into_iter().flatten().chain(self.wide.iter()).filter_map(|i| self.boundaries.get(*i))
+    }
+
+    fn index(&mut self, i: usize) {
+        let Some(b) = self.boundaries.get(i) else { return };
+        let (lo, hi) = (b.lo / 10_000, b.hi / 10_000);
+        if hi - lo > WIDE_RANGE {
+            self.wide.push(i);
+            return;
+        }
+        for z in lo..=hi {
+            if let Ok(z) = u32::try_from(z) {
+                self.by_zip5.entry(z).or_default().push(i);
+            }
+        }
+    }
 }
 
 /// One local component (county / city / district) of a place in `us-local/*.csv`.
@@ -116,11 +143,47 @@ pub(crate) struct TaxRule {
     pub to: Option<NaiveDate>,
 }
 
+/// A two-level map looked up by two `&str` keys without allocating (country → region, state → code, …).
+#[derive(Debug)]
+pub(crate) struct Nested<V>(HashMap<String, HashMap<String, V>>);
+
+impl<V> Default for Nested<V> {
+    fn default() -> Self {
+        Nested(HashMap::new())
+    }
+}
+
+impl<V> Nested<V> {
+    pub(crate) fn get(&self, a: &str, b: &str) -> Option<&V> {
+        self.0.get(a)?.get(b)
+    }
+    #[cfg(test)]
+    pub(crate) fn contains(&self, a: &str, b: &str) -> bool {
+        self.get(a, b).is_some()
+    }
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.values().map(HashMap::len).sum()
+    }
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.values().flat_map(HashMap::values)
+    }
+    fn insert(&mut self, a: &str, b: &str, v: V) {
+        self.0.entry(a.to_owned()).or_default().insert(b.to_owned(), v);
+    }
+}
+
+impl<V: Default> Nested<V> {
+    fn entry(&mut self, a: &str, b: &str) -> &mut V {
+        self.0.entry(a.to_owned()).or_default().entry(b.to_owned()).or_default()
+    }
+}
+
 /// All tax content, indexed.
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
-    /// (country, region or "") → rows.
-    pub rates: HashMap<(String, String), Vec<RateRow>>,
+    /// country → region (or "") → rows.
+    pub rates: Nested<Vec<RateRow>>,
     /// State code → SST content.
     pub sst: HashMap<String, SstState>,
     /// ZIP5 → (state, county FIPS) candidates, in file order.
@@ -130,17 +193,17 @@ pub(crate) struct Tables {
     pub places: Vec<Place>,
     /// ZIP5 → indices into `places`.
     pub place_by_zip: HashMap<u32, Vec<usize>>,
-    /// (state, normalised place name) → index into `places`.
-    pub place_by_name: HashMap<(String, String), usize>,
+    /// state → normalised place name → index into `places`.
+    pub place_by_name: Nested<usize>,
     /// States whose local rates come from `us-local` (so an unmatched place there is "not in our data").
     pub local_states: HashSet<String>,
     pub no_local_tax: HashSet<String>,
-    /// SST states: (state, normalised place name) → (jurisdiction code, display name).
-    pub sst_places: HashMap<(String, String), (String, String)>,
+    /// SST states: state → normalised place name → (jurisdiction code, display name).
+    pub sst_places: Nested<(String, String)>,
     /// SST states: (state, jurisdiction code) → place name.
     pub sst_place_names: HashMap<(String, String), String>,
-    /// (state, tax code) → rules.
-    pub taxability: HashMap<(String, String), Vec<TaxRule>>,
+    /// state → tax code → rules.
+    pub taxability: Nested<Vec<TaxRule>>,
     /// Country → VAT-id templates (`#` digit, `@` letter, `*` either, other chars literal).
     pub vat_ids: HashMap<String, Vec<String>>,
     pub source_ids: HashSet<String>,
@@ -318,9 +381,9 @@ impl Tables {
                 return Err(row.fail(format!("level {level:?} unknown")));
             }
             let tax_type = row.req(4, "tax_type")?;
-            if !TAX_TYPES.contains(&tax_type) {
+            let Some(tax_type) = TAX_TYPES.iter().copied().find(|t| *t == tax_type) else {
                 return Err(row.fail(format!("tax_type {tax_type:?} unknown")));
-            }
+            };
             let kind = match row.req(5, "kind")? {
                 "standard" => Kind::Standard,
                 "reduced" => Kind::Reduced,
@@ -337,14 +400,14 @@ impl Tables {
                 country: country.to_owned(),
                 region: (!region.is_empty()).then(|| region.to_owned()),
                 jurisdiction: row.req(2, "jurisdiction")?.to_owned(),
-                tax_type: tax_type.to_owned(),
+                tax_type,
                 kind,
                 rate,
                 from,
                 to,
                 display_name: row.req(9, "display_name")?.to_owned(),
             };
-            self.rates.entry((r.country.clone(), region.to_owned())).or_default().push(r);
+            self.rates.entry(&r.country.clone(), region).push(r);
         }
         Ok(())
     }
@@ -445,19 +508,33 @@ impl Tables {
                 i += 3;
             }
             st.boundaries.push(Boundary { zip4, from, to, lo, hi, county: opt(24)?, local: opt(25)?, districts });
+            st.index(st.boundaries.len() - 1);
         }
         Ok(())
     }
 
+    /// The largest file (≈ 47k rows): parsed without building per-row field vectors (cold-start budget).
     fn load_zip_county(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
-        check_header(file, &recs, &["zip5", "state", "county_fips"])?;
-        self.zip_county.reserve(recs.len());
-        for rec in &recs[1..] {
-            let row = Row { file, rec };
-            let zip = parse_zip5(row.req(0, "zip5")?).ok_or_else(|| row.fail("zip5 is not 5 digits"))?;
-            let state = state_code(row.req(1, "state")?).ok_or_else(|| row.fail("state is not a 2-letter code"))?;
-            let county = parse_fips3(row.req(2, "county_fips")?).ok_or_else(|| row.fail("county_fips not 3 digits"))?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut lines = text.split('\n').enumerate();
+        match lines.next() {
+            Some((_, h)) if h.trim_end_matches('\r') == "zip5,state,county_fips" => {}
+            _ => return Err(err(file, 1, "header must be zip5,state,county_fips")),
+        }
+        self.zip_county.reserve(34_000);
+        for (idx, raw) in lines {
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            if line.trim().is_empty() {
+                continue;
+            }
+            let n = idx + 1;
+            let mut f = line.split(',');
+            let (Some(zip), Some(state), Some(county), None) = (f.next(), f.next(), f.next(), f.next()) else {
+                return Err(err(file, n, "expected 3 columns"));
+            };
+            let zip = parse_zip5(zip).ok_or_else(|| err(file, n, "zip5 is not 5 digits"))?;
+            let state = state_code(state).ok_or_else(|| err(file, n, "state is not a 2-letter code"))?;
+            let county = parse_fips3(county).ok_or_else(|| err(file, n, "county_fips not 3 digits"))?;
             self.zip_county.entry(zip).or_default().push((state, county));
         }
         Ok(())
@@ -488,7 +565,7 @@ impl Tables {
                 return Err(row.fail(format!("jurisdiction_code {code:?} is not 5 digits")));
             }
             self.sst_place_names.insert((state.clone(), code.clone()), place.clone());
-            self.sst_places.insert((state, super::address::norm_name(&place)), (code, place));
+            self.sst_places.insert(&state, &super::address::norm_name(&place), (code, place));
         }
         Ok(())
     }
@@ -540,13 +617,13 @@ impl Tables {
                 from,
                 to,
             };
-            let key = (state.clone(), super::address::norm_name(&name));
-            let idx = match self.place_by_name.get(&key) {
+            let key = super::address::norm_name(&name);
+            let idx = match self.place_by_name.get(&state, &key) {
                 Some(&i) => i,
                 None => {
                     self.places.push(Place { name, components: Vec::new() });
                     let i = self.places.len() - 1;
-                    self.place_by_name.insert(key, i);
+                    self.place_by_name.insert(&state, &key, i);
                     i
                 }
             };
@@ -598,7 +675,7 @@ impl Tables {
             let rate_override = if row.get(4)?.is_empty() { None } else { Some(row.percent(4, "rate_override")?) };
             let rule =
                 TaxRule { taxable, taxable_percent: row.percent(3, "taxable_percent")?, rate_override, from, to };
-            let rules = self.taxability.entry((row.req(0, "state")?.to_owned(), code.to_owned())).or_default();
+            let rules = self.taxability.entry(row.req(0, "state")?, code);
             if rules.iter().any(|r| overlaps((r.from, r.to), (from, to))) {
                 return Err(row.fail("overlaps another rule of the same state and tax code"));
             }
@@ -728,6 +805,13 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.line, 1);
         assert!(e.message.contains("general rate"), "{e}");
+    }
+
+    #[test]
+    fn zip_county_rows_are_validated() {
+        let e =
+            load_with(("us-sst/zip-county.csv", "zip5,state,county_fips\n55401,MN,053\n5540,MN,053\n")).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("us-sst/zip-county.csv", 3));
     }
 
     #[test]

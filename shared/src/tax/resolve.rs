@@ -32,7 +32,7 @@ pub(crate) enum Family {
 pub(crate) struct Juris {
     pub name: String,
     pub display_name: String,
-    pub tax_type: String,
+    pub tax_type: &'static str,
     /// Percent.
     pub rate: Decimal,
     pub family: Family,
@@ -66,7 +66,7 @@ fn standard_rows<'t>(
     date: NaiveDate,
 ) -> impl Iterator<Item = &'t super::data::RateRow> {
     t.rates
-        .get(&(country.to_owned(), region.to_owned()))
+        .get(country, region)
         .into_iter()
         .flatten()
         .filter(move |r| r.kind == Kind::Standard && in_force(r.from, r.to, date))
@@ -89,7 +89,7 @@ pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Re
                 .map(|r| Juris {
                     name: r.jurisdiction.clone(),
                     display_name: r.display_name.clone(),
-                    tax_type: r.tax_type.clone(),
+                    tax_type: r.tax_type,
                     rate: r.rate,
                     family: Family::National,
                     local: false,
@@ -125,7 +125,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         juris.push(Juris {
             name: hst.jurisdiction.clone(),
             display_name: hst.display_name.clone(),
-            tax_type: "hst".into(),
+            tax_type: "hst",
             rate: hst.rate,
             family: Family::CaFederal,
             local: false,
@@ -135,7 +135,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
             juris.push(Juris {
                 name: g.jurisdiction.clone(),
                 display_name: g.display_name.clone(),
-                tax_type: g.tax_type.clone(),
+                tax_type: g.tax_type,
                 rate: g.rate,
                 family: Family::CaFederal,
                 local: false,
@@ -145,7 +145,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
             juris.push(Juris {
                 name: p.jurisdiction.clone(),
                 display_name: p.display_name.clone(),
-                tax_type: p.tax_type.clone(),
+                tax_type: p.tax_type,
                 rate: p.rate,
                 family: if p.tax_type == "qst" { Family::CaQst } else { Family::CaPst },
                 local: false,
@@ -163,23 +163,16 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
 }
 
 fn us_juris(name: String, rate: Decimal) -> Juris {
-    Juris {
-        name,
-        display_name: "Sales Tax".into(),
-        tax_type: "sales_tax".into(),
-        rate,
-        family: Family::UsSales,
-        local: true,
-    }
+    Juris { name, display_name: "Sales Tax".into(), tax_type: "sales_tax", rate, family: Family::UsSales, local: true }
 }
 
 fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, TaxError> {
     // The ZIP's states (from the Census ZCTA relation), used to derive or cross-check the state.
-    let zip_states: Vec<String> = a
+    let zip_states: Vec<[u8; 2]> = a
         .zip5
         .and_then(|z| t.zip_county.get(&z))
         .map(|v| {
-            let mut s: Vec<String> = v.iter().map(|(st, _)| String::from_utf8_lossy(st).into_owned()).collect();
+            let mut s: Vec<[u8; 2]> = v.iter().map(|(st, _)| *st).collect();
             s.dedup();
             s
         })
@@ -191,18 +184,29 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         )));
     }
     let state = match (&a.region, &a.region_unknown) {
-        (Some(s), _) if is_us_state(s) => s.clone(),
+        (Some(s), _) => s.clone(),
         (_, Some(r)) => return Err(TaxError::LocationInvalid(format!("{r:?} is not a US state"))),
         _ => match zip_states.as_slice() {
-            [one] => one.clone(),
+            [one] => String::from_utf8_lossy(one).into_owned(),
             _ => return Err(TaxError::LocationInvalid("a US address needs a state or a known ZIP code".into())),
         },
     };
     if let Some(z) = a.zip5
         && !zip_states.is_empty()
-        && !zip_states.contains(&state)
+        && !zip_states.iter().any(|s| s == state.as_bytes())
     {
         return Err(TaxError::LocationInvalid(format!("ZIP {z:05} is not in {state}")));
+    }
+    if !is_us_state(&state) {
+        // A territory (PR, GU, VI, AS, MP): a valid address, but no rates in our data.
+        return Ok(Resolved {
+            country: "US".into(),
+            region: Some(state),
+            juris: Vec::new(),
+            covered: false,
+            resolution: Resolution::Region,
+            warnings: Vec::new(),
+        });
     }
     let state_rows: Vec<_> = standard_rows(t, "US", &state, date).collect();
     let Some(state_row) = state_rows.first() else {
@@ -213,7 +217,7 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         juris.push(Juris {
             name: state_row.jurisdiction.clone(),
             display_name: state_row.display_name.clone(),
-            tax_type: state_row.tax_type.clone(),
+            tax_type: state_row.tax_type,
             rate: state_row.rate,
             family: Family::UsSales,
             local: false,
@@ -263,9 +267,9 @@ fn sst_locals(
     let live = |b: &&super::data::Boundary| in_force(b.from, b.to, date);
     let by_zip4 = a.zip4.and_then(|z4| {
         let key = z + u64::from(z4);
-        sst.boundaries.iter().filter(live).find(|b| b.zip4 && b.lo <= key && key <= b.hi)
+        sst.candidates(zip5).filter(live).find(|b| b.zip4 && b.lo <= key && key <= b.hi)
     });
-    let by_zip5 = || sst.boundaries.iter().filter(live).find(|b| !b.zip4 && b.lo <= z && z + 9999 <= b.hi);
+    let by_zip5 = || sst.candidates(zip5).filter(live).find(|b| !b.zip4 && b.lo <= z && z + 9999 <= b.hi);
     let (hit, resolution) = match by_zip4 {
         Some(b) => (Some(b), Resolution::Zip4),
         None => (by_zip5(), Resolution::Zip5),
@@ -323,7 +327,7 @@ fn sst_locals(
     }
     // The city tax by city name (SST rate files key city taxes by FIPS place code; us-sst/place-codes.csv).
     let city = a.city.as_deref().map(super::address::norm_name);
-    let place = city.and_then(|c| t.sst_places.get(&(state.to_owned(), c)));
+    let place = city.and_then(|c| t.sst_places.get(state, &c));
     let mut resolution = Resolution::Zip5;
     if let Some((code, name)) = place {
         resolution = Resolution::City;
@@ -352,7 +356,7 @@ fn table_locals(
     warnings: &mut Vec<String>,
 ) -> Resolution {
     let city = a.city.as_deref().map(super::address::norm_name);
-    let by_name = city.as_ref().and_then(|c| t.place_by_name.get(&(state.to_owned(), c.clone())).copied());
+    let by_name = city.as_ref().and_then(|c| t.place_by_name.get(state, c).copied());
     let zip_places: Vec<usize> = a.zip5.and_then(|z| t.place_by_zip.get(&z)).cloned().unwrap_or_default();
     let (place, resolution) = if !zip_places.is_empty() {
         match by_name.filter(|i| zip_places.contains(i)) {

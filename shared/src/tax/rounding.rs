@@ -157,4 +157,24 @@ mod tests {
         assert_eq!(half_up(d("-2.5")), Some(-3));
         assert_eq!(half_up(d("2.4999")), Some(2));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+        #[test]
+        fn allocation_sums_to_the_rounded_total_and_stays_within_one_unit(
+            parts in proptest::collection::vec((-10_000_000i64..10_000_000, 0u32..6), 1..20),
+        ) {
+            let exact: Vec<Decimal> = parts.iter().map(|(m, scale)| Decimal::new(*m, *scale)).collect();
+            let total = half_up(exact.iter().sum()).unwrap();
+            let shares = allocate(total, &exact).unwrap();
+            proptest::prop_assert_eq!(shares.iter().sum::<i64>(), total);
+            for (s, e) in shares.iter().zip(&exact) {
+                proptest::prop_assert!((Decimal::from(*s) - e).abs() < Decimal::ONE);
+                if *e >= Decimal::ZERO {
+                    proptest::prop_assert!(*s >= 0);
+                }
+            }
+        }
+    }
 }

@@ -151,7 +151,7 @@ fn us_texas_saas_is_80_percent_taxable() {
     let a = &o.lines[0].tax_amounts;
     assert_eq!(a.iter().map(|x| x.amount).collect::<Vec<_>>(), vec![500, 80, 80]);
     assert!(a.iter().all(|x| x.taxable_amount == 8000));
-    assert_eq!(a[0].rate.taxability_reason.as_deref(), Some("taxable_basis_reduced"));
+    assert_eq!(a[0].rate.taxability_reason, Some("taxable_basis_reduced"));
 }
 
 #[test]
@@ -160,7 +160,7 @@ fn us_saas_exempt_state_reports_product_exempt() {
     let s = settings(vec![reg("US", Some("CA"))]);
     let o = calc(&s, "usd", "2026-11-01", us("CA", "94105", None), vec![line("1", 10000, "saas")]).unwrap();
     assert!(o.lines[0].tax_amounts.is_empty());
-    assert_eq!(o.lines[0].reason.as_deref(), Some("product_exempt"));
+    assert_eq!(o.lines[0].reason, Some("product_exempt"));
 }
 
 #[test]
@@ -248,12 +248,12 @@ fn reverse_charge_needs_valid_vat_format_and_cross_border() {
             .unwrap()
     };
     let ok = run("DE", "DE123456789");
-    assert_eq!(ok.lines[0].reason.as_deref(), Some("reverse_charge"));
+    assert_eq!(ok.lines[0].reason, Some("reverse_charge"));
     assert!(ok.lines[0].tax_amounts.is_empty());
     let bad = run("DE", "DE12345");
     assert_eq!(bad.lines[0].tax, 1900);
     assert!(bad.warnings.iter().any(|w| w.contains("not a valid DE VAT number")));
-    assert_eq!(run("GB", "GB123456789").lines[0].reason.as_deref(), Some("reverse_charge"));
+    assert_eq!(run("GB", "GB123456789").lines[0].reason, Some("reverse_charge"));
 }
 
 #[test]
@@ -304,12 +304,12 @@ fn other_countries() {
 fn reasons_for_zero() {
     let s = settings(vec![reg("US", Some("MA"))]);
     let o = calc(&s, "usd", "2026-11-01", us("NY", "10001", None), vec![line("1", 10000, "physical_goods")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+    assert_eq!(o.lines[0].reason, Some("not_collecting"));
     let o = calc(&s, "usd", "2026-11-01", us("MA", "02108", None), vec![line("1", 10000, "non_taxable")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("product_exempt"));
+    assert_eq!(o.lines[0].reason, Some("product_exempt"));
     let s = settings(vec![reg("US", Some("OR"))]);
     let o = calc(&s, "usd", "2026-11-01", us("OR", "97201", None), vec![line("1", 10000, "physical_goods")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("no_tax_in_jurisdiction"));
+    assert_eq!(o.lines[0].reason, Some("no_tax_in_jurisdiction"));
     let s = settings(vec![reg("US", Some("MA"))]);
     let o = engine()
         .calculate(&CalcInput {
@@ -323,7 +323,7 @@ fn reasons_for_zero() {
             settings: &s,
         })
         .unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("customer_exempt"));
+    assert_eq!(o.lines[0].reason, Some("customer_exempt"));
 }
 
 #[test]
@@ -337,7 +337,17 @@ fn registered_without_rate_data_is_an_error_not_zero() {
     // Not registered there: not_collecting, no error.
     let s = settings(vec![]);
     let o = calc(&s, "brl", "2026-11-01", country("BR", None), vec![line("1", 100, "saas")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+    assert_eq!(o.lines[0].reason, Some("not_collecting"));
+}
+
+#[test]
+fn us_territories_are_valid_but_not_covered() {
+    let s = settings(vec![]);
+    let o = calc(&s, "usd", "2026-11-01", us("PR", "00901", None), vec![line("1", 100, "saas")]).unwrap();
+    assert_eq!(o.lines[0].reason, Some("not_collecting"));
+    let s = settings(vec![reg("US", Some("PR"))]);
+    let e = calc(&s, "usd", "2026-11-01", us("PR", "00901", None), vec![line("1", 100, "saas")]).unwrap_err();
+    assert!(matches!(e, TaxError::NoRateData(_)));
 }
 
 #[test]
@@ -353,7 +363,7 @@ fn registration_dates_gate_collection() {
     r.effective_from = date("2026-01-01");
     let s = settings(vec![r]);
     let o = calc(&s, "usd", "2025-12-31", us("MA", "02108", None), vec![line("1", 10000, "physical_goods")]).unwrap();
-    assert_eq!(o.lines[0].reason.as_deref(), Some("not_collecting"));
+    assert_eq!(o.lines[0].reason, Some("not_collecting"));
 }
 
 #[test]
@@ -443,9 +453,9 @@ fn us_saas_rate_overrides_and_business_use() {
     let ct = t("CT", "06103", "2026-11-01");
     assert_eq!((ct.tax, ct.tax_amounts[0].rate.percentage), (100, pct("1")));
     assert_eq!(t("MD", "21201", "2026-11-01").tax, 300);
-    assert_eq!(t("MD", "21201", "2025-06-30").reason.as_deref(), Some("product_exempt"));
+    assert_eq!(t("MD", "21201", "2025-06-30").reason, Some("product_exempt"));
     assert_eq!(t("OH", "43215", "2026-11-01").tax_amounts[0].amount, 575);
-    assert_eq!(t("IA", "50309", "2026-11-01").reason.as_deref(), Some("product_exempt"));
+    assert_eq!(t("IA", "50309", "2026-11-01").reason, Some("product_exempt"));
 }
 
 #[test]
@@ -574,7 +584,7 @@ proptest! {
                     prop_assert!(out.tax_amounts.iter().all(|a| a.amount >= 0));
                 }
                 if l.tax_inclusive && !out.tax_amounts.is_empty()
-                    && out.tax_amounts.iter().all(|a| a.rate.taxability_reason.as_deref() == Some("standard_rated")) {
+                    && out.tax_amounts.iter().all(|a| a.rate.taxability_reason == Some("standard_rated")) {
                     prop_assert_eq!(out.tax_amounts[0].taxable_amount + out.tax, l.amount - l.discount);
                 }
                 prop_assert!(out.tax_amounts.is_empty() == out.reason.is_some());
@@ -596,17 +606,16 @@ fn content_covers_every_state_province_and_eu_member() {
     ];
     assert_eq!(states.len(), 51);
     for st in states {
-        let rows = t.rates.get(&("US".to_owned(), st.to_owned())).unwrap_or_else(|| panic!("{st}: no rate rows"));
+        let rows = t.rates.get("US", st).unwrap_or_else(|| panic!("{st}: no rate rows"));
         assert!(rows.iter().any(|r| super::data::in_force(r.from, r.to, today)), "{st}: no current rate");
-        let rules =
-            t.taxability.get(&(st.to_owned(), "saas".to_owned())).unwrap_or_else(|| panic!("{st}: no saas rule"));
+        let rules = t.taxability.get(st, "saas").unwrap_or_else(|| panic!("{st}: no saas rule"));
         assert!(rules.iter().any(|r| super::data::in_force(r.from, r.to, today)), "{st}: no current saas rule");
     }
     for p in ["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"] {
-        assert!(t.rates.contains_key(&("CA".to_owned(), p.to_owned())), "{p}");
+        assert!(t.rates.contains("CA", p), "{p}");
     }
     for c in super::resolve::EU27 {
-        let rows = t.rates.get(&((*c).to_owned(), String::new())).unwrap_or_else(|| panic!("{c}"));
+        let rows = t.rates.get(c, "").unwrap_or_else(|| panic!("{c}"));
         assert!(rows.iter().any(|r| r.from == date("2016-01-01")), "{c}: no 2016 standard rate");
         assert!(t.vat_ids.contains_key(*c), "{c}: no VAT-id format");
     }
@@ -617,4 +626,81 @@ fn catalogue_serialises_for_the_endpoint() {
     let json = serde_json::to_value(catalog()).unwrap();
     assert_eq!(json[0]["id"], "physical_goods");
     assert!(json.as_array().unwrap().len() >= 9);
+}
+
+/// 89-column SST boundary record.
+fn boundary_row(
+    kind: &str,
+    zip5: (&str, &str),
+    zip4: (&str, &str),
+    county: &str,
+    local: &str,
+    triplets: &[(&str, &str)],
+) -> String {
+    let mut f = vec![String::new(); 89];
+    f[0] = kind.into();
+    f[1] = "20000101".into();
+    f[2] = "29991231".into();
+    f[17] = zip5.0.into();
+    f[18] = zip4.0.into();
+    f[19] = zip5.1.into();
+    f[20] = zip4.1.into();
+    f[22] = "27".into();
+    f[24] = county.into();
+    f[25] = local.into();
+    for (i, (code, jtype)) in triplets.iter().enumerate() {
+        f[29 + 3 * i] = "ST".into();
+        f[30 + 3 * i] = (*code).into();
+        f[31 + 3 * i] = (*jtype).into();
+    }
+    f.join(",") + "\n"
+}
+
+#[test]
+fn sst_boundary_semantics_zip4_beats_zip5_unpadded_zip4_type45_skipped() {
+    let rates = "27,45,27,0.06875,0.06875,0,0,20000101,29991231\n\
+                 27,00,053,0.0015,0.0015,0,0,20000101,29991231\n\
+                 27,01,43000,0.005,0.005,0,0,20000101,29991231\n\
+                 27,63,80004,0.005,0.005,0,0,20000101,29991231\n";
+    let boundary = boundary_row("z", ("55401", "55405"), ("", ""), "053", "", &[("80004", "63"), ("27", "45")])
+        + &boundary_row("4", ("55401", "55401"), ("1", "99"), "053", "43000", &[]);
+    let files: Vec<(&str, &str)> = vec![
+        ("sources.csv", "source_id,title,url,publisher,licence,retrieved,notes\ns1,T,http://x,P,L,2026-01-01,\n"),
+        (
+            "rates/us.csv",
+            "country,region,jurisdiction,level,tax_type,kind,rate,effective_from,effective_to,display_name,source,notes\n\
+             US,MN,Minnesota,state,sales_tax,standard,6.875,2000-01-01,,Sales Tax,s1,\n",
+        ),
+        ("us-sst/rates/MNR2099Q1JAN1.csv", rates),
+        ("us-sst/boundary/MNB2099Q1JAN1.csv", Box::leak(boundary.into_boxed_str())),
+    ];
+    let tables = super::data::Tables::load(&files).unwrap();
+    let s = settings(vec![reg("US", Some("MN"))]);
+    let run = |zip: &str| {
+        super::calc::calculate(
+            &tables,
+            &CalcInput {
+                currency: Currency::parse("usd").unwrap(),
+                tax_date: date("2026-11-01"),
+                customer_address: us("MN", zip, None),
+                ship_from: None,
+                lines: vec![line("1", 100_000, "physical_goods")],
+                tax_exempt: false,
+                buyer_tax_id: None,
+                settings: &s,
+            },
+        )
+        .unwrap()
+    };
+    // ZIP+4 0050 is inside the unpadded range 0001–0099: county + city, no district.
+    let o = run("55401-0050");
+    assert_eq!(o.address_resolution, Resolution::Zip4);
+    let names: Vec<String> = o.lines[0].tax_amounts.iter().map(|a| a.rate.jurisdiction.clone()).collect();
+    assert_eq!(names, vec!["Minnesota", "MN county 053", "MN local jurisdiction 43000"]);
+    // ZIP+4 0500 falls back to the ZIP5 range: county + district 80004; the type-45 triplet is not a district.
+    let o = run("55401-0500");
+    assert_eq!(o.address_resolution, Resolution::Zip5);
+    let amounts: Vec<i64> = o.lines[0].tax_amounts.iter().map(|a| a.amount).collect();
+    assert_eq!(amounts, vec![6875, 150, 500]);
+    assert_eq!(run("55403").address_resolution, Resolution::Zip5);
 }

@@ -136,9 +136,9 @@ pub struct TaxRateInfo {
     pub country: String,
     pub state: Option<String>,
     /// `sales_tax`, `vat`, `gst`, `hst`, `pst`, `qst`, `rst`, `jct`.
-    pub tax_type: String,
-    /// `standard_rated`, `reduced_rated`, `taxable_basis_reduced`.
-    pub taxability_reason: Option<String>,
+    pub tax_type: &'static str,
+    /// `standard_rated`, `taxable_basis_reduced`.
+    pub taxability_reason: Option<&'static str>,
 }
 
 /// One jurisdiction's tax on one line.
@@ -160,7 +160,7 @@ pub struct LineOutput {
     /// Sum of `tax_amounts[].amount`.
     pub tax: i64,
     /// `customer_exempt`, `reverse_charge`, `not_collecting`, `product_exempt`, `no_tax_in_jurisdiction`.
-    pub reason: Option<String>,
+    pub reason: Option<&'static str>,
 }
 
 /// A tax calculation result.

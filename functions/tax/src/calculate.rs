@@ -1,0 +1,174 @@
+//! `POST /tax_api/calculate_tax` after authentication: read the request, find each product's tax code
+//! and the customer's synced tax status, load the org's settings, run the engine, record the
+//! calculation, answer in Sphere's shape.
+
+use crate::wire::{self, CalcRequest};
+use http::StatusCode;
+use shared::app::{App, Store};
+use shared::calculation::{CalculationLine, CalculationRecord};
+use shared::keys::ApiKeyRecord;
+use shared::ledger::keys::{customer_key, product_key};
+use shared::ledger::{CustomerRecord, CustomerTaxStatus, ProductRecord};
+use shared::store::record;
+use shared::tax::{CalcInput, Engine, LineInput, TaxError};
+use shared::web::{HttpResponse, json, sphere_error};
+use std::collections::BTreeMap;
+
+fn internal() -> HttpResponse {
+    sphere_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_server_error",
+        "The request could not be completed. Please retry.",
+    )
+}
+
+fn bad(code: &str, message: impl Into<String>) -> HttpResponse {
+    sphere_error(StatusCode::BAD_REQUEST, code, message)
+}
+
+pub async fn handle<S: Store>(app: &App<S>, key: &ApiKeyRecord, body: &[u8]) -> HttpResponse {
+    let req = match wire::parse(body) {
+        Ok(r) => r,
+        Err(e) => return bad(e.code, e.message),
+    };
+    match calculate(app, key, &req, body).await {
+        Ok(resp) => resp,
+        Err(resp) => resp,
+    }
+}
+
+async fn calculate<S: Store>(
+    app: &App<S>,
+    key: &ApiKeyRecord,
+    req: &CalcRequest,
+    body: &[u8],
+) -> Result<HttpResponse, HttpResponse> {
+    let store_err = |e: shared::store::StoreError| {
+        tracing::error!(error = %e, "tax calculation: store unavailable");
+        internal()
+    };
+    let (settings, default_code) = shared::settings::load(&app.store, &key.org_id).await.map_err(store_err)?;
+
+    // Each distinct product's tax code: assigned in the console, else the org's default.
+    let mut codes: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    for line in &req.lines {
+        if codes.contains_key(line.product_id.as_str()) {
+            continue;
+        }
+        let k = product_key(&key.org_id, &key.connection_id, &line.product_id);
+        let product: Option<ProductRecord> = record::get(&app.store, &k).await.map_err(store_err)?.map(|v| v.value);
+        codes.insert(&line.product_id, product.and_then(|p| p.tax_code).or_else(|| default_code.clone()));
+    }
+    let missing: Vec<&str> = codes.iter().filter(|(_, c)| c.is_none()).map(|(p, _)| *p).collect();
+    if !missing.is_empty() {
+        return Err(bad(
+            "invalid_product_tax_code",
+            format!(
+                "no product tax code for product(s) {}: assign one under Products in the Sphere console, or set a default product tax code",
+                missing.join(", ")
+            ),
+        ));
+    }
+
+    // The request's tax_exempt wins; otherwise the synced Sequence customer's status.
+    let tax_exempt = match (req.tax_exempt, &req.customer_id) {
+        (Some(e), _) => e,
+        (None, Some(id)) => {
+            let k = customer_key(&key.org_id, &key.connection_id, id);
+            let customer: Option<CustomerRecord> =
+                record::get(&app.store, &k).await.map_err(store_err)?.map(|v| v.value);
+            customer.is_some_and(|c| c.tax_status == CustomerTaxStatus::TaxExempt)
+        }
+        (None, None) => false,
+    };
+
+    let engine = Engine::global().map_err(|e| {
+        tracing::error!(error = %e, "tax content failed to load");
+        internal()
+    })?;
+    let now_ms = app.clock.now_ms();
+    let tax_date = req
+        .tax_date
+        .unwrap_or_else(|| chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default().date_naive());
+    let lines: Vec<LineInput> = req
+        .lines
+        .iter()
+        .map(|l| LineInput {
+            id: l.id.clone(),
+            amount: l.amount,
+            discount: l.discount,
+            tax_inclusive: l.tax_inclusive,
+            tax_code: codes.get(l.product_id.as_str()).cloned().flatten().unwrap_or_default(),
+            ship_to: l.ship_to.clone(),
+        })
+        .collect();
+    let input = CalcInput {
+        currency: req.currency,
+        tax_date,
+        customer_address: req.customer_address.clone(),
+        ship_from: req.ship_from.clone(),
+        lines,
+        tax_exempt,
+        buyer_tax_id: req.tax_id.clone(),
+        settings: &settings,
+    };
+    let out = engine.calculate(&input).map_err(|e| match e {
+        TaxError::LocationInvalid(m) => bad("customer_tax_location_invalid", m),
+        TaxError::UnknownTaxCode(ids) => bad(
+            "invalid_product_tax_code",
+            format!("unknown product tax code(s) {}; see GET /v1/tax-codes", ids.join(", ")),
+        ),
+        TaxError::Invalid(m) => bad("validation_errors", m),
+        e @ (TaxError::NoRateData(_) | TaxError::Data(_)) => {
+            tracing::error!(error = %e, "tax calculation refused rather than answer zero");
+            internal()
+        }
+    })?;
+
+    let id = shared::domain::new_uuid();
+    let rec = CalculationRecord {
+        id: id.clone(),
+        org_id: key.org_id.clone(),
+        connection_id: key.connection_id.clone(),
+        livemode: key.mode.is_live(),
+        created_at: app.now_rfc3339(),
+        tax_date: tax_date.to_string(),
+        invoice_id: req.invoice_id.clone(),
+        customer_id: req.customer_id.clone(),
+        request_digest: shared::crypto::sha256_hex(body),
+        currency: req.currency.as_lower(),
+        lines: req
+            .lines
+            .iter()
+            .zip(&out.lines)
+            .map(|(l, o)| CalculationLine {
+                id: l.id.clone(),
+                product_id: l.product_id.clone(),
+                amount: l.amount,
+                tax: o.tax,
+            })
+            .collect(),
+        total_tax: out.lines.iter().map(|l| l.tax).sum(),
+    };
+    // The key is verified and the answer computed: a failed record write must not fail the invoice.
+    // It is logged whole (no secrets in it) so reconciliation can replay it.
+    let write = match shared::calculation::put(&rec, now_ms / 1000, app.config.calculation_ttl_days) {
+        Ok(op) => app.store.write(vec![op]).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = write {
+        tracing::warn!(error = %e, record = %serde_json::to_string(&rec).unwrap_or_default(), "calculation record not stored; kept in this log line for reconciliation");
+    }
+
+    let response = wire::Response {
+        message: "Tax calculated successfully",
+        data: wire::Data {
+            lines: out.lines.iter().map(|l| wire::line(l, req.include_taxability_reason)).collect(),
+            sphere_tax_calculation_id: id,
+            livemode: key.mode.is_live(),
+            address_resolution: out.address_resolution.as_str(),
+            warnings: out.warnings,
+        },
+    };
+    Ok(json(StatusCode::OK, &response))
+}

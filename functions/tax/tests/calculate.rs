@@ -1,0 +1,250 @@
+//! `POST /tax_api/calculate_tax` end to end over the embedded store: Sphere's wire shape, tax codes
+//! from synced products, registrations, exemption from the synced customer, the calculation record,
+//! auth before validation, and two orgs never seeing each other's products or calculations.
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use shared::app::App;
+use shared::clock::FakeClock;
+use shared::config::Config;
+use shared::domain::{ConnectionId, Mode, OrgId};
+use shared::ledger::keys::{customer_key, product_key};
+use shared::ledger::{CustomerRecord, CustomerTaxStatus, ProductRecord};
+use shared::settings::{RegistrationRecord, registration_key};
+use shared::store::record;
+use shared::store::{EmbeddedStore, Expect, ItemStore};
+use shared::tax::Registration;
+
+/// 2026-11-26T12:00:00Z
+const NOW_MS: i64 = 1_795_694_400_000;
+
+struct Fx {
+    app: App<EmbeddedStore>,
+    key_a: String,
+    key_b: String,
+}
+
+async fn product(app: &App<EmbeddedStore>, org: &OrgId, conn: &ConnectionId, id: &str, code: Option<&str>) {
+    let p = ProductRecord {
+        id: id.into(),
+        name: format!("Product {id}"),
+        tax_category_id: None,
+        updated_at: None,
+        tax_code: code.map(Into::into),
+        content_hash: "h".into(),
+    };
+    app.store.write(vec![record::put(product_key(org, conn, id), &p, Expect::Any).unwrap()]).await.unwrap();
+}
+
+async fn register(app: &App<EmbeddedStore>, org: &OrgId, country: &str, region: Option<&str>) {
+    let r = RegistrationRecord {
+        registration: Registration {
+            country: country.into(),
+            region: region.map(Into::into),
+            effective_from: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            effective_to: None,
+            collect: true,
+        },
+        registration_number: None,
+    };
+    app.store.write(vec![record::put(registration_key(org, country, region), &r, Expect::Any).unwrap()]).await.unwrap();
+}
+
+async fn fx() -> Fx {
+    let dir = std::env::temp_dir().join(format!("tax-calc-{}", shared::domain::new_uuid()));
+    let app = App::new(Config::defaults(), EmbeddedStore::open(&dir).unwrap(), FakeClock::at(NOW_MS));
+    let mut keys = Vec::new();
+    for (org, conn) in [("org_a", "conn_a"), ("org_b", "conn_b")] {
+        let (org, conn) = (OrgId::parse(org).unwrap(), ConnectionId::parse(conn).unwrap());
+        let (key, parsed) = shared::keys::generate(Mode::Test);
+        shared::keys::create(&app.store, &parsed, &org, &conn, "t").await.unwrap();
+        keys.push(key);
+    }
+    let (a, ca) = (OrgId::parse("org_a").unwrap(), ConnectionId::parse("conn_a").unwrap());
+    product(&app, &a, &ca, "prod_goods", Some("physical_goods")).await;
+    product(&app, &a, &ca, "prod_saas", Some("saas")).await;
+    product(&app, &a, &ca, "prod_uncoded", None).await;
+    register(&app, &a, "US", Some("GA")).await;
+    register(&app, &a, "EU", None).await;
+    let exempt = CustomerRecord {
+        id: "cust_exempt".into(),
+        legal_name: "Exempt School".into(),
+        address: None,
+        region: None,
+        tax_status: CustomerTaxStatus::TaxExempt,
+        tax_ids: vec![],
+        archived: false,
+        content_hash: "h".into(),
+    };
+    app.store
+        .write(vec![record::put(customer_key(&a, &ca, "cust_exempt"), &exempt, Expect::Any).unwrap()])
+        .await
+        .unwrap();
+    Fx { app, key_a: keys.remove(0), key_b: keys.remove(0) }
+}
+
+async fn calc(app: &App<EmbeddedStore>, key: &str, body: &str) -> (u16, Value) {
+    let req = http::Request::builder()
+        .method("POST")
+        .uri("/tax_api/calculate_tax")
+        .header("x-api-key", key)
+        .header("content-type", "application/json")
+        .body(Bytes::from(body.to_owned()))
+        .unwrap();
+    let resp = tax::handle(app, req).await;
+    (resp.status().as_u16(), serde_json::from_slice(resp.body()).unwrap_or(Value::Null))
+}
+
+fn atlanta(lines: Value) -> String {
+    json!({"currency": "usd", "customer_id": "cust_1",
+        "customer_address": {"address1": "55 Trinity Ave SW", "city": "Atlanta", "state": "GA", "postal_code": "30303", "country": "US"},
+        "line_items": lines, "tax_date": "2026-11-01", "invoice_id": "inv_1"})
+    .to_string()
+}
+
+#[tokio::test]
+async fn atlanta_goods_known_answer_in_spheres_shape() {
+    let f = fx().await;
+    // GA 4 % + Fulton County 3 % + Atlanta 1.9 % = 8.9 % (GAR2026Q2FEB19; see shared/src/tax/tests.rs).
+    let (status, body) =
+        calc(&f.app, &f.key_a, &atlanta(json!([{"id": "line_1", "product_id": "prod_goods", "amount": 10000}]))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["message"], "Tax calculated successfully");
+    let line = &body["data"]["lines"][0];
+    assert_eq!(line["id"], "line_1");
+    let amounts: Vec<i64> =
+        line["tax_amounts"].as_array().unwrap().iter().map(|a| a["amount"].as_i64().unwrap()).collect();
+    assert_eq!(amounts.iter().sum::<i64>(), 890);
+    let state = &line["tax_amounts"][0];
+    assert_eq!(state["taxable_amount"], 10000);
+    assert_eq!(state["tax_rate"]["percentage"].to_string(), "4.0", "percent, bounded scale, never 0.04");
+    assert_eq!(state["tax_rate"]["country"], "US");
+    assert_eq!(state["tax_rate"]["state"], "GA");
+    assert_eq!(state["tax_rate"]["tax_type"], "sales_tax");
+    assert_eq!(body["data"]["livemode"], false);
+    assert!(body["data"]["sphere_tax_calculation_id"].as_str().unwrap().len() == 36);
+
+    // the calculation is recorded for org A only, with its TTL
+    let id = body["data"]["sphere_tax_calculation_id"].as_str().unwrap();
+    let rec = shared::calculation::get(&f.app.store, &OrgId::parse("org_a").unwrap(), id).await.unwrap().unwrap();
+    assert_eq!((rec.total_tax, rec.invoice_id.as_deref(), rec.livemode), (890, Some("inv_1"), false));
+    let item = f
+        .app
+        .store
+        .get(&shared::calculation::calculation_key(&OrgId::parse("org_a").unwrap(), id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.ttl, Some(NOW_MS / 1000 + 90 * 86_400));
+    assert!(shared::calculation::get(&f.app.store, &OrgId::parse("org_b").unwrap(), id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn lines_keep_request_order_and_ids_default_to_product_id() {
+    let f = fx().await;
+    let (status, body) = calc(
+        &f.app,
+        &f.key_a,
+        &atlanta(json!([
+            {"product_id": "prod_goods", "amount": 5000},
+            {"id": "b", "product_id": "prod_goods", "amount": -1000},
+            {"id": "c", "product_id": "prod_goods", "amount": 3000, "discount_amount": 1000, "tax_inclusive": false}
+        ])),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let lines = body["data"]["lines"].as_array().unwrap();
+    let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["prod_goods", "b", "c"]);
+    let tax = |i: usize| {
+        lines[i]["tax_amounts"].as_array().unwrap().iter().map(|a| a["amount"].as_i64().unwrap()).sum::<i64>()
+    };
+    assert_eq!(tax(0), 445); // 5000 × 8.9 %
+    assert!(tax(1) < 0, "an adjustment line is taxed negatively");
+    assert_eq!(lines[2]["tax_amounts"][0]["taxable_amount"], 2000, "discount reduces the taxable amount");
+}
+
+#[tokio::test]
+async fn not_collecting_exempt_and_reverse_charge_are_empty_with_reasons() {
+    let f = fx().await;
+    let tx = json!({"currency": "usd", "include_taxability_reason": true,
+        "customer_address": {"city": "Austin", "state": "TX", "postal_code": "78701", "country": "US"},
+        "line_items": [{"product_id": "prod_goods", "amount": 10000}]});
+    let (status, body) = calc(&f.app, &f.key_a, &tx.to_string()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"], json!([]));
+    assert_eq!(body["data"]["lines"][0]["taxability_reason"], "not_collecting");
+
+    // the synced Sequence customer is TAX_EXEMPT and the request says nothing
+    let mut ga: Value = serde_json::from_str(&atlanta(json!([{"product_id": "prod_goods", "amount": 10000}]))).unwrap();
+    ga["customer_id"] = json!("cust_exempt");
+    ga["include_taxability_reason"] = json!(true);
+    let (_, body) = calc(&f.app, &f.key_a, &ga.to_string()).await;
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"], json!([]));
+    assert_eq!(body["data"]["lines"][0]["taxability_reason"], "customer_exempt");
+    // …unless the request says otherwise
+    ga["tax_exempt"] = json!(false);
+    let (_, body) = calc(&f.app, &f.key_a, &ga.to_string()).await;
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"].as_array().unwrap().len(), 3);
+
+    // EU consumer (OSS registration): German VAT 19 %
+    let de = json!({"currency": "eur", "tax_date": "2026-11-01",
+        "customer_address": {"city": "Berlin", "postal_code": "10115", "country": "DE"},
+        "line_items": [{"product_id": "prod_saas", "amount": 10000}]});
+    let (_, body) = calc(&f.app, &f.key_a, &de.to_string()).await;
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"][0]["amount"], 1900);
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"][0]["tax_rate"]["tax_type"], "vat");
+}
+
+#[tokio::test]
+async fn product_codes_and_locations_map_to_spheres_error_codes() {
+    let f = fx().await;
+    let (status, body) = calc(
+        &f.app,
+        &f.key_a,
+        &atlanta(json!([{"product_id": "prod_uncoded", "amount": 100}, {"product_id": "prod_unknown", "amount": 100}])),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "invalid_product_tax_code");
+    let m = body["message"].as_str().unwrap();
+    assert!(m.contains("prod_uncoded") && m.contains("prod_unknown"), "{m}");
+
+    let nowhere = json!({"currency": "usd", "customer_address": {"country": "US", "state": "ZZ", "postal_code": "00000"}, "line_items": [{"product_id": "prod_goods", "amount": 100}]});
+    let (status, body) = calc(&f.app, &f.key_a, &nowhere.to_string()).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("customer_tax_location_invalid")), "{body}");
+
+    let pull = json!({"currency": "usd", "pull_customer_address": true, "customer_id": "c", "line_items": [{"product_id": "prod_goods", "amount": 100}]});
+    let (status, body) = calc(&f.app, &f.key_a, &pull.to_string()).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("unsupported_feature")));
+}
+
+#[tokio::test]
+async fn authentication_comes_before_validation() {
+    let f = fx().await;
+    for body in ["", "{", "{}", "not json"] {
+        assert_eq!(calc(&f.app, "sphk_test_bad", body).await.0, 401, "bad key, body {body:?}");
+        let (status, resp) = calc(&f.app, &f.key_a, body).await;
+        assert_eq!((status, resp["code"].as_str()), (400, Some("validation_errors")), "good key, body {body:?}");
+    }
+}
+
+#[tokio::test]
+async fn another_orgs_products_and_settings_are_invisible() {
+    let f = fx().await;
+    // org B has no products, no registrations: org A's product ids mean nothing to it
+    let (status, body) = calc(&f.app, &f.key_b, &atlanta(json!([{"product_id": "prod_goods", "amount": 10000}]))).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "invalid_product_tax_code");
+    product(
+        &f.app,
+        &OrgId::parse("org_b").unwrap(),
+        &ConnectionId::parse("conn_b").unwrap(),
+        "prod_goods",
+        Some("physical_goods"),
+    )
+    .await;
+    let (status, body) = calc(&f.app, &f.key_b, &atlanta(json!([{"product_id": "prod_goods", "amount": 10000}]))).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"], json!([]), "org A's GA registration does not apply to org B");
+}
