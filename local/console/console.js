@@ -580,12 +580,12 @@
       if (append && state.ledgerNext) q.set('after', state.ledgerNext);
       const page = await api('GET', `/v1/ledger/transactions?${q}`);
       const items = (page && page.items) || [];
-      if (!append) clear($('ledger-body'));
-      for (const t of items) $('ledger-body').append(ledgerRow(t));
+      const rows = items.map(ledgerRow);
+      if (append) $('ledger-body').append(...rows);
+      else $('ledger-body').replaceChildren(...rows);
       state.ledgerNext = (page && page.next) || null;
       show($('ledger-more'), Boolean(state.ledgerNext));
-      const rows = $('ledger-body').children.length;
-      show($('ledger-empty'), rows === 0);
+      show($('ledger-empty'), $('ledger-body').children.length === 0);
       if (!append) await loadSummary(from, to, region);
     });
     const available = $('ledger-section').dataset.state === 'ready';
@@ -606,9 +606,34 @@
       el('td', { className: 'num' }, fmt(t.tax_calculated)));
   }
 
+  /** Exact sum of decimal strings ("12.30", "-4", 7); null if one is not a plain decimal. */
+  function decimalSum(values) {
+    const parsed = [];
+    let scale = 0;
+    for (const v of values) {
+      if (v === null || v === undefined) continue;
+      const m = /^([-+])?(\d+)(?:\.(\d+))?$/.exec(String(v).trim());
+      if (!m) return null;
+      parsed.push(m);
+      scale = Math.max(scale, (m[3] || '').length);
+    }
+    let total = 0n;
+    for (const [, sign, int, frac = ''] of parsed) {
+      const n = BigInt(int + frac.padEnd(scale, '0'));
+      total += sign === '-' ? -n : n;
+    }
+    const negative = total < 0n;
+    const digits = (negative ? -total : total).toString().padStart(scale + 1, '0');
+    const text = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+    return (negative ? '-' : '') + text;
+  }
+
+  const plural = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many}`;
+
+  /** Totals from /v1/ledger/summary: one footer row per currency, and the breakdown by region. */
   async function loadSummary(from, to, region) {
     const foot = $('ledger-totals');
-    clear(foot);
+    const byRegion = $('ledger-by-region-body');
     const q = new URLSearchParams();
     if (from) q.set('from', from);
     if (to) q.set('to', to);
@@ -619,15 +644,31 @@
       if (e instanceof ApiError && e.status === 404) return; // totals not available on this server yet
       throw e;
     }
+    // replaced only once the answer is here, so a refresh does not flicker
+    clear(foot);
+    clear(byRegion);
     const items = ((data && data.items) || []).filter((s) => !region || String(s.region).toUpperCase() === region);
-    for (const s of items) {
-      foot.append(el('tr', { testid: 'ledger-total' },
-        el('td', { colSpan: 5 }, `Total · ${fmt(s.count)} ${s.count === 1 ? 'transaction' : 'transactions'} · gross sales ${fmt(s.gross_sales)}`),
-        el('td', {}, fmt(s.region)), el('td', {}, fmt(s.currency)),
-        el('td', { className: 'num', title: 'Taxable sales' }, fmt(s.taxable_sales)),
-        el('td', { className: 'num' }, fmt(s.tax_collected)),
-        el('td', { className: 'num' }, fmt(s.tax_calculated))));
+    const currencies = [...new Set(items.map((s) => s.currency))].sort();
+    for (const cur of currencies) {
+      const rows = items.filter((s) => s.currency === cur);
+      const sum = (field) => fmt(decimalSum(rows.map((s) => s[field])));
+      const count = rows.reduce((n, s) => n + (Number(s.count) || 0), 0);
+      const regions = rows.map((s) => s.region);
+      foot.append(el('tr', { testid: 'ledger-total', dataset: { currency: cur } },
+        el('td', { colSpan: 5 }, `Total${from || to ? ' for the period' : ''} · ${plural(count, 'transaction', 'transactions')} · taxable ${sum('taxable_sales')}`),
+        el('td', {}, regions.length === 1 ? regions[0] : plural(regions.length, 'region', 'regions')),
+        el('td', {}, cur),
+        el('td', { className: 'num', title: 'Gross sales' }, sum('gross_sales')),
+        el('td', { className: 'num' }, sum('tax_collected')),
+        el('td', { className: 'num' }, sum('tax_calculated'))));
     }
+    for (const s of items) {
+      byRegion.append(el('tr', { testid: 'region-total' },
+        el('td', {}, fmt(s.region)), el('td', {}, fmt(s.currency)), el('td', { className: 'num' }, fmt(s.count)),
+        el('td', { className: 'num' }, fmt(s.gross_sales)), el('td', { className: 'num' }, fmt(s.taxable_sales)),
+        el('td', { className: 'num' }, fmt(s.tax_collected)), el('td', { className: 'num' }, fmt(s.tax_calculated))));
+    }
+    show($('ledger-by-region'), items.length > 1);
   }
 
   // ---------- audit ----------

@@ -102,14 +102,14 @@ function startServer(dataDir) {
     server.stderr.on('data', (d) => { stderr += d; if (stderr.length > 20_000) stderr = stderr.slice(-10_000); });
     const timer = setTimeout(() => reject(new Failure(`server did not start within ${WAIT_MS} ms: ${stderr}`)), WAIT_MS);
     const lines = createInterface({ input: server.stdout });
-    let first = true;
+    let found = false;
     lines.on('line', (line) => {
-      if (!first) return;
-      first = false;
-      clearTimeout(timer);
+      // the first line of serve's own output (log lines, if any, may come before it)
       const m = /^sphere-local serving on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line.trim());
-      if (m) resolveUrl(m[1]);
-      else reject(new Failure(`unexpected first line from the server: ${line}`));
+      if (found || !m) return;
+      found = true;
+      clearTimeout(timer);
+      resolveUrl(m[1]);
     });
     server.on('exit', (code, sig) => {
       clearTimeout(timer);
@@ -170,19 +170,25 @@ async function main() {
   const ready = () => page.waitForSelector('body[data-ready="true"]', { timeout: WAIT_MS });
 
   /**
-   * Whether a sync of the connection finished (its `last_sync` is set) within 20 s of "Sync now".
-   * Products and ledger rows come only from a sync; where serve runs none, those checks are skipped.
+   * Whether a sync ran within 20 s of "Sync now": the connection has a `last_sync`, or products or
+   * ledger transactions arrived. They come only from a sync; where serve runs none, those checks are
+   * skipped (with the reason); where one ran, an empty table is a failure.
    */
-  let syncFinished = null;
+  let syncRan = null;
   function syncDone() {
-    syncFinished ??= until('the first sync to finish', async () => {
+    const count = async (path) => {
+      const { status, body } = await apiGet(path);
+      return status === 200 && body && Array.isArray(body.items) ? body.items.length : 0;
+    };
+    syncRan ??= until('a sync to run', async () => {
       const { body } = await apiGet('/v1/sequence/connections');
       const c = body && body.items && body.items.find((x) => x.status !== 'disconnected');
-      return Boolean(c && c.last_sync);
+      return Boolean(c && c.last_sync) || (await count('/v1/products')) > 0 ||
+        (await count('/v1/ledger/transactions?limit=1')) > 0;
     }, 20_000, 500).then(() => true, () => false);
-    return syncFinished;
+    return syncRan;
   }
-  const NO_SYNC = 'no sync finished within 20 s of "Sync now" (last_sync is still null): this serve runs no sync';
+  const NO_SYNC = 'nothing synced within 20 s of "Sync now" (no last_sync, no products, no transactions): this serve runs no sync';
 
   /** The page refreshes 3 s and 10 s after "Sync now"; reload if the rows are not there yet. */
   async function showLatest(rowTestId) {
@@ -290,10 +296,10 @@ async function main() {
       assert(await tid('products-note').isVisible(), 'the empty products section says why');
       return skip(NO_SYNC);
     }
-    await until('a product from the finished sync', async () => {
+    await until('a product from the sync', async () => {
       const { body } = await apiGet('/v1/products');
       return body && body.items && body.items.length > 0;
-    }, 20_000, 500);
+    }, WAIT_MS, 500);
     await showLatest('product-row');
     const row = page.getByTestId('product-row').first();
     const productId = await row.getAttribute('data-product-id');
@@ -353,13 +359,31 @@ async function main() {
       assert(await tid('ledger-empty').isVisible(), 'the empty ledger says so');
       return skip(NO_SYNC);
     }
-    await until('a ledger transaction from the finished sync', async () => {
+    await until('a ledger transaction from the sync', async () => {
       const { body } = await apiGet('/v1/ledger/transactions?limit=1');
       return body && body.items && body.items.length > 0;
-    }, 20_000, 500);
+    }, WAIT_MS, 500);
     await showLatest('ledger-row');
     if (await routeExists('/v1/ledger/summary')) {
       await until('a totals row', async () => (await page.getByTestId('ledger-total').count()) > 0);
+      // each currency's footer adds up the summary's regions exactly (decimal strings, no floats);
+      // the sync may still be importing, so compare after an Apply and retry until both agree
+      const cents = (v) => Math.round(Number(v) * 100);
+      let last = '';
+      await until('the footer totals to match /v1/ledger/summary', async () => {
+        await tid('filter-apply').click();
+        await page.waitForSelector('[data-testid="ledger-section"][data-state="ready"]');
+        const { body } = await apiGet('/v1/ledger/summary');
+        for (const cur of new Set(body.items.map((s) => s.currency))) {
+          const want = body.items.filter((s) => s.currency === cur).reduce((n, s) => n + cents(s.tax_collected), 0);
+          const cells = await page.locator(`[data-testid="ledger-total"][data-currency="${cur}"] td`).allTextContents();
+          if (cells.length !== 6 || cents(cells[4]) !== want) {
+            last = `${cur}: the row shows ${JSON.stringify(cells)}, the summary adds up to ${want / 100}`;
+            return false;
+          }
+        }
+        return true;
+      }, WAIT_MS, 500).catch((e) => { throw new Failure(`${e.message}; ${last}`); });
     }
     await tid('filter-type').selectOption('refund');
     await tid('filter-apply').click();
