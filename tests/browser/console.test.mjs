@@ -444,6 +444,20 @@ async function main() {
     }
   });
 
+  await step('the live organization shows a LIVE badge and pairs with Sequence production', async () => {
+    const live = await context.newPage();
+    try {
+      await live.goto(`${base}/console#token=${tokens.live.token}`);
+      await live.waitForSelector('body[data-ready="true"]', { timeout: WAIT_MS });
+      assert((await live.getByTestId('mode-badge').textContent()) === 'LIVE', 'LIVE badge');
+      assert((await live.getByTestId('org-id').textContent()) === tokens.live.org_id, 'live org id');
+      await live.getByTestId('connect-button').click();
+      assert((await live.getByTestId('connect-form-hint').textContent()).includes('Sequence production'), 'hint');
+    } finally {
+      await live.close();
+    }
+  });
+
   await step('no script errors and no CSP violations', async () => {
     assert(problems.length === 0, problems.join('\n'));
   });
