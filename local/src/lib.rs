@@ -2,6 +2,7 @@
 //! embedded store. `serve` is the HTTP server; `tokens` the local console authentication.
 
 pub mod console;
+pub mod demo;
 pub mod serve;
 pub mod sim;
 pub mod tokens;

@@ -16,6 +16,22 @@ pub struct CalculationLine {
     pub amount: i64,
     /// Minor units, as answered.
     pub tax: i64,
+    /// The per-jurisdiction breakdown that was answered.
+    #[serde(default)]
+    pub tax_amounts: Vec<CalculationAmount>,
+    /// Why the line has no tax (`not_collecting`, `customer_exempt`, `reverse_charge`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalculationAmount {
+    pub jurisdiction: String,
+    pub tax_type: String,
+    /// Percent, e.g. `8.875`.
+    pub percentage: crate::domain::Decimal,
+    /// Minor units.
+    pub amount: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

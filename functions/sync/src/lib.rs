@@ -217,7 +217,8 @@ async fn mark<S: Store>(
     Ok(())
 }
 
-/// One CloudWatch Embedded Metric Format line per run (stdout; Lambda ships it to CloudWatch Logs).
+/// One CloudWatch Embedded Metric Format line per run: on stdout inside Lambda (which ships it to
+/// CloudWatch Logs as metrics), as a debug log line elsewhere.
 fn emit_metrics(report: &RunReport) {
     let s = &report.summary;
     let line = json!({
@@ -246,7 +247,11 @@ fn emit_metrics(report: &RunReport) {
         "RunDuration": s.duration_ms,
         "outcome": report.outcome,
     });
-    println!("{line}");
+    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        println!("{line}");
+    } else {
+        tracing::debug!(metrics = %line, "sync metrics");
+    }
 }
 
 /// What the Lambda received: a scheduled tick, or queue messages (one connection each).
@@ -298,4 +303,15 @@ pub async fn handle_event<S: Store>(
             Ok(json!({ "outcomes": outcomes }))
         }
     }
+}
+
+/// What `main` runs for each invocation: the deadline from the invocation context, the request id as
+/// the lease holder. A failed job returns an error so SQS redelivers it (after 5 receives it moves to
+/// the DLQ).
+pub async fn handle_lambda<S: Store>(
+    app: &App<S>,
+    event: lambda_runtime::LambdaEvent<Value>,
+) -> Result<Value, lambda_runtime::Error> {
+    let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+    Ok(handle_event(app, &event.payload, &event.context.request_id, deadline_ms).await?)
 }

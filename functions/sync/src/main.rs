@@ -16,10 +16,5 @@ async fn main() -> Result<(), Error> {
     let app = App::new(config, stores, Arc::new(shared::clock::SystemClock)).with_queue(queue);
     shared::aws::warm_up(&app.store).await;
     let app = &app;
-    run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
-        // A failed job returns an error so SQS redelivers it (and, after 5 receives, moves it to the DLQ).
-        Ok::<Value, Error>(sync::handle_event(app, &event.payload, &event.context.request_id, deadline_ms).await?)
-    }))
-    .await
+    run(service_fn(move |event: LambdaEvent<Value>| sync::handle_lambda(app, event))).await
 }

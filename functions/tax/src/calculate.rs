@@ -5,7 +5,7 @@
 use crate::wire::{self, CalcRequest};
 use http::StatusCode;
 use shared::app::{App, Store};
-use shared::calculation::{CalculationLine, CalculationRecord};
+use shared::calculation::{CalculationAmount, CalculationLine, CalculationRecord};
 use shared::keys::ApiKeyRecord;
 use shared::ledger::keys::{customer_key, product_key};
 use shared::ledger::{CustomerRecord, CustomerTaxStatus, ProductRecord};
@@ -146,6 +146,17 @@ async fn calculate<S: Store>(
                 product_id: l.product_id.clone(),
                 amount: l.amount,
                 tax: o.tax,
+                tax_amounts: o
+                    .tax_amounts
+                    .iter()
+                    .map(|a| CalculationAmount {
+                        jurisdiction: a.rate.jurisdiction.clone(),
+                        tax_type: a.rate.tax_type.to_owned(),
+                        percentage: a.rate.percentage,
+                        amount: a.amount,
+                    })
+                    .collect(),
+                reason: o.reason.map(str::to_owned),
             })
             .collect(),
         total_tax: out.lines.iter().map(|l| l.tax).sum(),

@@ -317,6 +317,11 @@ impl ItemStore for DynamoStore {
                 values.insert(":p".into(), s(p));
                 Some("begins_with(#sk, :p)")
             }
+            // DynamoDB refuses empty strings in key conditions: an empty lower bound is "no lower bound".
+            SkRange::Between(a, b) if a.is_empty() => {
+                values.insert(":b".into(), s(b));
+                Some("#sk <= :b")
+            }
             SkRange::Between(a, b) => {
                 values.insert(":a".into(), s(a));
                 values.insert(":b".into(), s(b));

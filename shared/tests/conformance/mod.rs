@@ -126,6 +126,10 @@ pub async fn query_by_prefix_orders_and_paginates<S: ItemStore>(s: &S) {
     let q = Query { sk: SkRange::Between("TXN#005".into(), "TXN#007".into()), ..Query::prefix("Q", "") };
     let got: Vec<_> = s.query(&q).await.unwrap().items.into_iter().map(|i| i.key.sk).collect();
     assert_eq!(got, ["TXN#005", "TXN#006", "TXN#007"]);
+    // an empty lower bound means "from the start" (DynamoDB refuses empty key values)
+    let q = Query { sk: SkRange::Between(String::new(), "TXN#001".into()), ..Query::prefix("Q", "") };
+    let got: Vec<_> = s.query(&q).await.unwrap().items.into_iter().map(|i| i.key.sk).collect();
+    assert_eq!(got, ["TXM#x", "TXN#000", "TXN#001"]);
 }
 
 pub async fn index_queries_follow_updates<S: ItemStore>(s: &S) {
