@@ -735,9 +735,11 @@
     renderOrg(state.org);
     show($('token-section'), false);
     show($('app'), true);
+    const connection = loadConnection().catch((e) => showError(e.message));
     await Promise.all([
-      loadConnection().catch((e) => showError(e.message)),
-      loadTaxCodes().catch((e) => showError(e.message)).then(() => Promise.all([loadSettings(), loadProducts()])),
+      connection,
+      // products need the tax codes (the picker) and the connection (what an empty list means)
+      loadTaxCodes().catch((e) => showError(e.message)).then(() => Promise.all([loadSettings(), connection.then(loadProducts)])),
       loadRegistrations(),
       loadLedger(false),
       loadAudit().catch((e) => showError(e.message)),
