@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command. On a fresh machine it installs what the tests need (a Python venv with pinned
 # moto[server] and cfn-lint under .venv/), starts moto on a free loopback port, runs every Rust test,
-# lints template.yaml, and stops moto on exit whatever happens.
+# lints template.yaml, runs the console's headless-browser test (installing Debian's chromium and the
+# pinned playwright-core when missing), and stops moto on exit whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,4 +42,23 @@ if [ -f template.yaml ]; then
   echo "==> cfn-lint template.yaml"
   "$VENV/bin/cfn-lint" template.yaml
 fi
+# The console's browser test: Debian's Chromium driven by playwright-core (pinned in tests/browser;
+# npm cannot download browsers here, so the Debian package is used).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing chromium (Debian package)"
+  [ "$(id -u)" = 0 ] || { echo "chromium is missing and installing it needs root: apt-get install chromium" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+NPM_STAMP="tests/browser/node_modules/.lock-$(sha256sum tests/browser/package-lock.json | cut -c1-16)"
+if [ ! -f "$NPM_STAMP" ]; then
+  echo "==> npm ci --prefix tests/browser"
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+  touch "$NPM_STAMP"
+fi
+cargo build -p sphere-local
+echo "==> browser test of the console (headless chromium)"
+SPHERE_LOCAL_BIN="${CARGO_TARGET_DIR:-target}/debug/sphere-local" node tests/browser/console.test.mjs
+
 echo "==> all tests passed"

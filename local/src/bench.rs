@@ -54,8 +54,21 @@ fn start_server() -> Result<ServerProcess, String> {
     Ok(ServerProcess { child, base, dir })
 }
 
-async fn console(http: &reqwest::Client, base: &str, token: &str, method: reqwest::Method, path: &str, body: Value) -> Result<Value, String> {
-    let r = http.request(method, format!("{base}{path}")).bearer_auth(token).json(&body).send().await.map_err(|e| e.to_string())?;
+async fn console(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> Result<Value, String> {
+    let r = http
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     let status = r.status();
     let v: Value = r.json().await.unwrap_or(Value::Null);
     if status.is_success() { Ok(v) } else { Err(format!("{path}: {status} {v}")) }
@@ -78,19 +91,54 @@ pub async fn bench_tax(args: &[String]) -> Result<(), String> {
         .filter_map(|c| c.trim().parse().ok())
         .collect();
     let server = start_server()?;
-    let tokens: Value = serde_json::from_slice(&std::fs::read(server.dir.join("console-tokens.json")).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
-    let sim: Value = serde_json::from_slice(&std::fs::read(server.dir.join(crate::serve::SIM_CREDENTIALS_FILE)).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let tokens: Value =
+        serde_json::from_slice(&std::fs::read(server.dir.join("console-tokens.json")).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    let sim: Value = serde_json::from_slice(
+        &std::fs::read(server.dir.join(crate::serve::SIM_CREDENTIALS_FILE)).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
     let token = tokens["test"]["token"].as_str().ok_or("no token")?;
     let http = reqwest::Client::new();
     let b = &server.base;
     let post = reqwest::Method::POST;
-    let conn = console(&http, b, token, post.clone(), "/v1/sequence/connections", json!({"client_id": sim["sandbox"]["client_id"], "client_secret": sim["sandbox"]["client_secret"]})).await?;
-    let key = console(&http, b, token, post, &format!("/v1/sequence/connections/{}/api-keys", conn["id"].as_str().unwrap_or("")), json!({})).await?;
+    let conn = console(
+        &http,
+        b,
+        token,
+        post.clone(),
+        "/v1/sequence/connections",
+        json!({"client_id": sim["sandbox"]["client_id"], "client_secret": sim["sandbox"]["client_secret"]}),
+    )
+    .await?;
+    let key = console(
+        &http,
+        b,
+        token,
+        post,
+        &format!("/v1/sequence/connections/{}/api-keys", conn["id"].as_str().unwrap_or("")),
+        json!({}),
+    )
+    .await?;
     let api_key = key["api_key"].as_str().ok_or("no key")?.to_owned();
-    console(&http, b, token, reqwest::Method::PUT, "/v1/settings", json!({"default_product_tax_code": "physical_goods"})).await?;
-    console(&http, b, token, reqwest::Method::PUT, "/v1/registrations/US/GA", json!({"effective_from": "2020-01-01", "collect": true})).await?;
+    console(
+        &http,
+        b,
+        token,
+        reqwest::Method::PUT,
+        "/v1/settings",
+        json!({"default_product_tax_code": "physical_goods"}),
+    )
+    .await?;
+    console(
+        &http,
+        b,
+        token,
+        reqwest::Method::PUT,
+        "/v1/registrations/US/GA",
+        json!({"effective_from": "2020-01-01", "collect": true}),
+    )
+    .await?;
     let body = json!({"currency": "usd", "customer_address": {"address1": "55 Trinity Ave SW", "city": "Atlanta", "state": "GA", "postal_code": "30303", "country": "US"},
         "line_items": [{"id": "l1", "product_id": "prod_bench", "amount": 10000}]})
     .to_string();
@@ -99,18 +147,33 @@ pub async fn bench_tax(args: &[String]) -> Result<(), String> {
     println!("|---:|---:|---:|---:|---:|---:|");
     for &c in &levels {
         let r = load(&server.base, &api_key, &body, c, Duration::from_secs(seconds), pid, None).await;
-        println!("| {c} | {:.0} | {:.3} | {:.3} | {} | {:.1} |", r.rps, r.p50.as_secs_f64() * 1e3, r.p99.as_secs_f64() * 1e3, r.errors, r.rss_max_kib as f64 / 1024.0);
+        println!(
+            "| {c} | {:.0} | {:.3} | {:.3} | {} | {:.1} |",
+            r.rps,
+            r.p50.as_secs_f64() * 1e3,
+            r.p99.as_secs_f64() * 1e3,
+            r.errors,
+            r.rss_max_kib as f64 / 1024.0
+        );
     }
     if soak_seconds > 0 {
         let c = *levels.last().unwrap_or(&64);
         let mut samples = Vec::new();
-        let r = load(&server.base, &api_key, &body, c, Duration::from_secs(soak_seconds), pid, Some(&mut samples)).await;
+        let r =
+            load(&server.base, &api_key, &body, c, Duration::from_secs(soak_seconds), pid, Some(&mut samples)).await;
         let first = samples.first().copied().unwrap_or(0);
         let last = samples.last().copied().unwrap_or(0);
         println!();
-        println!("memory over a {soak_seconds} s run at concurrency {c}: {} requests, {:.0}/s, {} errors; RSS first {:.1} MiB, last {:.1} MiB, max {:.1} MiB (samples every 5 s: {})",
-            r.requests, r.rps, r.errors, first as f64 / 1024.0, last as f64 / 1024.0, r.rss_max_kib as f64 / 1024.0,
-            samples.iter().map(|k| format!("{:.1}", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", "));
+        println!(
+            "memory over a {soak_seconds} s run at concurrency {c}: {} requests, {:.0}/s, {} errors; RSS first {:.1} MiB, last {:.1} MiB, max {:.1} MiB (samples every 5 s: {})",
+            r.requests,
+            r.rps,
+            r.errors,
+            first as f64 / 1024.0,
+            last as f64 / 1024.0,
+            r.rss_max_kib as f64 / 1024.0,
+            samples.iter().map(|k| format!("{:.1}", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", ")
+        );
     }
     Ok(())
 }
@@ -124,14 +187,30 @@ struct LoadResult {
     rss_max_kib: u64,
 }
 
-async fn load(base: &str, key: &str, body: &str, concurrency: usize, duration: Duration, pid: u32, mut rss_samples: Option<&mut Vec<u64>>) -> LoadResult {
+async fn load(
+    base: &str,
+    key: &str,
+    body: &str,
+    concurrency: usize,
+    duration: Duration,
+    pid: u32,
+    mut rss_samples: Option<&mut Vec<u64>>,
+) -> LoadResult {
     let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap_or_default();
     let url = Arc::new(format!("{base}/tax_api/calculate_tax"));
     // warm-up: one request per connection
     let warm: Vec<_> = (0..concurrency)
         .map(|_| {
             let (http, url, key, body) = (http.clone(), url.clone(), key.to_owned(), body.to_owned());
-            tokio::spawn(async move { http.post(url.as_str()).header("x-api-key", key).header("content-type", "application/json").body(body).send().await.is_ok() })
+            tokio::spawn(async move {
+                http.post(url.as_str())
+                    .header("x-api-key", key)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .is_ok()
+            })
         })
         .collect();
     for w in warm {
@@ -147,7 +226,14 @@ async fn load(base: &str, key: &str, body: &str, concurrency: usize, duration: D
                 let mut errors = 0;
                 while Instant::now() < until {
                     let t = Instant::now();
-                    let ok = match http.post(url.as_str()).header("x-api-key", &key).header("content-type", "application/json").body(body.clone()).send().await {
+                    let ok = match http
+                        .post(url.as_str())
+                        .header("x-api-key", &key)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                    {
                         Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
                         Err(_) => false,
                     };
@@ -184,7 +270,14 @@ async fn load(base: &str, key: &str, body: &str, concurrency: usize, duration: D
     let elapsed = started.elapsed().as_secs_f64();
     rss_max = rss_max.max(rss_kib(pid).unwrap_or(0));
     all.sort_unstable();
-    LoadResult { requests: all.len(), rps: all.len() as f64 / elapsed, p50: pct(&all, 50.0), p99: pct(&all, 99.0), errors, rss_max_kib: rss_max }
+    LoadResult {
+        requests: all.len(),
+        rps: all.len() as f64 / elapsed,
+        p50: pct(&all, 50.0),
+        p99: pct(&all, 99.0),
+        errors,
+        rss_max_kib: rss_max,
+    }
 }
 
 pub async fn bench_sync(args: &[String]) -> Result<(), String> {
@@ -193,9 +286,17 @@ pub async fn bench_sync(args: &[String]) -> Result<(), String> {
     let limited_invoices: u32 = flag(args, "--limited-invoices", 150);
     println!("| run | documents | Sequence requests | seconds | documents/s | note |");
     println!("|---|---:|---:|---:|---:|---|");
-    for (label, n, rate) in [("first sync, no rate limit", invoices, None), ("first sync, 1,500 requests/min", limited_invoices, Some(1_500u32))] {
+    for (label, n, rate) in [
+        ("first sync, no rate limit", invoices, None),
+        ("first sync, 1,500 requests/min", limited_invoices, Some(1_500u32)),
+    ] {
         let sim = Simulator::start(SimOptions {
-            data: Some(SeedSpec { customers: (n / 10).max(20), invoices: n, credit_note_pct: 20, ..SeedSpec::default() }),
+            data: Some(SeedSpec {
+                customers: (n / 10).max(20),
+                invoices: n,
+                credit_note_pct: 20,
+                ..SeedSpec::default()
+            }),
             rate_limit_per_minute: rate,
             ..SimOptions::default()
         })
@@ -207,7 +308,11 @@ pub async fn bench_sync(args: &[String]) -> Result<(), String> {
         config.sequence_requests_per_minute = rate.unwrap_or(1_000_000);
         let (_router, server) = crate::serve::build(&dir, config).await?;
         let c = sim.credentials(Environment::Sandbox);
-        let who = shared::org::Principal { org: server.tokens.test.org_id.clone(), mode: shared::domain::Mode::Test, actor: "bench".into() };
+        let who = shared::org::Principal {
+            org: server.tokens.test.org_id.clone(),
+            mode: shared::domain::Mode::Test,
+            actor: "bench".into(),
+        };
         let req = http::Request::builder()
             .method("POST")
             .uri("/v1/sequence/connections")
@@ -217,7 +322,8 @@ pub async fn bench_sync(args: &[String]) -> Result<(), String> {
         let conn: Value = serde_json::from_slice(resp.body()).map_err(|e| e.to_string())?;
         let job = shared::queue::SyncJob {
             org_id: who.org.clone(),
-            connection_id: shared::domain::ConnectionId::parse(conn["id"].as_str().unwrap_or("")).map_err(|e| e.to_string())?,
+            connection_id: shared::domain::ConnectionId::parse(conn["id"].as_str().unwrap_or(""))
+                .map_err(|e| e.to_string())?,
             reason: "bench".into(),
             dedup_id: "bench".into(),
         };
@@ -226,7 +332,10 @@ pub async fn bench_sync(args: &[String]) -> Result<(), String> {
         let mut requests = 0u64;
         for _ in 0..100 {
             let deadline = server.app.clock.now_ms() + 15 * 60 * 1000;
-            let Some(report) = sync::run_job(&server.app, &job, "bench", deadline).await.map_err(|e| e.to_string())? else { break };
+            let Some(report) = sync::run_job(&server.app, &job, "bench", deadline).await.map_err(|e| e.to_string())?
+            else {
+                break;
+            };
             docs += report.summary.created + report.summary.updated;
             requests += report.summary.requests;
             if report.outcome == shared::sync::Outcome::Done {
@@ -247,7 +356,13 @@ pub async fn bench_sync(args: &[String]) -> Result<(), String> {
             let deadline = server.app.clock.now_ms() + 15 * 60 * 1000;
             let t = Instant::now();
             if let Some(r) = sync::run_job(&server.app, &job, "bench-2", deadline).await.map_err(|e| e.to_string())? {
-                println!("| steady state, nothing changed | {} written | {} ({} line-item) | {:.1} | – | |", r.summary.created + r.summary.updated, r.summary.requests, r.summary.line_item_requests, t.elapsed().as_secs_f64());
+                println!(
+                    "| steady state, nothing changed | {} written | {} ({} line-item) | {:.1} | – | |",
+                    r.summary.created + r.summary.updated,
+                    r.summary.requests,
+                    r.summary.line_item_requests,
+                    t.elapsed().as_secs_f64()
+                );
             }
         }
     }

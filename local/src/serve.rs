@@ -50,6 +50,7 @@ pub async fn build(data_dir: &std::path::Path, config: Config) -> Result<(Router
     let server = Arc::new(Server { app, tokens, sync_pending });
     let router = Router::new()
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .merge(crate::console::router())
         .fallback(dispatch)
         .with_state(Arc::clone(&server));
     Ok((router, server))
@@ -84,6 +85,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(&opts.addr).await.map_err(|e| format!("{}: {e}", opts.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("sphere-local serving on http://{addr}");
+    println!("  console:         http://{addr}{}#token={}", crate::console::PATH, server.tokens.test.token);
     println!("  data dir:        {}", opts.data_dir.display());
     println!("  console tokens:  {}", opts.data_dir.join(crate::tokens::FILE_NAME).display());
     println!("  test org {}  (Authorization: Bearer <test token>)", server.tokens.test.org_id);

@@ -39,7 +39,10 @@ pub fn entry(
         before,
         after,
     };
-    let key = Key::new(org_pk(&who.org), format!("AUDIT#{now}#{}", crate::domain::new_uuid()));
+    // Same-millisecond entries of one process keep their order through the sequence number.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let key = Key::new(org_pk(&who.org), format!("AUDIT#{now}#{seq:012}#{}", crate::domain::new_uuid()));
     record::put(key, &e, Expect::Absent)
 }
 

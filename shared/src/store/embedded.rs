@@ -20,6 +20,9 @@ const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
 const IDX_DUE: TableDefinition<&str, ()> = TableDefinition::new("idx_due");
 const IDX_BY_DATE: TableDefinition<&str, ()> = TableDefinition::new("idx_by_date");
 
+/// redb's page cache (its default is 1 GiB).
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 /// Most requests folded into one commit.
 const MAX_GROUP: usize = 512;
 
@@ -130,7 +133,8 @@ impl EmbeddedStore {
     /// Opens (or creates) `<dir>/store.redb`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(unavailable)?;
-        let db = Database::create(dir.join("store.redb")).map_err(unavailable)?;
+        // A bounded page cache keeps memory flat however large the file grows.
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(dir.join("store.redb")).map_err(unavailable)?;
         {
             let tx = db.begin_write().map_err(unavailable)?;
             tx.open_table(ITEMS).map_err(unavailable)?;

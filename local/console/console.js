@@ -1,0 +1,761 @@
+// Sphere local console. Plain JS, no framework, no external assets.
+// Every piece of data (it comes from Sequence) reaches the page through textContent or form values,
+// never as HTML; the server's Content-Security-Policy enforces Trusted Types to keep it that way.
+'use strict';
+
+(() => {
+  const TOKEN_KEY = 'sphere-console-token';
+  const NOT_YET = 'This part of the console is not available on this server yet.';
+  const state = { org: null, conn: null, previous: null, taxCodes: null, ledgerNext: null };
+
+  // ---------- DOM helpers ----------
+  const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+
+  /** Creates an element; `props` sets properties (className, dataset…), children are nodes or text. */
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (k === 'dataset') Object.assign(node.dataset, v);
+      else if (k === 'testid') node.dataset.testid = v;
+      else if (k.startsWith('aria-') || k === 'scope' || k === 'role') node.setAttribute(k, v);
+      else node[k] = v;
+    }
+    for (const c of children) {
+      if (c === null || c === undefined) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+  const show = (node, visible) => { node.hidden = !visible; };
+  const clear = (node) => node.replaceChildren();
+
+  function setState(section, value) { $(section).dataset.state = value; }
+
+  // ---------- messages ----------
+  function showError(message) {
+    // shown first, then filled, so screen readers announce the text as it arrives in the alert region
+    $('alert-text').textContent = '';
+    show($('alert'), true);
+    $('alert-text').textContent = message;
+    $('status').textContent = '';
+  }
+  function clearError() {
+    show($('alert'), false);
+    $('alert-text').textContent = '';
+  }
+  let statusTimer = null;
+  function showStatus(message) {
+    $('status').textContent = message;
+    clearTimeout(statusTimer);
+    statusTimer = setTimeout(() => { $('status').textContent = ''; }, 8000);
+  }
+
+  // ---------- formatting ----------
+  function fmtTime(value) {
+    if (value === null || value === undefined || value === '') return '—';
+    const d = typeof value === 'number' ? new Date(value) : new Date(String(value));
+    if (Number.isNaN(d.getTime())) return String(value);
+    return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  }
+  const fmt = (v) => (v === null || v === undefined || v === '' ? '—' : String(v));
+  const words = (k) => k.replace(/_/g, ' ');
+  const ENV_LABEL = { sandbox: 'Sequence sandbox', production: 'Sequence production' };
+  const STATUS_LABEL = { active: 'Active', needs_attention: 'Needs attention', disconnected: 'Disconnected' };
+
+  /** One line describing a sync summary of unknown exact shape: its time, outcome and counts. */
+  function describeSync(s) {
+    if (!s) return 'Not yet';
+    if (typeof s !== 'object') return String(s);
+    const parts = [];
+    const when = s.finished_at || s.completed_at || s.ended_at || s.at || s.started_at || s.finished_at_ms || s.at_ms;
+    if (when) parts.push(fmtTime(when));
+    const outcome = s.status || s.outcome || s.result;
+    if (outcome) parts.push(String(outcome));
+    const counts = [];
+    const addCounts = (obj) => {
+      for (const [k, v] of Object.entries(obj || {})) {
+        if (typeof v === 'number' && !k.endsWith('_ms')) counts.push(`${v} ${words(k)}`);
+      }
+    };
+    addCounts(s);
+    if (s.counts && typeof s.counts === 'object') addCounts(s.counts);
+    if (counts.length) parts.push(counts.join(', '));
+    if (s.error) parts.push(`error: ${typeof s.error === 'object' ? s.error.message || JSON.stringify(s.error) : s.error}`);
+    return parts.length ? parts.join(' · ') : 'Done';
+  }
+
+  // ---------- API ----------
+  class ApiError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  function token() { return sessionStorage.getItem(TOKEN_KEY) || ''; }
+
+  async function api(method, path, body) {
+    const headers = { Authorization: `Bearer ${token()}`, Accept: 'application/json' };
+    const init = { method, headers, cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let resp;
+    try {
+      resp = await fetch(path, init);
+    } catch (e) {
+      throw new ApiError(0, 'network', `Could not reach sphere-local (${e.message}). Is it still running?`);
+    }
+    let data = null;
+    const text = await resp.text();
+    if (text) {
+      try { data = JSON.parse(text); } catch (_) { data = null; }
+    }
+    if (!resp.ok) {
+      const err = data && data.error;
+      const message = err && typeof err.message === 'string' ? err.message : `The server answered HTTP ${resp.status}.`;
+      const code = err && typeof err.code === 'string' ? err.code : 'http_' + resp.status;
+      if (resp.status === 401) signOut(message);
+      throw new ApiError(resp.status, code, message);
+    }
+    return data;
+  }
+
+  /** Runs `fn` with `button` disabled; an API error goes to the alert region. */
+  async function act(button, fn) {
+    clearError();
+    if (button) button.disabled = true;
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 401)) showError(e.message || String(e));
+      return undefined;
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  /** Loads an optional section: a 404 means its route is not on this server yet. */
+  async function optional(section, note, fn) {
+    setState(section, 'loading');
+    show($(note), false); // `fn` may show it again with something to say (an empty list, say)
+    try {
+      await fn();
+      setState(section, 'ready');
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        $(note).textContent = NOT_YET;
+        show($(note), true);
+        setState(section, 'unavailable');
+      } else {
+        setState(section, 'error');
+        if (!(e instanceof ApiError && e.status === 401)) showError(e.message || String(e));
+      }
+    }
+  }
+
+  // ---------- token ----------
+  function takeTokenFromFragment() {
+    const params = new URLSearchParams(location.hash.replace(/^#/, ''));
+    if (!params.has('token')) return;
+    const t = params.get('token').trim();
+    if (t) sessionStorage.setItem(TOKEN_KEY, t);
+    // the token must not stay in the address bar, the history or a bookmark
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    show($('app'), false);
+    show($('org'), false);
+    show($('token-section'), true);
+    document.body.dataset.ready = 'false';
+    if (message) showError(message);
+    $('token-input').focus();
+  }
+
+  // ---------- organization ----------
+  function renderOrg(org) {
+    $('org-id').textContent = org.org_id;
+    const badge = $('mode-badge');
+    const live = org.mode === 'live';
+    badge.textContent = live ? 'LIVE' : 'TEST';
+    badge.className = `badge ${live ? 'live' : 'test'}`;
+    badge.title = live ? 'Live organization: real taxes, Sequence production' : 'Test organization: Sequence sandbox';
+    show($('org'), true);
+  }
+
+  // ---------- Sequence connection ----------
+  async function loadConnection() {
+    const data = await api('GET', '/v1/sequence/connections');
+    const items = (data && data.items) || [];
+    state.conn = items.find((c) => c.status !== 'disconnected') || null;
+    state.previous = items.find((c) => c.status === 'disconnected') || null;
+    renderConnection();
+    if (state.conn) await loadKeys();
+  }
+
+  function renderConnection() {
+    const c = state.conn;
+    const formOpen = !$('connect-form').hidden;
+    show($('connection-card'), Boolean(c));
+    show($('not-connected'), !c && !formOpen);
+    setState('sequence-tile', c ? 'connected' : 'not-connected');
+    if (!c) {
+      const prev = state.previous;
+      $('not-connected-note').textContent = prev
+        ? `Disconnected from ${prev.company_name || prev.sequence_account_id}. Connect again to resume the sync; your ledger was kept.`
+        : 'Not connected. You need a Client ID and Client Secret from Sequence (Settings → API Keys).';
+      show($('disconnect-confirm'), false);
+      show($('new-key'), false);
+      $('new-key-value').value = '';
+      return;
+    }
+    const pill = $('conn-status');
+    pill.textContent = STATUS_LABEL[c.status] || c.status;
+    pill.className = `pill ${c.status}`;
+    $('conn-company').textContent = c.company_name || 'Unnamed company';
+    $('conn-status-reason').textContent = c.status_reason || '';
+    show($('conn-status-reason'), Boolean(c.status_reason));
+    $('conn-environment').textContent = ENV_LABEL[c.environment] || c.environment;
+    $('conn-account').textContent = c.sequence_account_id;
+    $('conn-last-sync').textContent = describeSync(c.last_sync);
+    $('conn-next-sync').textContent = c.next_sync_at_ms ? fmtTime(c.next_sync_at_ms) : '—';
+  }
+
+  function openConnectForm(mode) {
+    const form = $('connect-form');
+    form.dataset.mode = mode;
+    const env = state.org && state.org.mode === 'live' ? 'production' : 'sandbox';
+    $('connect-form-title').textContent = mode === 'rotate' ? 'Update Sequence credentials' : 'Connect Sequence';
+    $('connect-form-hint').textContent = mode === 'rotate'
+      ? 'Paste the new Client ID and Client Secret of the same Sequence account.'
+      : `This ${state.org && state.org.mode === 'live' ? 'live' : 'test'} organization connects to Sequence ${env}. ` +
+        'Create an API client in Sequence (Settings → API Keys) and paste its Client ID and Client Secret.';
+    $('connect-submit').textContent = mode === 'rotate' ? 'Update' : 'Connect';
+    show(form, true);
+    show($('not-connected'), false);
+    $('client-id').focus();
+  }
+
+  function closeConnectForm() {
+    const form = $('connect-form');
+    form.reset();
+    show(form, false);
+    renderConnection();
+  }
+
+  async function submitConnect(ev) {
+    ev.preventDefault();
+    const form = $('connect-form');
+    const body = { client_id: $('client-id').value.trim(), client_secret: $('client-secret').value };
+    if (!body.client_id || !body.client_secret) {
+      showError('Enter both the Client ID and the Client Secret.');
+      return;
+    }
+    const rotate = form.dataset.mode === 'rotate' && state.conn;
+    await act($('connect-submit'), async () => {
+      const conn = rotate
+        ? await api('PUT', `/v1/sequence/connections/${encodeURIComponent(state.conn.id)}/credentials`, body)
+        : await api('POST', '/v1/sequence/connections', body);
+      state.conn = conn;
+      closeConnectForm();
+      showStatus(rotate
+        ? 'Credentials updated.'
+        : `Connected to ${conn.company_name || 'Sequence'} (${conn.sequence_account_id}). Next: generate a Sphere API key for Sequence.`);
+      await loadKeys();
+      refreshAudit();
+      $('generate-key').focus();
+    });
+    // on failure the form stays open with what was typed, so it can be corrected
+  }
+
+  async function syncNow() {
+    if (!state.conn) return;
+    await act($('sync-now'), async () => {
+      await api('POST', `/v1/sequence/connections/${encodeURIComponent(state.conn.id)}/sync`);
+      showStatus('Sync queued. New products and transactions appear here when it finishes.');
+      $('sync-now').dataset.queued = 'true';
+      // pick up the result without a reload
+      for (const ms of [3000, 10000]) setTimeout(refreshAfterSync, ms);
+    });
+  }
+
+  async function refreshAfterSync() {
+    try {
+      if (state.conn) {
+        state.conn = await api('GET', `/v1/sequence/connections/${encodeURIComponent(state.conn.id)}`);
+        renderConnection();
+      }
+    } catch (_) { /* the next action shows any error */ }
+    // do not re-render a table under the user's hands (an open tax-code picker, a typed filter)
+    const busy = (id) => $(id).contains(document.activeElement);
+    if (!busy('products-body')) loadProducts();
+    if (!busy('ledger-section')) loadLedger(false);
+    refreshAudit();
+  }
+
+  async function disconnect() {
+    if (!state.conn) return;
+    await act($('disconnect-yes'), async () => {
+      const after = await api('DELETE', `/v1/sequence/connections/${encodeURIComponent(state.conn.id)}`);
+      state.previous = after;
+      state.conn = null;
+      show($('disconnect-confirm'), false);
+      renderConnection();
+      showStatus('Disconnected. The sync stopped and the API keys of this connection were revoked.');
+      refreshAudit();
+    });
+  }
+
+  // ---------- API keys ----------
+  async function loadKeys() {
+    if (!state.conn) return;
+    const data = await api('GET', `/v1/sequence/connections/${encodeURIComponent(state.conn.id)}/api-keys`);
+    renderKeys((data && data.items) || []);
+  }
+
+  function renderKeys(keys) {
+    const body = $('keys-body');
+    clear(body);
+    show($('keys-table'), keys.length > 0);
+    show($('keys-empty'), keys.length === 0);
+    for (const k of keys) {
+      const revoked = Boolean(k.revoked_at);
+      const actions = el('td', { className: 'num' });
+      if (!revoked) {
+        const b = el('button', { type: 'button', className: 'danger', testid: 'revoke-key' }, 'Revoke');
+        b.setAttribute('aria-label', `Revoke key ${k.prefix}`);
+        b.addEventListener('click', () => revokeKey(k, b));
+        actions.append(b);
+      }
+      body.append(el('tr', { className: revoked ? 'revoked' : '', testid: 'key-row', dataset: { keyId: k.id } },
+        el('td', {}, el('code', { testid: 'key-prefix', title: 'Only the start and the end of the key are kept' }, k.prefix)),
+        el('td', {}, fmtTime(k.created_at)),
+        el('td', { testid: 'key-status' }, revoked ? `Revoked ${fmtTime(k.revoked_at)}` : 'Active'),
+        actions));
+    }
+  }
+
+  async function generateKey() {
+    if (!state.conn) return;
+    await act($('generate-key'), async () => {
+      const res = await api('POST', `/v1/sequence/connections/${encodeURIComponent(state.conn.id)}/api-keys`);
+      const input = $('new-key-value');
+      input.value = res.api_key;
+      $('new-key-notice').textContent = res.notice || '';
+      show($('new-key'), true);
+      input.focus();
+      input.select();
+      showStatus('API key generated. Copy it into Sequence now.');
+      await loadKeys();
+      refreshAudit();
+    });
+  }
+
+  async function copyKey() {
+    const input = $('new-key-value');
+    try {
+      await navigator.clipboard.writeText(input.value);
+      showStatus('Copied to the clipboard.');
+    } catch (_) {
+      input.focus();
+      input.select();
+      const ok = document.execCommand && document.execCommand('copy');
+      if (ok) showStatus('Copied to the clipboard.');
+      else showError('The browser did not allow copying. The key is selected: press Ctrl+C (⌘C on a Mac).');
+    }
+  }
+
+  function hideNewKey() {
+    $('new-key-value').value = '';
+    $('new-key-notice').textContent = '';
+    show($('new-key'), false);
+    $('generate-key').focus();
+  }
+
+  /** Destructive buttons ask twice: the first click arms them for five seconds. */
+  function armed(button, label) {
+    if (button.dataset.armed === 'true') return true;
+    const original = button.textContent;
+    button.dataset.armed = 'true';
+    button.textContent = label;
+    setTimeout(() => {
+      if (button.isConnected) {
+        button.dataset.armed = 'false';
+        button.textContent = original;
+      }
+    }, 5000);
+    return false;
+  }
+
+  async function revokeKey(k, button) {
+    if (!armed(button, 'Click again to revoke')) return;
+    await act(button, async () => {
+      const res = await api('DELETE',
+        `/v1/sequence/connections/${encodeURIComponent(state.conn.id)}/api-keys/${encodeURIComponent(k.id)}`);
+      showStatus((res && res.notice) || 'Key revoked.');
+      await loadKeys();
+      refreshAudit();
+    });
+  }
+
+  // ---------- tax codes & settings ----------
+  async function loadTaxCodes() {
+    try {
+      const data = await api('GET', '/v1/tax-codes');
+      state.taxCodes = (data && data.items) || [];
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) state.taxCodes = null;
+      else throw e;
+    }
+  }
+
+  function taxCodeOptions(select, current, emptyLabel) {
+    clear(select);
+    select.append(el('option', { value: '' }, emptyLabel));
+    const codes = state.taxCodes || [];
+    for (const c of codes) {
+      const o = el('option', { value: c.id }, c.name ? `${c.name} (${c.id})` : c.id);
+      if (c.description) o.title = c.description;
+      select.append(o);
+    }
+    if (current && !codes.some((c) => c.id === current)) select.append(el('option', { value: current }, current));
+    select.value = current || '';
+  }
+
+  async function loadSettings() {
+    await optional('settings-section', 'settings-note', async () => {
+      const s = await api('GET', '/v1/settings');
+      $('settings-rounding').value = s.rounding || 'line';
+      taxCodeOptions($('settings-default-tax-code'), s.default_product_tax_code, '— None —');
+      show($('settings-form'), true);
+    });
+    if ($('settings-section').dataset.state !== 'ready') show($('settings-form'), false);
+  }
+
+  async function saveSettings(ev) {
+    ev.preventDefault();
+    await act($('settings-save'), async () => {
+      const code = $('settings-default-tax-code').value;
+      await api('PUT', '/v1/settings', { rounding: $('settings-rounding').value, default_product_tax_code: code || null });
+      showStatus('Settings saved.');
+      refreshAudit();
+    });
+  }
+
+  // ---------- products ----------
+  async function loadProducts() {
+    await optional('products-section', 'products-note', async () => {
+      const data = await api('GET', '/v1/products');
+      renderProducts((data && data.items) || []);
+    });
+    if ($('products-section').dataset.state === 'unavailable') show($('products-table'), false);
+  }
+
+  function renderProducts(items) {
+    const body = $('products-body');
+    clear(body);
+    show($('products-table'), items.length > 0);
+    if (items.length === 0) {
+      $('products-note').textContent = state.conn
+        ? 'No products yet. They appear after the first sync.'
+        : 'No products yet. Connect Sequence to import them.';
+    }
+    const noCodes = state.taxCodes === null;
+    for (const p of items) {
+      const select = el('select', { testid: 'product-tax-code' });
+      select.setAttribute('aria-label', `Sphere tax code for ${p.name || p.product_id}`);
+      taxCodeOptions(select, p.tax_code, '— Default —');
+      select.dataset.saved = p.tax_code || '';
+      select.disabled = noCodes;
+      select.addEventListener('change', () => setProductTaxCode(p, select));
+      body.append(el('tr', { testid: 'product-row', dataset: { productId: p.product_id } },
+        el('td', {}, el('span', { testid: 'product-name' }, p.name || p.product_id), el('br'),
+          el('code', { className: 'muted' }, p.product_id)),
+        el('td', {}, fmt(p.sequence_tax_category)),
+        el('td', {}, select)));
+    }
+    // show the note only when it says something the table doesn't
+    const note = $('products-note');
+    show(note, items.length === 0 || noCodes);
+    if (items.length > 0 && noCodes) note.textContent = 'Tax codes cannot be listed by this server yet, so they cannot be assigned here.';
+  }
+
+  async function setProductTaxCode(p, select) {
+    const value = select.value;
+    select.disabled = true;
+    clearError();
+    try {
+      await api('PUT', `/v1/products/${encodeURIComponent(p.product_id)}/tax-code`, { tax_code: value || null });
+      select.dataset.saved = value;
+      showStatus(`Tax code of ${p.name || p.product_id} set to ${value || 'the default'}.`);
+      refreshAudit();
+    } catch (e) {
+      select.value = select.dataset.saved;
+      if (!(e instanceof ApiError && e.status === 401)) showError(e.message);
+    } finally {
+      select.disabled = false;
+    }
+  }
+
+  // ---------- registrations ----------
+  function regPath(r) {
+    return `/v1/registrations/${encodeURIComponent(r.country)}${r.region ? `/${encodeURIComponent(r.region)}` : ''}`;
+  }
+
+  async function loadRegistrations() {
+    await optional('registrations-section', 'registrations-note', async () => {
+      const data = await api('GET', '/v1/registrations');
+      renderRegistrations((data && data.items) || []);
+      show($('registrations-content'), true);
+    });
+    if ($('registrations-section').dataset.state !== 'ready') show($('registrations-content'), false);
+  }
+
+  function renderRegistrations(items) {
+    const body = $('registrations-body');
+    clear(body);
+    show($('registrations-table'), items.length > 0);
+    show($('registrations-empty'), items.length === 0);
+    for (const r of items) {
+      const del = el('button', { type: 'button', className: 'danger', testid: 'reg-delete' }, 'Delete');
+      const where = r.region ? `${r.country}-${r.region}` : r.country;
+      del.setAttribute('aria-label', `Delete the registration for ${where}`);
+      del.addEventListener('click', () => deleteRegistration(r, del));
+      body.append(el('tr', { testid: 'reg-row', dataset: { country: r.country, region: r.region || '' } },
+        el('td', {}, r.country), el('td', {}, fmt(r.region)), el('td', {}, fmt(r.effective_from)),
+        el('td', {}, fmt(r.effective_to)), el('td', {}, r.collect ? 'Yes' : 'No'),
+        el('td', {}, fmt(r.registration_number)), el('td', { className: 'num' }, del)));
+    }
+  }
+
+  async function saveRegistration(ev) {
+    ev.preventDefault();
+    const country = $('reg-country').value.trim().toUpperCase();
+    const region = $('reg-region').value.trim().toUpperCase();
+    const body = { effective_from: $('reg-from').value, collect: $('reg-collect').checked };
+    const number = $('reg-number').value.trim();
+    if (number) body.registration_number = number;
+    await act($('reg-submit'), async () => {
+      await api('PUT', regPath({ country, region }), body);
+      $('registration-form').reset();
+      $('reg-collect').checked = true;
+      showStatus(`Registration for ${region ? `${country}-${region}` : country} saved.`);
+      await loadRegistrations();
+      refreshAudit();
+    });
+  }
+
+  async function deleteRegistration(r, button) {
+    if (!armed(button, 'Click again to delete')) return;
+    await act(button, async () => {
+      await api('DELETE', regPath(r));
+      showStatus(`Registration for ${r.region ? `${r.country}-${r.region}` : r.country} deleted.`);
+      await loadRegistrations();
+      refreshAudit();
+    });
+  }
+
+  // ---------- ledger ----------
+  function ledgerQuery() {
+    const q = new URLSearchParams();
+    const from = $('filter-from').value;
+    const to = $('filter-to').value;
+    const region = $('filter-region').value.trim().toUpperCase();
+    const type = $('filter-type').value;
+    if (from) q.set('from', from);
+    if (to) q.set('to', to);
+    if (region) q.set('region', region);
+    if (type) q.set('type', type);
+    return { q, from, to, region };
+  }
+
+  async function loadLedger(append) {
+    await optional('ledger-section', 'ledger-note', async () => {
+      const { q, from, to, region } = ledgerQuery();
+      q.set('limit', '50');
+      if (append && state.ledgerNext) q.set('after', state.ledgerNext);
+      const page = await api('GET', `/v1/ledger/transactions?${q}`);
+      const items = (page && page.items) || [];
+      const rows = items.map(ledgerRow);
+      if (append) $('ledger-body').append(...rows);
+      else $('ledger-body').replaceChildren(...rows);
+      state.ledgerNext = (page && page.next) || null;
+      show($('ledger-more'), Boolean(state.ledgerNext));
+      show($('ledger-empty'), $('ledger-body').children.length === 0);
+      if (!append) await loadSummary(from, to, region);
+    });
+    const available = $('ledger-section').dataset.state === 'ready';
+    show($('ledger-filters'), available);
+    show($('ledger-table'), available);
+    if (!available) {
+      show($('ledger-empty'), false);
+      show($('ledger-more'), false);
+    }
+  }
+
+  function ledgerRow(t) {
+    return el('tr', { testid: 'ledger-row', dataset: { id: t.id } },
+      el('td', {}, fmt(t.event_date)), el('td', {}, t.type === 'refund' ? 'Refund' : t.type === 'sale' ? 'Sale' : fmt(t.type)),
+      el('td', {}, fmt(t.status)), el('td', {}, fmt(t.document_number)), el('td', {}, fmt(t.customer_name)),
+      el('td', {}, fmt(t.region)), el('td', {}, fmt(t.currency)),
+      el('td', { className: 'num' }, fmt(t.net)), el('td', { className: 'num' }, fmt(t.tax_collected)),
+      el('td', { className: 'num' }, fmt(t.tax_calculated)));
+  }
+
+  /** Exact sum of decimal strings ("12.30", "-4", 7); null if one is not a plain decimal. */
+  function decimalSum(values) {
+    const parsed = [];
+    let scale = 0;
+    for (const v of values) {
+      if (v === null || v === undefined) continue;
+      const m = /^([-+])?(\d+)(?:\.(\d+))?$/.exec(String(v).trim());
+      if (!m) return null;
+      parsed.push(m);
+      scale = Math.max(scale, (m[3] || '').length);
+    }
+    let total = 0n;
+    for (const [, sign, int, frac = ''] of parsed) {
+      const n = BigInt(int + frac.padEnd(scale, '0'));
+      total += sign === '-' ? -n : n;
+    }
+    const negative = total < 0n;
+    const digits = (negative ? -total : total).toString().padStart(scale + 1, '0');
+    const text = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+    return (negative ? '-' : '') + text;
+  }
+
+  const plural = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many}`;
+
+  /** Totals from /v1/ledger/summary: one footer row per currency, and the breakdown by region. */
+  async function loadSummary(from, to, region) {
+    const foot = $('ledger-totals');
+    const byRegion = $('ledger-by-region-body');
+    const q = new URLSearchParams();
+    if (from) q.set('from', from);
+    if (to) q.set('to', to);
+    let data;
+    try {
+      data = await api('GET', `/v1/ledger/summary?${q}`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return; // totals not available on this server yet
+      throw e;
+    }
+    // replaced only once the answer is here, so a refresh does not flicker
+    clear(foot);
+    clear(byRegion);
+    const items = ((data && data.items) || []).filter((s) => !region || String(s.region).toUpperCase() === region);
+    const currencies = [...new Set(items.map((s) => s.currency))].sort();
+    for (const cur of currencies) {
+      const rows = items.filter((s) => s.currency === cur);
+      const sum = (field) => fmt(decimalSum(rows.map((s) => s[field])));
+      const count = rows.reduce((n, s) => n + (Number(s.count) || 0), 0);
+      const regions = rows.map((s) => s.region);
+      foot.append(el('tr', { testid: 'ledger-total', dataset: { currency: cur } },
+        el('td', { colSpan: 5 }, `Total${from || to ? ' for the period' : ''} · ${plural(count, 'transaction', 'transactions')} · taxable ${sum('taxable_sales')}`),
+        el('td', {}, regions.length === 1 ? regions[0] : plural(regions.length, 'region', 'regions')),
+        el('td', {}, cur),
+        el('td', { className: 'num', title: 'Gross sales' }, sum('gross_sales')),
+        el('td', { className: 'num' }, sum('tax_collected')),
+        el('td', { className: 'num' }, sum('tax_calculated'))));
+    }
+    for (const s of items) {
+      byRegion.append(el('tr', { testid: 'region-total' },
+        el('td', {}, fmt(s.region)), el('td', {}, fmt(s.currency)), el('td', { className: 'num' }, fmt(s.count)),
+        el('td', { className: 'num' }, fmt(s.gross_sales)), el('td', { className: 'num' }, fmt(s.taxable_sales)),
+        el('td', { className: 'num' }, fmt(s.tax_collected)), el('td', { className: 'num' }, fmt(s.tax_calculated))));
+    }
+    show($('ledger-by-region'), items.length > 1);
+  }
+
+  // ---------- audit ----------
+  async function loadAudit() {
+    const data = await api('GET', '/v1/audit');
+    const items = ((data && data.items) || []).slice(0, 15);
+    const list = $('audit-list');
+    clear(list);
+    for (const a of items) {
+      list.append(el('li', { testid: 'audit-item' },
+        el('time', { dateTime: a.at }, fmtTime(a.at)),
+        el('span', { className: 'action' }, fmt(a.action)),
+        el('span', {}, `${fmt(a.target)} · by ${fmt(a.actor)}`)));
+    }
+    show($('audit-empty'), items.length === 0);
+  }
+  function refreshAudit() { loadAudit().catch(() => {}); }
+
+  // ---------- start ----------
+  function wire() {
+    $('token-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const t = $('token-input').value.trim();
+      if (!t) return;
+      sessionStorage.setItem(TOKEN_KEY, t);
+      $('token-input').value = '';
+      start();
+    });
+    $('sign-out').addEventListener('click', () => { clearError(); signOut(); });
+    $('alert-dismiss').addEventListener('click', clearError);
+    $('connect-button').addEventListener('click', () => openConnectForm('connect'));
+    $('rotate-credentials').addEventListener('click', () => openConnectForm('rotate'));
+    $('connect-cancel').addEventListener('click', () => { clearError(); closeConnectForm(); });
+    $('connect-form').addEventListener('submit', submitConnect);
+    $('sync-now').addEventListener('click', syncNow);
+    $('disconnect').addEventListener('click', () => { show($('disconnect-confirm'), true); $('disconnect-no').focus(); });
+    $('disconnect-no').addEventListener('click', () => show($('disconnect-confirm'), false));
+    $('disconnect-yes').addEventListener('click', disconnect);
+    $('generate-key').addEventListener('click', generateKey);
+    $('copy-key').addEventListener('click', copyKey);
+    $('new-key-done').addEventListener('click', hideNewKey);
+    $('settings-form').addEventListener('submit', saveSettings);
+    $('registration-form').addEventListener('submit', saveRegistration);
+    $('ledger-filters').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      clearError();
+      loadLedger(false);
+    });
+    $('ledger-more').addEventListener('click', () => loadLedger(true));
+  }
+
+  async function start() {
+    clearError();
+    if (!token()) {
+      signOut();
+      return;
+    }
+    try {
+      state.org = await api('GET', '/v1/organization');
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 401)) showError(e.message);
+      return;
+    }
+    renderOrg(state.org);
+    show($('token-section'), false);
+    show($('app'), true);
+    const connection = loadConnection().catch((e) => showError(e.message));
+    await Promise.all([
+      connection,
+      // products need the tax codes (the picker) and the connection (what an empty list means)
+      loadTaxCodes().catch((e) => showError(e.message)).then(() => Promise.all([loadSettings(), connection.then(loadProducts)])),
+      loadRegistrations(),
+      loadLedger(false),
+      loadAudit().catch((e) => showError(e.message)),
+    ]);
+    document.body.dataset.ready = 'true';
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    wire();
+    takeTokenFromFragment();
+    start();
+  });
+  // a console link opened over this page only changes the fragment: no reload, so take it here
+  window.addEventListener('hashchange', () => {
+    if (!new URLSearchParams(location.hash.replace(/^#/, '')).has('token')) return;
+    takeTokenFromFragment();
+    start();
+  });
+})();
