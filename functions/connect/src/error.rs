@@ -58,11 +58,16 @@ impl ConnectError {
     }
 }
 
-/// Parses a JSON body strictly: unknown fields and wrong types are refused with the serde message
-/// (which names the field).
+/// Parses a JSON body strictly: it must be a JSON object (not an array serde would map onto a
+/// struct), and unknown fields and wrong types are refused with serde's message, which names the field.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ConnectError> {
     if body.is_empty() {
         return Err(ConnectError::BadRequest("a JSON body is required".into()));
     }
-    serde_json::from_slice(body).map_err(|e| ConnectError::BadRequest(format!("invalid JSON body: {e}")))
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ConnectError::BadRequest(format!("invalid JSON body: {e}")))?;
+    if !value.is_object() {
+        return Err(ConnectError::BadRequest("the body must be a JSON object".into()));
+    }
+    serde_json::from_value(value).map_err(|e| ConnectError::BadRequest(format!("invalid JSON body: {e}")))
 }

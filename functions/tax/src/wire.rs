@@ -81,7 +81,7 @@ fn integer(obj: &Map<String, Value>, field: &str, path: &str) -> Result<Option<i
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_i64() {
-            Some(v) if v.abs() <= MAX_ABS_AMOUNT => Ok(Some(v)),
+            Some(v) if v.unsigned_abs() <= MAX_ABS_AMOUNT.unsigned_abs() => Ok(Some(v)),
             Some(_) => Err(invalid(format!("{path}{field} must be within ±{MAX_ABS_AMOUNT} minor units"))),
             None if n.is_u64() => Err(invalid(format!("{path}{field} must be within ±{MAX_ABS_AMOUNT} minor units"))),
             None => {

@@ -32,7 +32,7 @@ fn validate(input: &CalcInput<'_>) -> Result<(), TaxError> {
     }
     let mut unknown: Vec<String> = Vec::new();
     for l in &input.lines {
-        if l.amount.abs() > MAX_AMOUNT {
+        if l.amount.unsigned_abs() > MAX_AMOUNT.unsigned_abs() {
             return Err(TaxError::Invalid(format!("line {:?}: |amount| must be at most {MAX_AMOUNT}", l.id)));
         }
         if l.discount < 0 {
