@@ -16,6 +16,7 @@ async fn main() {
     // The demo's own output is the story; only warnings from the machinery.
     let default_level = if args.first().map(String::as_str) == Some("demo") { "warn" } else { "info" };
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
         .init();
     let result = match args.first().map(String::as_str) {

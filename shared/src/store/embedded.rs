@@ -23,6 +23,10 @@ const IDX_BY_DATE: TableDefinition<&str, ()> = TableDefinition::new("idx_by_date
 /// redb's page cache (its default is 1 GiB).
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
+/// Writes waiting for the writer at most; beyond it writers wait (backpressure instead of memory
+/// growing without bound when writes arrive faster than the disk commits them).
+const QUEUE_DEPTH: usize = 4_096;
+
 /// Most requests folded into one commit.
 const MAX_GROUP: usize = 512;
 
@@ -70,7 +74,7 @@ pub struct EmbeddedStore {
 /// The writer thread's queue. Dropping the last handle closes the queue and waits for the thread, so
 /// the database file is closed when the last clone of the store goes away (and can be reopened).
 struct Writer {
-    queue: Option<mpsc::UnboundedSender<WriteRequest>>,
+    queue: Option<mpsc::Sender<WriteRequest>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -143,7 +147,7 @@ impl EmbeddedStore {
             tx.commit().map_err(unavailable)?;
         }
         let db = Arc::new(db);
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         let writer_db = Arc::clone(&db);
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
@@ -306,7 +310,7 @@ fn index_table(index: Index) -> TableDefinition<'static, &'static str, ()> {
     }
 }
 
-fn writer_loop(db: &Database, mut rx: mpsc::UnboundedReceiver<WriteRequest>) {
+fn writer_loop(db: &Database, mut rx: mpsc::Receiver<WriteRequest>) {
     while let Some(first) = rx.blocking_recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -410,7 +414,7 @@ impl ItemStore for EmbeddedStore {
         validate_write(&ops)?;
         let (reply, rx) = oneshot::channel();
         let queue = self.writer.queue.as_ref().ok_or_else(|| unavailable("store writer stopped"))?;
-        queue.send(WriteRequest { ops, reply: Some(reply) }).map_err(|_| unavailable("store writer stopped"))?;
+        queue.send(WriteRequest { ops, reply: Some(reply) }).await.map_err(|_| unavailable("store writer stopped"))?;
         rx.await.map_err(|_| unavailable("store writer stopped"))?
     }
 
@@ -419,6 +423,6 @@ impl ItemStore for EmbeddedStore {
     async fn write_deferred(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         validate_write(&ops)?;
         let queue = self.writer.queue.as_ref().ok_or_else(|| unavailable("store writer stopped"))?;
-        queue.send(WriteRequest { ops, reply: None }).map_err(|_| unavailable("store writer stopped"))
+        queue.send(WriteRequest { ops, reply: None }).await.map_err(|_| unavailable("store writer stopped"))
     }
 }
