@@ -1,36 +1,17 @@
 //! The Lambda entry points driven by real API Gateway v2 event JSON (tests/fixtures) through
 //! `lambda_http`, against DynamoDB and SQS in moto — the exact code path the mains run.
 
+mod common;
+
 use shared::app::App;
 use shared::aws::AwsStores;
 use shared::config::Config;
 use shared::connection::{ConnectionRecord, ConnectionStatus};
 use shared::domain::{ConnectionId, Environment, Mode, OrgId, SequenceAccountId};
 use shared::store::{Expect, ItemStore};
-use std::sync::Arc;
 
 async fn moto_app() -> Option<(App<AwsStores>, String)> {
-    let endpoint = shared::aws::moto_endpoint_for_tests()?;
-    let sdk = shared::aws::emulator(&endpoint).await;
-    let table = format!("t-{}", shared::domain::new_uuid());
-    let stores = AwsStores::new(&sdk, &table);
-    stores.items.create_table().await.unwrap();
-    let queue_url = stores
-        .sqs
-        .create_queue()
-        .queue_name(format!("q-{}", shared::domain::new_uuid()))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_owned();
-    let mut config = Config::defaults();
-    config.table_name = table;
-    config.sync_queue_url = Some(queue_url.clone());
-    let queue = shared::aws::sync_queue(&stores, &config).unwrap();
-    let app = App::new(config, stores, Arc::new(shared::clock::SystemClock)).with_queue(queue);
-    Some((app, queue_url))
+    common::moto_app(Config::defaults()).await
 }
 
 fn event(name: &str, replace: &[(&str, &str)]) -> lambda_http::Request {

@@ -198,7 +198,7 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
         shared::connection::client_options(&app.config, &app.clock, Environment::Sandbox),
     )
     .unwrap();
-    let adapter = sync::source::SequenceAdapter { client: client.clone() };
+    let adapter = shared::sync::adapter::SequenceAdapter { client: client.clone() };
     let r = shared::sync::run(&app.store, &adapter, clock.as_ref(), &full).await.unwrap();
     assert_eq!(r.outcome, shared::sync::Outcome::Done, "{r:?}");
 

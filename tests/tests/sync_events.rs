@@ -3,15 +3,14 @@
 //! in moto and the Sequence simulator: connect → scheduled dispatch → SQS message → one sync run →
 //! the ledger holds the account.
 
+mod common;
+
 use bytes::Bytes;
 use serde_json::Value;
-use shared::app::App;
-use shared::aws::AwsStores;
 use shared::config::Config;
 use shared::domain::{Environment, Mode, OrgId};
 use shared::org::Principal;
 use shared::sequence::sim::{SeedSpec, SimOptions, Simulator};
-use std::sync::Arc;
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -26,7 +25,6 @@ fn lambda_event(payload: Value) -> lambda_runtime::LambdaEvent<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_dispatch_then_sqs_job_imports_the_account() {
-    let Some(endpoint) = shared::aws::moto_endpoint_for_tests() else { return };
     let sim = Simulator::start(SimOptions {
         data: Some(SeedSpec { customers: 20, invoices: 40, ..SeedSpec::default() }),
         rate_limit_per_minute: None,
@@ -34,28 +32,12 @@ async fn scheduled_dispatch_then_sqs_job_imports_the_account() {
     })
     .await
     .unwrap();
-    let sdk = shared::aws::emulator(&endpoint).await;
     let mut config = Config::defaults();
-    config.table_name = format!("t-{}", shared::domain::new_uuid());
     config.secret_prefix = format!("test-{}", shared::domain::new_uuid());
     config.sequence_sandbox_url = sim.sandbox_url();
     config.sequence_production_url = sim.production_url();
     config.sequence_requests_per_minute = 100_000;
-    let stores = AwsStores::new(&sdk, &config.table_name);
-    stores.items.create_table().await.unwrap();
-    let queue_url = stores
-        .sqs
-        .create_queue()
-        .queue_name(format!("q-{}", shared::domain::new_uuid()))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_owned();
-    config.sync_queue_url = Some(queue_url.clone());
-    let queue = shared::aws::sync_queue(&stores, &config).unwrap();
-    let app = App::new(config, stores, Arc::new(shared::clock::SystemClock)).with_queue(queue);
+    let Some((app, queue_url)) = common::moto_app(config).await else { return };
 
     // Part 1 through the console handler: the secret lands in Secrets Manager (moto)
     let who = Principal { org: OrgId::parse("org_ev").unwrap(), mode: Mode::Test, actor: "t".into() };

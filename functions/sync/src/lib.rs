@@ -2,9 +2,7 @@
 //! and the per-connection incremental import of Sequence data into the ledger (SQS → one run).
 //!
 //! The algorithm is `shared::sync` (pure over ports); this crate wires it to the real Sequence client
-//! ([`source`]), the connection record (secret, status, last run summary) and the queue.
-
-pub mod source;
+//! (`shared::sync::adapter`), the connection record (secret, status, last run summary) and the queue.
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -13,8 +11,8 @@ use shared::connection::{self, ConnectionRecord, ConnectionStatus, StoredCredent
 use shared::queue::SyncJob;
 use shared::store::StoreError;
 use shared::store::record::Versioned;
+use shared::sync::adapter::SequenceAdapter;
 use shared::sync::{CallerAction, Outcome, RunReport, SyncSettings};
-use source::SequenceAdapter;
 
 /// AWS actions this function's code calls (ledger and cursor writes are fenced transactions; the
 /// Sequence secret is read, never written; runs out of time re-enqueue themselves).

@@ -11,10 +11,8 @@ pub fn conn_pk(org: &OrgId, conn: &ConnectionId) -> String {
     format!("ORG#{org}#CONN#{conn}")
 }
 
-/// `ORG#{org}`: products and customers.
-pub fn org_pk(org: &OrgId) -> String {
-    format!("ORG#{org}")
-}
+/// `ORG#{org}`: products and customers (the org's own partition).
+pub use crate::org::org_pk;
 
 /// A Sequence id made safe for a key segment. Ids of letters, digits, `-`, `_` (Sequence's UUIDs)
 /// pass unchanged; anything else (a `#`, a NUL, over 100 characters) becomes `~` + its SHA-256, a

@@ -121,15 +121,7 @@ fn condition(op: &WriteOp) -> (Option<String>, Option<HashMap<String, String>>, 
 }
 
 fn sdk_err(e: impl std::error::Error) -> StoreError {
-    // The SDK's Display is terse; include the source chain (no request data or secrets in it).
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    StoreError::Unavailable(msg)
+    StoreError::Unavailable(super::item::error_chain(&e))
 }
 
 fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {

@@ -179,6 +179,19 @@ impl StoreError {
     }
 }
 
+/// An SDK error with its whole source chain (the SDKs' `Display` alone is terse). Carries no request
+/// data and so no secrets.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
 /// Checks a write before it goes to a backend: size, key characters, no two operations on one item.
 pub fn validate_write(ops: &[WriteOp]) -> Result<(), StoreError> {
     if ops.is_empty() || ops.len() > MAX_WRITE_OPS {

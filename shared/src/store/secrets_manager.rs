@@ -27,14 +27,7 @@ pub struct SecretsManagerStore {
 }
 
 fn unavailable(e: impl std::error::Error) -> SecretError {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    SecretError::Unavailable(msg)
+    SecretError::Unavailable(super::item::error_chain(&e))
 }
 
 impl SecretsManagerStore {

@@ -7,6 +7,7 @@
 //! run's start signpost.
 //!
 //! - [`source`]: the port to Sequence (page-at-a-time listings) and its small document types;
+//!   [`adapter`] implements it over the real Sequence client;
 //!   [`fake`] is an in-memory implementation with fault injection for tests.
 //! - [`cursor`]: **the cursor / checkpoint rule** (pure).
 //! - [`map`]: documents → ledger records, import / not-imported / quarantine decisions (pure).
@@ -15,6 +16,7 @@
 //!   `documents`, inputs in [`SyncJob`] / [`SyncSettings`].
 //! - [`outcome`]: the typed outcome and the run summary.
 
+pub mod adapter;
 mod calls;
 pub mod cursor;
 mod documents;

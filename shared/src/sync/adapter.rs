@@ -1,11 +1,11 @@
 //! The adapter from the Sequence REST client to the sync algorithm's source port: a field mapping plus
 //! the error mapping. Listings are always `sortOrder=ASC`, 100 per page.
 
-use shared::sequence::{self as seq, SequenceClient, SequenceError};
-use shared::sync::source::{
+use super::source::{
     self as src, CreditNoteQuery, InvoiceQuery, PageToken, SequenceSource, SourceCreditNote, SourceCustomer,
     SourceError, SourceInvoice, SourceLine, SourcePage, SourceProduct, SourceResult,
 };
+use crate::sequence::{self as seq, SequenceClient, SequenceError};
 
 pub struct SequenceAdapter {
     pub client: SequenceClient,
