@@ -125,6 +125,13 @@ async fn other_orgs_cannot_read_change_or_detect_a_connection() {
     }
     let (_, listed) = call(&f, &f.b, "GET", "/v1/sequence/connections", "").await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 0);
+    // ledger queries: naming another org's connection is a 404; without one, org B sees nothing
+    for p in [format!("/v1/ledger/transactions?connection={c}"), format!("/v1/ledger/summary?connection={c}")] {
+        assert_eq!(call(&f, &f.b, "GET", &p, "").await.0, 404, "{p}");
+    }
+    assert_eq!(call(&f, &f.b, "GET", "/v1/ledger/transactions/invoice:inv-1", "").await.0, 404);
+    let (_, own) = call(&f, &f.b, "GET", "/v1/ledger/transactions", "").await;
+    assert_eq!(own["items"].as_array().unwrap().len(), 0);
     // and org A still has its connection, untouched
     let (status, got) = call(&f, &f.a, "GET", &format!("/v1/sequence/connections/{c}"), "").await;
     assert_eq!((status, got["status"].as_str()), (200, Some("active")));
