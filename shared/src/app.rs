@@ -15,8 +15,8 @@ pub struct App<S: Store> {
     pub config: Config,
     pub store: S,
     pub clock: SharedClock,
-    /// Verified API keys of this warm container (the tax endpoint's revocation bound).
-    pub key_cache: std::sync::Arc<crate::keys::KeyCache>,
+    /// This warm container's caches (API keys, tax context), bounded by `key_cache_ttl`.
+    pub caches: std::sync::Arc<crate::cache::Caches>,
     /// Where "sync now" and the dispatcher send work.
     pub queue: std::sync::Arc<dyn crate::queue::SyncQueue>,
 }
@@ -27,7 +27,7 @@ impl<S: Store> App<S> {
             config,
             store,
             clock,
-            key_cache: Default::default(),
+            caches: Default::default(),
             queue: std::sync::Arc::new(crate::queue::MemoryQueue::default()),
         }
     }

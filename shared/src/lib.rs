@@ -9,6 +9,7 @@ pub mod app;
 pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod cache;
 pub mod calculation;
 pub mod clock;
 pub mod config;

@@ -93,5 +93,6 @@ pub async fn set_tax_code<S: Store>(
             .await?;
         updated.push(view(&conn, &next));
     }
+    app.caches.forget_tax_context();
     Ok(json(StatusCode::OK, &json!({ "items": updated })))
 }

@@ -75,6 +75,7 @@ pub async fn put<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Result
             )?,
         ])
         .await?;
+    app.caches.forget_tax_context();
     Ok(json(StatusCode::OK, &next))
 }
 
@@ -176,6 +177,7 @@ pub async fn put_registration<S: Store>(
             )?,
         ])
         .await?;
+    app.caches.forget_tax_context();
     Ok(json(StatusCode::OK, &view(&rec)))
 }
 
@@ -202,5 +204,6 @@ pub async fn delete_registration<S: Store>(
             )?,
         ])
         .await?;
+    app.caches.forget_tax_context();
     Ok(json(StatusCode::OK, &json!({"deleted": true})))
 }

@@ -25,12 +25,13 @@ pub async fn authenticate<S: Store>(app: &App<S>, headers: &HeaderMap) -> Result
     };
     let now = app.clock.now_ms();
     let ttl = i64::try_from(app.config.key_cache_ttl.as_millis()).unwrap_or(60_000);
-    let verdict = match app.key_cache.get(&parsed.hash, now, ttl) {
-        Some(v) => v,
+    // Keys are served from the cache only while fresh: past the bound a revoked key must stop working.
+    let verdict = match app.caches.keys.get(&parsed.hash, now, ttl).filter(|c| c.fresh) {
+        Some(c) => c.value,
         None => match keys::lookup(&app.store, &parsed.hash).await {
             Ok(rec) => {
                 let usable = rec.filter(|r| r.revoked_at.is_none() && r.mode == parsed.mode);
-                app.key_cache.put(&parsed.hash, usable.clone(), now);
+                app.caches.keys.put(parsed.hash.clone(), usable.clone(), now);
                 usable
             }
             Err(e) => {

@@ -47,7 +47,16 @@ async fn calculate<S: Store>(
         tracing::error!(error = %e, "tax calculation: store unavailable");
         internal()
     };
-    let (settings, default_code) = shared::settings::load(&app.store, &key.org_id).await.map_err(store_err)?;
+    // The org's tax context comes through the container's caches: fresh entries skip the store, and
+    // while the store is unreachable the last known values still answer this verified key.
+    let now_ms = app.clock.now_ms();
+    let ttl = i64::try_from(app.config.key_cache_ttl.as_millis()).unwrap_or(60_000);
+    let caches = &app.caches;
+    let (settings, default_code) = caches
+        .tax_settings
+        .get_or_load(key.org_id.clone(), now_ms, ttl, shared::settings::load(&app.store, &key.org_id))
+        .await
+        .map_err(store_err)?;
 
     // Each distinct product's tax code: assigned in the console, else the org's default.
     let mut codes: BTreeMap<&str, Option<String>> = BTreeMap::new();
@@ -56,8 +65,10 @@ async fn calculate<S: Store>(
             continue;
         }
         let k = product_key(&key.org_id, &key.connection_id, &line.product_id);
-        let product: Option<ProductRecord> = record::get(&app.store, &k).await.map_err(store_err)?.map(|v| v.value);
-        codes.insert(&line.product_id, product.and_then(|p| p.tax_code).or_else(|| default_code.clone()));
+        let load = async { Ok(record::get::<ProductRecord, _>(&app.store, &k).await?.and_then(|p| p.value.tax_code)) };
+        let cache_key = (key.org_id.clone(), key.connection_id.clone(), line.product_id.clone());
+        let assigned = caches.product_codes.get_or_load(cache_key, now_ms, ttl, load).await.map_err(store_err)?;
+        codes.insert(&line.product_id, assigned.or_else(|| default_code.clone()));
     }
     let missing: Vec<&str> = codes.iter().filter(|(_, c)| c.is_none()).map(|(p, _)| *p).collect();
     if !missing.is_empty() {
@@ -86,7 +97,6 @@ async fn calculate<S: Store>(
         tracing::error!(error = %e, "tax content failed to load");
         internal()
     })?;
-    let now_ms = app.clock.now_ms();
     let tax_date = req
         .tax_date
         .unwrap_or_else(|| chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default().date_naive());

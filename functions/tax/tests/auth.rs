@@ -156,3 +156,49 @@ async fn store_outage_serves_cached_keys_and_refuses_to_guess_for_others() {
     assert_eq!(body["code"], "internal_server_error");
     assert!(!body.to_string().contains("down"), "no internals in the error");
 }
+
+#[tokio::test]
+async fn store_outage_still_answers_calculations_for_recently_seen_callers() {
+    let (app, clock, probe) = setup();
+    let (known, _) = issue(&app, "org_a", Mode::Test).await;
+    let (unseen, _) = issue(&app, "org_b", Mode::Test).await;
+    // org A: a default tax code and a Georgia registration
+    let org = OrgId::parse("org_a").unwrap();
+    let settings = shared::settings::SettingsRecord {
+        default_product_tax_code: Some("physical_goods".into()),
+        ..Default::default()
+    };
+    let reg = shared::settings::RegistrationRecord {
+        registration: shared::tax::Registration {
+            country: "US".into(),
+            region: Some("GA".into()),
+            effective_from: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            effective_to: None,
+            collect: true,
+        },
+        registration_number: None,
+    };
+    app.store
+        .write(vec![
+            shared::store::record::put(shared::settings::settings_key(&org), &settings, shared::store::Expect::Any)
+                .unwrap(),
+            shared::store::record::put(
+                shared::settings::registration_key(&org, "US", Some("GA")),
+                &reg,
+                shared::store::Expect::Any,
+            )
+            .unwrap(),
+        ])
+        .await
+        .unwrap();
+    let body = r#"{"currency":"usd","tax_date":"2026-11-01","customer_address":{"city":"Atlanta","state":"GA","postal_code":"30303","country":"US"},"line_items":[{"product_id":"p1","amount":10000}]}"#;
+    let (status, first) = call(&app, "POST", "/tax_api/calculate_tax", Some(&known), body).await;
+    assert_eq!(status, 200, "{first}");
+    probe.down.store(true, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(30));
+    let (status, during) = call(&app, "POST", "/tax_api/calculate_tax", Some(&known), body).await;
+    assert_eq!(status, 200, "a recently verified caller is still answered: {during}");
+    assert_eq!(during["data"]["lines"], first["data"]["lines"], "with the same tax, never a silent zero");
+    let (status, other) = call(&app, "POST", "/tax_api/calculate_tax", Some(&unseen), body).await;
+    assert_eq!((status, other["code"].as_str()), (500, Some("internal_server_error")));
+}

@@ -1,10 +1,8 @@
-//! Sphere API keys: the format ([`format`]), their records ([`repo`]) and the per-container cache
-//! the tax endpoint verifies them through ([`cache`]).
+//! Sphere API keys: the format ([`format`]) and their records ([`repo`]). The tax endpoint verifies
+//! them through the per-container cache in [`crate::cache`].
 
-pub mod cache;
 pub mod format;
 pub mod repo;
 
-pub use cache::KeyCache;
 pub use format::{ParsedKey, generate, parse};
 pub use repo::{ApiKeyRecord, create, list, lookup, revoke};

@@ -1,0 +1,126 @@
+//! Per-container caches with one freshness bound (`KEY_CACHE_SECONDS`, ≤ 60 s), for the tax endpoint's
+//! hot path: verified API keys, each org's tax settings, product tax codes and customer exemptions.
+//!
+//! The bound is the documented delay for a change to reach a warm container (a revoked key, a new
+//! registration, a reassigned tax code). While the store is unreachable, entries older than the bound
+//! are still served for what was already verified, so a store outage does not fail invoices of
+//! callers seen recently; nothing never seen is ever guessed.
+
+use crate::domain::{ConnectionId, OrgId};
+use crate::keys::ApiKeyRecord;
+use crate::tax::OrgTaxSettings;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+
+/// Most entries per cache; beyond it the cache starts over (cheap, and bounded memory).
+const MAX_ENTRIES: usize = 10_000;
+
+/// The caches of one warm container (one `App`).
+#[derive(Debug, Default)]
+pub struct Caches {
+    /// Key hash → the key's record (`None`: unknown or revoked). Served only while fresh.
+    pub keys: TtlCache<String, Option<ApiKeyRecord>>,
+    /// Org → its tax settings and default product tax code.
+    pub tax_settings: TtlCache<OrgId, (OrgTaxSettings, Option<String>)>,
+    /// (org, connection, product id) → the tax code assigned to the product, if any.
+    pub product_codes: TtlCache<(OrgId, ConnectionId, String), Option<String>>,
+    /// (org, connection, customer id) → the synced customer is tax exempt.
+    pub customer_exempt: TtlCache<(OrgId, ConnectionId, String), bool>,
+}
+
+impl Caches {
+    /// After a console change in this process (settings, registrations, tax codes): forget the org's
+    /// tax context so the next calculation reads it afresh. Other containers pick it up within the bound.
+    pub fn forget_tax_context(&self) {
+        self.tax_settings.clear();
+        self.product_codes.clear();
+    }
+}
+
+pub struct TtlCache<K, V> {
+    entries: Mutex<HashMap<K, (V, i64)>>,
+}
+
+impl<K, V> Default for TtlCache<K, V> {
+    fn default() -> Self {
+        TtlCache { entries: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl<K, V> std::fmt::Debug for TtlCache<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TtlCache")
+    }
+}
+
+/// A cached value and whether it is within the freshness bound.
+pub struct Cached<V> {
+    pub value: V,
+    pub fresh: bool,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
+    pub fn get(&self, key: &K, now_ms: i64, ttl_ms: i64) -> Option<Cached<V>> {
+        let entries = self.entries.lock().ok()?;
+        let (value, at) = entries.get(key)?;
+        Some(Cached { value: value.clone(), fresh: now_ms >= *at && now_ms - at < ttl_ms })
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+
+    pub fn put(&self, key: K, value: V, now_ms: i64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
+                entries.clear();
+            }
+            entries.insert(key, (value, now_ms));
+        }
+    }
+
+    /// The fresh cached value, else `load()` (cached on success), else — when `load` fails — a stale
+    /// cached value, else the error.
+    pub async fn get_or_load<E, F>(&self, key: K, now_ms: i64, ttl_ms: i64, load: F) -> Result<V, E>
+    where
+        F: std::future::Future<Output = Result<V, E>>,
+    {
+        let cached = self.get(&key, now_ms, ttl_ms);
+        if let Some(Cached { value, fresh: true }) = cached {
+            return Ok(value);
+        }
+        match load.await {
+            Ok(v) => {
+                self.put(key, v.clone(), now_ms);
+                Ok(v)
+            }
+            Err(e) => match cached {
+                Some(Cached { value, .. }) => Ok(value),
+                None => Err(e),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn fresh_then_reload_then_stale_on_failure() {
+        let c: TtlCache<&str, u32> = TtlCache::default();
+        assert_eq!(c.get_or_load("k", 0, 60_000, async { Ok::<_, ()>(1) }).await, Ok(1));
+        // fresh: the loader is not consulted
+        assert_eq!(c.get_or_load("k", 59_999, 60_000, async { Ok::<_, ()>(2) }).await, Ok(1));
+        // stale: reloaded
+        assert_eq!(c.get_or_load("k", 60_000, 60_000, async { Ok::<_, ()>(3) }).await, Ok(3));
+        // stale and the store fails: the last known value
+        assert_eq!(c.get_or_load("k", 200_000, 60_000, async { Err::<u32, _>(()) }).await, Ok(3));
+        // never seen and the store fails: the error
+        assert_eq!(c.get_or_load("other", 0, 60_000, async { Err::<u32, _>(()) }).await, Err(()));
+        assert!(c.get(&"k", 200_000, 60_000).is_some_and(|x| !x.fresh));
+    }
+}
