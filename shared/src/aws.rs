@@ -93,6 +93,25 @@ pub fn sync_queue(
     Ok(std::sync::Arc::new(crate::queue::sqs::SqsQueue { client: stores.sqs.clone(), queue_url: url }))
 }
 
+/// Everything a Lambda main builds once at cold start: configuration from the environment, the SDK
+/// clients, the SQS sync queue (`SYNC_QUEUE_URL`, required when `needs_queue`; `tax` sends no sync
+/// work), and one warm-up read. Logs the init time.
+pub async fn app_from_env(
+    started: std::time::Instant,
+    needs_queue: bool,
+) -> Result<crate::app::App<AwsStores>, crate::config::ConfigError> {
+    let config = crate::config::Config::from_env()?;
+    let stores = AwsStores::new(&load().await, &config.table_name);
+    let queue = if needs_queue { Some(sync_queue(&stores, &config)?) } else { None };
+    let mut app = crate::app::App::new(config, stores, std::sync::Arc::new(crate::clock::SystemClock));
+    if let Some(q) = queue {
+        app = app.with_queue(q);
+    }
+    warm_up(&app.store).await;
+    tracing::info!(init_ms = started.elapsed().as_secs_f64() * 1e3, "initialised");
+    Ok(app)
+}
+
 /// One cheap read at init so the first real request does not pay DNS + TLS set-up (~750 ms at low
 /// memory sizes). Failure is only logged: the function still starts.
 pub async fn warm_up(stores: &AwsStores) {
