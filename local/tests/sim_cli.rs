@@ -24,7 +24,7 @@ async fn sim_starts_prints_credentials_and_answers_sequence_accounts() {
         let line = line.unwrap();
         printed.push_str(&line);
         printed.push('\n');
-        if line.contains("control API") {
+        if line.contains("credentials written") {
             break;
         }
     }
