@@ -67,7 +67,8 @@ pub async fn dispatch<S: Store>(app: &App<S>) -> Result<DispatchReport, SyncFnEr
             })
             .await?;
         enqueued += 1;
-        // Move it to its next slot; a concurrent change (a run finishing) wins and is fine.
+        // Move it to its next slot, from a consistent read (the index is eventually consistent, so its
+        // copy's version may lag); a concurrent change (a run finishing) wins and is fine.
         if let Some(cur) = connection::get(&app.store, &c.org_id, &c.connection_id).await? {
             let mut next = cur.value.clone();
             next.next_sync_at_ms = Some(now + interval);
