@@ -121,7 +121,7 @@ pub async fn connect<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Re
         org_id: who.org.clone(),
         environment: env,
         sequence_account_id: account_id,
-        company_name: account.company_name.clone(),
+        company_name: Some(account.company_name.clone()),
         status: ConnectionStatus::Active,
         status_reason: None,
         secret_name,

@@ -203,8 +203,11 @@ pub struct CustomerRecord {
     pub content_hash: String,
 }
 
-/// A document the sync could not map (unknown status or enum value, bad currency, …). Stored apart
-/// from the ledger, counted in the run summary, and re-evaluated whenever the document changes.
+/// A document the sync could not decode or map (a shape our models do not read, unknown status or
+/// enum value, bad currency, line items missing, …). Stored apart from the ledger, counted in the
+/// run summary, re-evaluated whenever the document changes, and re-fetched by id at the start of
+/// each cycle; it leaves the quarantine as soon as it imports. `reason` names the field and the
+/// problem, never a value of the document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuarantineRecord {
     /// `product`, `customer`, `invoice` or `credit`.
@@ -212,7 +215,12 @@ pub struct QuarantineRecord {
     pub source_id: String,
     pub reason: String,
     pub content_hash: String,
-    /// The document as received (JSON).
+    /// The document as received (JSON); `null` when it did not decode.
     pub document: serde_json::Value,
     pub recorded_at_ms: i64,
+    /// Re-fetches by id that found it still unreadable.
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub last_attempt_ms: i64,
 }

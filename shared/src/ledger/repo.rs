@@ -330,7 +330,11 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
             guard,
             key,
             |cur| match cur {
-                Some(c) if c.content_hash == rec.content_hash && c.reason == rec.reason => None,
+                Some(c)
+                    if c.content_hash == rec.content_hash && c.reason == rec.reason && c.attempts == rec.attempts =>
+                {
+                    None
+                }
                 _ => Some(rec.clone()),
             },
             "quarantine",

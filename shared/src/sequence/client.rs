@@ -7,6 +7,7 @@
 //! appears in errors or logs.
 
 use super::credentials::Credentials;
+use super::decode::{self, Rejected};
 use super::error::{SequenceError, parse_error_body};
 use super::limiter::{RateLimiter, limiter_for_key};
 use super::models::*;
@@ -141,10 +142,12 @@ struct Inner {
     jitter: AtomicU64,
 }
 
-/// One page of a list: the items and the cursor to the next page (`None` = last page).
+/// One page of a list: the items that decoded, those that did not (see [`super::decode`]), and the
+/// cursor to the next page (`None` = last page).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    pub rejected: Vec<Rejected>,
     pub after: Option<String>,
     pub before: Option<String>,
     pub total_result_size: Option<u64>,
@@ -384,13 +387,21 @@ impl SequenceClient {
         if let Some(a) = after {
             pairs.push(("after", a.to_owned()));
         }
-        let resp: ListResponse<T> = self.get_json(path, &pairs).await?;
-        let p = resp.pagination.unwrap_or_default();
+        let resp: RawList = self.get_json(path, &pairs).await?;
+        let p = resp.pagination;
         let next = p.after.filter(|a| !a.is_empty());
         if next.is_some() && next.as_deref() == after {
             return Err(SequenceError::RepeatedPageToken { path: path.to_owned() });
         }
-        Ok(Page { items: resp.items, after: next, before: p.before, total_result_size: p.total_result_size })
+        let mut items = Vec::with_capacity(resp.items.len());
+        let mut rejected = Vec::new();
+        for raw in &resp.items {
+            match decode::decode_item::<T>(raw) {
+                Ok(v) => items.push(v),
+                Err(r) => rejected.push(r),
+            }
+        }
+        Ok(Page { items, rejected, after: next, before: p.before, total_result_size: p.total_result_size })
     }
 
     async fn collect<T: DeserializeOwned>(&self, path: String, q: &impl ListQuery) -> Result<Vec<T>, SequenceError> {
@@ -441,10 +452,12 @@ impl SequenceClient {
                         Err(e) => Retryable::Failed { status: Some(status), reason: describe(&e), retry_after: None },
                         Ok(body) => match status {
                             200..=299 => {
-                                return serde_json::from_slice::<T>(&body).map_err(|e| SequenceError::Decode {
+                                let text = std::str::from_utf8(&body).map_err(|_| SequenceError::Decode {
                                     path: path.to_owned(),
-                                    message: e.to_string(),
-                                });
+                                    message: "the body is not UTF-8".into(),
+                                })?;
+                                return decode::decode::<T>(text)
+                                    .map_err(|r| SequenceError::Decode { path: path.to_owned(), message: r.reason });
                             }
                             401 => {
                                 return Err(SequenceError::Unauthorized { message: parse_error_body(&body).message });
@@ -579,10 +592,15 @@ impl<T: DeserializeOwned> Pager<T> {
         if self.done { None } else { self.next.as_deref() }
     }
 
-    /// Every remaining item.
+    /// Every remaining item. A whole collection is all or nothing: an item that does not decode
+    /// fails it with [`SequenceError::Decode`] (callers that can import around a bad item page with
+    /// [`Pager::next_page`] instead).
     pub async fn collect(&mut self) -> Result<Vec<T>, SequenceError> {
         let mut all = Vec::new();
         while let Some(p) = self.next_page().await? {
+            if let Some(r) = p.rejected.into_iter().next() {
+                return Err(SequenceError::Decode { path: self.path.clone(), message: r.reason });
+            }
             all.extend(p.items);
         }
         Ok(all)

@@ -3,10 +3,11 @@
 //! Split so each piece has one reason to change: [`models`] follows Sequence's 2024-07-30 schema,
 //! [`query`] its documented list filters, [`client`] our retry/limit/deadline policy, [`limiter`] the
 //! per-key request budget, [`error`] what callers must tell apart, [`credentials`] the one place the
-//! secret lives. [`sim`] (feature `simulator`) is an in-memory Sequence for tests and `sphere-local`.
+//! secret lives, [`decode`] one document at a time with reasons free of customer data. [`sim`] (feature `simulator`) is an in-memory Sequence for tests and `sphere-local`.
 
 pub mod client;
 pub mod credentials;
+pub mod decode;
 pub mod error;
 pub mod limiter;
 pub mod models;
@@ -16,6 +17,7 @@ pub mod sim;
 
 pub use client::{API_VERSION, ClientOptions, Page, Pager, RequestStats, SequenceClient};
 pub use credentials::Credentials;
+pub use decode::Rejected;
 pub use error::SequenceError;
 pub use limiter::RateLimiter;
 pub use models::*;

@@ -8,8 +8,8 @@ use super::cursor::{PassSpec, Stream};
 use super::documents::Doc;
 use super::run::{Runner, Stop, ms};
 use super::source::{
-    CreditNoteQuery, CreditNoteStatus, InvoiceQuery, InvoiceStatus, PageToken, SequenceSource, SourceError, SourceLine,
-    SourcePage,
+    CreditNoteQuery, CreditNoteStatus, InvoiceQuery, InvoiceStatus, PageToken, Rejected, SequenceSource, SourceError,
+    SourceLine, SourcePage,
 };
 use crate::ledger::model::DocKind;
 use crate::store::ItemStore;
@@ -26,7 +26,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 fn docs<T>(p: SourcePage<T>, f: fn(T) -> Doc) -> SourcePage<Doc> {
-    SourcePage { items: p.items.into_iter().map(f).collect(), next: p.next }
+    SourcePage { items: p.items.into_iter().map(f).collect(), rejected: p.rejected, next: p.next }
 }
 
 impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
@@ -108,7 +108,32 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         }
     }
 
-    pub(super) async fn fetch_lines(&mut self, kind: DocKind, id: &str) -> Result<Vec<SourceLine>, Stop> {
+    /// One document by id (a quarantine retry): the document, or why it still does not decode.
+    pub(super) async fn fetch_one(&mut self, kind: &str, id: &str) -> Result<Result<Doc, Rejected>, Stop> {
+        let mut attempts = 0;
+        loop {
+            self.before_call().await?;
+            let src = self.source;
+            let res = match kind {
+                "product" => src.get_product(id).await.map(|r| r.map(Doc::Product)),
+                "customer" => src.get_customer(id).await.map(|r| r.map(Doc::Customer)),
+                "invoice" => src.get_invoice(id).await.map(|r| r.map(Doc::Invoice)),
+                _ => src.get_credit_note(id).await.map(|r| r.map(Doc::CreditNote)),
+            };
+            match res {
+                Ok(r) => return Ok(r),
+                Err(e) => self.on_error(e, &mut attempts).await?,
+            }
+        }
+    }
+
+    /// Every line of a document, or why the document cannot be imported with its lines (a line
+    /// that does not decode, or a 404 on the line items): the caller quarantines that document only.
+    pub(super) async fn fetch_lines(
+        &mut self,
+        kind: DocKind,
+        id: &str,
+    ) -> Result<Result<Vec<SourceLine>, String>, Stop> {
         let mut out = Vec::new();
         let mut token: Option<PageToken> = None;
         let mut restarted = false;
@@ -123,6 +148,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 };
                 match res {
                     Ok(p) => break p,
+                    Err(SourceError::NotFound) => return Ok(Err("line items: not found (404)".to_owned())),
                     // an expired continuation token: read the lines again from the start, once
                     Err(SourceError::Client(_)) if token.is_some() && !restarted => {
                         restarted = true;
@@ -132,10 +158,14 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                     Err(e) => self.on_error(e, &mut attempts).await?,
                 }
             };
+            if let Some(r) = page.rejected.into_iter().next() {
+                let line = r.id.unwrap_or_else(|| "?".to_owned());
+                return Ok(Err(format!("line item {line}: {}", r.reason)));
+            }
             out.extend(page.items);
             match page.next {
                 Some(t) => token = Some(t),
-                None => return Ok(out),
+                None => return Ok(Ok(out)),
             }
         }
     }

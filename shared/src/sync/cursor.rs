@@ -19,6 +19,12 @@
 //!    before it (`>=` resend of the boundary group, deduplicated by id and content hash). Documents
 //!    without a creation time (credit notes), or a listing seen out of order, give no keyset: the
 //!    pass restarts from its beginning, and content hashes make the replay write nothing.
+//!    **After every page** the pass's position is written: the keyset above and the page token of the
+//!    next page ([`ResumeToken`]). A pass resumed by the next invocation continues at that page, so
+//!    no page of a pass is fetched twice — which matters for listings with no keyset at all (credit
+//!    notes: a full reconciliation of 20,000 of them spans invocations). The token is the one opaque
+//!    value ever persisted, and only as this short-lived resume point: it expires after
+//!    `resume_token_ttl`, and a token Sequence refuses restarts the pass from the keyset.
 //!
 //! 3. **Within a cycle — stream order.** The run cursor holds the cycle (its signpost, whether it is a
 //!    full one, the next stream); a stream's cursor is written together with it, after the stream's
@@ -87,6 +93,24 @@ pub struct Resume {
     pub pass: PassSpec,
     /// Skip documents created strictly before this (see rule 2). `None` = from the beginning.
     pub keyset: Option<DateTime<Utc>>,
+    /// Where the listing continues (the page after the last committed one); `None` = its first page.
+    #[serde(default)]
+    pub token: Option<ResumeToken>,
+}
+
+/// The page token of the next page of an interrupted pass (see rule 2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeToken {
+    pub token: String,
+    pub saved_at_ms: i64,
+}
+
+impl ResumeToken {
+    /// Still worth sending: saved less than `max_age_ms` ago (and not in the future).
+    pub fn usable(&self, now_ms: i64, max_age_ms: i64) -> bool {
+        let age = now_ms.saturating_sub(self.saved_at_ms);
+        (0..max_age_ms).contains(&age)
+    }
 }
 
 /// Persisted per stream (`CURSOR#{stream}`).
@@ -316,6 +340,15 @@ mod tests {
         tr.committed(Some(t(1)));
         tr.committed(Some(t(2)));
         assert_eq!(tr.checkpoint(t(FAR)), None);
+    }
+
+    #[test]
+    fn resume_tokens_expire() {
+        let t = ResumeToken { token: "x".into(), saved_at_ms: 1_000 };
+        assert!(t.usable(1_000, 60_000));
+        assert!(t.usable(60_999, 60_000));
+        assert!(!t.usable(61_000, 60_000));
+        assert!(!t.usable(999, 60_000), "a token from the future (clock skew) is not trusted");
     }
 
     #[test]

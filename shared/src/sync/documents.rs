@@ -1,15 +1,28 @@
 //! Per-document work: decide (map), skip what is unchanged before any line-item request, fetch
 //! lines only for new or changed documents, then one idempotent fenced upsert — or a quarantine
-//! entry for what cannot be mapped.
+//! entry for what cannot be decoded or mapped.
+//!
+//! The quarantine, in one place: the run loads the connection's entries once (`Runner::quarantined`);
+//! a document that did not decode ([`Rejected`]) or did not map is recorded with a reason that names
+//! the problem, not the document's values; a listed document whose entry has the same content is
+//! skipped without a line-item request; any document that imports (or is legitimately not imported)
+//! leaves the quarantine; and [`Runner::retry_quarantined`] re-fetches by id, at the end of each
+//! cycle, the entries the listings did not show (older than the lookback window, or gone), oldest
+//! attempt first, so every entry is retried on later runs.
 
 use super::map::{self, Mapped, ResolvedTaxStatus};
 use super::run::{Runner, Stop};
-use super::source::{SequenceSource, SourceCreditNote, SourceCustomer, SourceInvoice, SourceProduct};
+use super::source::{Rejected, SequenceSource, SourceCreditNote, SourceCustomer, SourceInvoice, SourceProduct};
 use crate::ledger::Upsert;
 use crate::ledger::model::{CustomerTaxStatus, DocKind, QuarantineRecord, TxnContent};
 use crate::store::ItemStore;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use super::source::SourceError;
+
+/// Prefix of the quarantine id of a listed item that had no readable `id`.
+pub(super) const UNIDENTIFIED: &str = "unidentified-";
 
 /// A listed document of any stream.
 pub(super) enum Doc {
@@ -26,6 +39,15 @@ impl Doc {
             Doc::Customer(c) => &c.id,
             Doc::Invoice(i) => &i.id,
             Doc::CreditNote(c) => &c.id,
+        }
+    }
+    /// The quarantine kind (the stream it came from).
+    pub(super) fn kind(&self) -> &'static str {
+        match self {
+            Doc::Product(_) => "product",
+            Doc::Customer(_) => "customer",
+            Doc::Invoice(_) => "invoice",
+            Doc::CreditNote(_) => "credit",
         }
     }
     /// The listing's sort key (creation time); credit notes have none.
@@ -52,35 +74,125 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         }
     }
 
-    async fn quarantine<T: Serialize>(&mut self, kind: &str, id: &str, reason: String, doc: &T) -> Result<(), Stop> {
+    /// Records (or refreshes) a quarantine entry. Returns `true` (the document is quarantined).
+    async fn quarantine(
+        &mut self,
+        kind: &str,
+        id: &str,
+        reason: String,
+        content_hash: String,
+        document: serde_json::Value,
+    ) -> Result<bool, Stop> {
         self.summary.quarantined += 1;
+        let now = self.clock.now_ms();
+        let previous = self.quarantined.get(&(kind.to_owned(), id.to_owned()));
+        let (attempts, last_attempt_ms) = match (previous, self.rechecking) {
+            (Some(p), true) => (p.attempts.saturating_add(1), now),
+            (Some(p), false) => (p.attempts, p.last_attempt_ms),
+            (None, _) => (0, now),
+        };
         tracing::warn!(kind, id, reason = %reason, "document quarantined");
         let rec = QuarantineRecord {
             kind: kind.to_owned(),
             source_id: id.to_owned(),
             reason,
-            content_hash: map::hash_of(doc),
-            document: serde_json::to_value(doc).unwrap_or(serde_json::Value::Null),
-            recorded_at_ms: self.clock.now_ms(),
+            content_hash,
+            document,
+            recorded_at_ms: previous.map_or(now, |p| p.recorded_at_ms),
+            attempts,
+            last_attempt_ms,
         };
-        self.ledger.quarantine(&self.guard, rec).await?;
+        self.ledger.quarantine(&self.guard, rec.clone()).await?;
+        self.quarantined.insert((kind.to_owned(), id.to_owned()), rec);
+        Ok(true)
+    }
+
+    async fn quarantine_doc<T: Serialize>(
+        &mut self,
+        kind: &str,
+        id: &str,
+        reason: String,
+        hash: String,
+        doc: &T,
+    ) -> Result<bool, Stop> {
+        let document = serde_json::to_value(doc).unwrap_or(serde_json::Value::Null);
+        self.quarantine(kind, id, reason, hash, document).await
+    }
+
+    /// A listed item that did not decode. Without an id it cannot be retried by id; it is kept under
+    /// a name derived from its content, so the same bad item is one entry.
+    pub(super) async fn quarantine_rejected(&mut self, kind: &str, r: Rejected) -> Result<(), Stop> {
+        self.summary.seen += 1;
+        let id = r.id.clone().unwrap_or_else(|| format!("{UNIDENTIFIED}{}", r.hash.get(..16).unwrap_or("")));
+        self.evaluated.insert((kind.to_owned(), id.clone()));
+        if !self.rechecking
+            && self
+                .quarantined
+                .get(&(kind.to_owned(), id.clone()))
+                .is_some_and(|q| q.content_hash == r.hash && q.reason == r.reason)
+        {
+            self.summary.quarantined += 1;
+            return Ok(());
+        }
+        self.quarantine(kind, &id, r.reason, r.hash, serde_json::Value::Null).await?;
         Ok(())
     }
 
-    /// Already quarantined with this exact header? Then skip (no line-item request).
-    async fn still_quarantined(&mut self, kind: &str, id: &str, header_hash: &str) -> Result<bool, Stop> {
-        match self.ledger.quarantined(kind, id).await? {
-            Some(q) if q.content_hash == header_hash => {
-                self.summary.quarantined += 1;
-                Ok(true)
-            }
-            Some(_) => {
-                // The document changed; whatever it maps to now replaces the old quarantine entry.
-                self.ledger.clear_quarantine(&self.guard, kind, id).await?;
-                Ok(false)
-            }
-            None => Ok(false),
+    /// Already quarantined with this exact header? Then skip (no line-item request). A re-check
+    /// (retry by id) always re-evaluates.
+    fn still_quarantined(&mut self, kind: &str, id: &str, header_hash: &str) -> bool {
+        let same = !self.rechecking
+            && self.quarantined.get(&(kind.to_owned(), id.to_owned())).is_some_and(|q| q.content_hash == header_hash);
+        if same {
+            self.summary.quarantined += 1;
         }
+        same
+    }
+
+    /// The document imported (or is legitimately not imported): it leaves the quarantine.
+    async fn release(&mut self, kind: &str, id: &str) -> Result<(), Stop> {
+        if self.quarantined.remove(&(kind.to_owned(), id.to_owned())).is_some() {
+            self.ledger.clear_quarantine(&self.guard, kind, id).await?;
+            self.summary.released += 1;
+            tracing::info!(kind, id, "document left the quarantine");
+        }
+        Ok(())
+    }
+
+    /// Re-fetches quarantined documents by id that this invocation has not evaluated (oldest attempt
+    /// first, at most `quarantine_retries_per_cycle`) and re-evaluates them from scratch: a document
+    /// that now decodes and maps is imported and released; one Sequence no longer has (404) is
+    /// released.
+    pub(super) async fn retry_quarantined(&mut self) -> Result<(), Stop> {
+        let mut due: Vec<(String, String, i64)> = self
+            .quarantined
+            .values()
+            .filter(|q| !q.source_id.starts_with(UNIDENTIFIED))
+            .filter(|q| !self.evaluated.contains(&(q.kind.clone(), q.source_id.clone())))
+            .map(|q| (q.kind.clone(), q.source_id.clone(), q.last_attempt_ms))
+            .collect();
+        due.sort_by_key(|d| d.2);
+        due.truncate(self.job.settings.quarantine_retries_per_cycle);
+        for (kind, id, _) in due {
+            let fetched = match self.fetch_one(&kind, &id).await {
+                Ok(f) => f,
+                Err(Stop::Source(SourceError::NotFound)) => {
+                    tracing::info!(kind = %kind, id = %id, "quarantined document no longer in Sequence");
+                    self.release(&kind, &id).await?;
+                    continue;
+                }
+                Err(s) => return Err(s),
+            };
+            self.summary.quarantine_retries += 1;
+            self.rechecking = true;
+            let result = match fetched {
+                Ok(doc) => self.process(doc).await,
+                Err(r) => self.quarantine_rejected(&kind, Rejected { id: Some(id.clone()), ..r }).await,
+            };
+            self.rechecking = false;
+            result?;
+        }
+        Ok(())
     }
 
     /// Adds what only Sphere knows to a mapped transaction: each line's product tax code (as assigned
@@ -111,37 +223,53 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         Ok(t)
     }
 
+    /// One listed (or re-fetched) document; it leaves the quarantine unless it is quarantined again.
     pub(super) async fn process(&mut self, doc: Doc) -> Result<(), Stop> {
         self.summary.seen += 1;
-        match doc {
+        let (kind, id) = (doc.kind(), doc.id().to_owned());
+        self.evaluated.insert((kind.to_owned(), id.clone()));
+        let quarantined = match doc {
             Doc::Product(p) => {
                 let r = self.ledger.upsert_product(&self.guard, map::product_record(&p)).await?;
                 self.count(r);
+                false
             }
             Doc::Customer(c) => match map::customer_record(&c) {
                 Mapped::Import(rec) => {
                     let r = self.ledger.upsert_customer(&self.guard, rec).await?;
                     self.count(r);
+                    false
                 }
-                Mapped::NotImported => self.summary.not_imported += 1,
-                Mapped::Quarantine(reason) => self.quarantine("customer", &c.id, reason, &c).await?,
+                Mapped::NotImported => {
+                    self.summary.not_imported += 1;
+                    false
+                }
+                Mapped::Quarantine(reason) => {
+                    let hash = map::hash_of(&c);
+                    self.quarantine_doc("customer", &c.id, reason, hash, &c).await?
+                }
             },
             Doc::Invoice(inv) => self.process_invoice(inv).await?,
             Doc::CreditNote(cn) => self.process_credit_note(cn).await?,
+        };
+        if !quarantined {
+            self.release(kind, &id).await?;
         }
         Ok(())
     }
 
-    async fn process_invoice(&mut self, inv: SourceInvoice) -> Result<(), Stop> {
+    async fn process_invoice(&mut self, inv: SourceInvoice) -> Result<bool, Stop> {
+        let header_hash = map::hash_of(&inv);
         match map::invoice_disposition(&inv.status) {
             Mapped::NotImported => {
                 self.summary.not_imported += 1;
-                return Ok(());
+                return Ok(false);
             }
-            Mapped::Quarantine(reason) => return self.quarantine("invoice", &inv.id, reason, &inv).await,
+            Mapped::Quarantine(reason) => {
+                return self.quarantine_doc("invoice", &inv.id, reason, header_hash, &inv).await;
+            }
             Mapped::Import(_) => {}
         }
-        let header_hash = map::hash_of(&inv);
         if let Some(h) = self.ledger.head(DocKind::Invoice, &inv.id).await? {
             let stored = h.value.txn.source_updated_at;
             // Same `updatedAt` and header: unchanged, and no line-item request.
@@ -149,13 +277,16 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 || stored.is_some_and(|s| s > inv.updated_at)
             {
                 self.summary.unchanged += 1;
-                return Ok(());
+                return Ok(false);
             }
         }
-        if self.still_quarantined("invoice", &inv.id, &header_hash).await? {
-            return Ok(());
+        if self.still_quarantined("invoice", &inv.id, &header_hash) {
+            return Ok(true);
         }
-        let lines = self.fetch_lines(DocKind::Invoice, &inv.id).await?;
+        let lines = match self.fetch_lines(DocKind::Invoice, &inv.id).await? {
+            Ok(lines) => lines,
+            Err(reason) => return self.quarantine_doc("invoice", &inv.id, reason, header_hash, &inv).await,
+        };
         let fallback = match inv.customer_tax_status {
             Some(_) => None,
             None => self.ledger.customer(&inv.customer_id).await?.map(|c| c.tax_status),
@@ -165,37 +296,43 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 let t = self.enrich(t).await?;
                 let r = self.ledger.upsert_transaction(&self.guard, t, self.clock.now_ms()).await?;
                 self.count(r);
+                Ok(false)
             }
-            Mapped::NotImported => self.summary.not_imported += 1,
-            Mapped::Quarantine(reason) => self.quarantine("invoice", &inv.id, reason, &inv).await?,
+            Mapped::NotImported => {
+                self.summary.not_imported += 1;
+                Ok(false)
+            }
+            Mapped::Quarantine(reason) => self.quarantine_doc("invoice", &inv.id, reason, header_hash, &inv).await,
         }
-        Ok(())
     }
 
-    async fn process_credit_note(&mut self, cn: SourceCreditNote) -> Result<(), Stop> {
+    async fn process_credit_note(&mut self, cn: SourceCreditNote) -> Result<bool, Stop> {
+        let header_hash = map::hash_of(&cn);
         match map::credit_note_disposition(&cn.status) {
             Mapped::NotImported => {
                 self.summary.not_imported += 1;
-                return Ok(());
+                return Ok(false);
             }
-            Mapped::Quarantine(reason) => return self.quarantine("credit", &cn.id, reason, &cn).await,
+            Mapped::Quarantine(reason) => return self.quarantine_doc("credit", &cn.id, reason, header_hash, &cn).await,
             Mapped::Import(_) => {}
         }
-        let header_hash = map::hash_of(&cn);
         let head = self.ledger.head(DocKind::Credit, &cn.id).await?;
         // No `updatedAt` on credit notes: an unchanged header skips the line-item request, except in
         // a full reconciliation cycle, which re-reads the lines too.
         if !self.summary.full_reconciliation && head.as_ref().is_some_and(|h| h.value.txn.header_hash == header_hash) {
             self.summary.unchanged += 1;
-            return Ok(());
+            return Ok(false);
         }
-        if self.still_quarantined("credit", &cn.id, &header_hash).await? {
-            return Ok(());
+        if self.still_quarantined("credit", &cn.id, &header_hash) {
+            return Ok(true);
         }
-        let lines = self.fetch_lines(DocKind::Credit, &cn.id).await?;
+        let lines = match self.fetch_lines(DocKind::Credit, &cn.id).await? {
+            Ok(lines) => lines,
+            Err(reason) => return self.quarantine_doc("credit", &cn.id, reason, header_hash, &cn).await,
+        };
         if head.as_ref().is_some_and(|h| h.value.txn.content_hash == map::content_hash(&cn, &lines)) {
             self.summary.unchanged += 1;
-            return Ok(());
+            return Ok(false);
         }
         let tax = self.credit_note_tax_status(&cn).await?;
         match map::credit_note_txn(&cn, &lines, tax) {
@@ -203,11 +340,14 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 let t = self.enrich(t).await?;
                 let r = self.ledger.upsert_transaction(&self.guard, t, self.clock.now_ms()).await?;
                 self.count(r);
+                Ok(false)
             }
-            Mapped::NotImported => self.summary.not_imported += 1,
-            Mapped::Quarantine(reason) => self.quarantine("credit", &cn.id, reason, &cn).await?,
+            Mapped::NotImported => {
+                self.summary.not_imported += 1;
+                Ok(false)
+            }
+            Mapped::Quarantine(reason) => self.quarantine_doc("credit", &cn.id, reason, header_hash, &cn).await,
         }
-        Ok(())
     }
 
     /// The linked invoice's tax status, else the customer's, else Sequence's default (TAXED).

@@ -7,8 +7,8 @@
 //! document changed between pages is served by its current state.
 
 use super::source::{
-    CreditNoteQuery, InvoiceQuery, PageToken, SequenceSource, SourceCreditNote, SourceCustomer, SourceError,
-    SourceInvoice, SourceLine, SourcePage, SourceProduct, SourceResult,
+    CreditNoteQuery, FetchResult, InvoiceQuery, PageToken, Rejected, SequenceSource, SourceCreditNote, SourceCustomer,
+    SourceError, SourceInvoice, SourceLine, SourcePage, SourceProduct, SourceResult,
 };
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -24,6 +24,8 @@ pub enum CallKind {
     InvoiceLines,
     CreditNotes,
     CreditNoteLines,
+    /// `GET /{resource}/{id}` (quarantine retries).
+    Document,
 }
 
 /// The fake's documents. Each listed document has a creation sequence number; listings order by
@@ -36,6 +38,10 @@ pub struct FakeData {
     pub credit_notes: Vec<(u64, SourceCreditNote)>,
     pub invoice_lines: HashMap<String, Vec<SourceLine>>,
     pub credit_note_lines: HashMap<String, Vec<SourceLine>>,
+    /// Documents served as undecodable (id → reason), in listings and by id.
+    pub undecodable: HashMap<String, String>,
+    /// Documents whose line items answer 404.
+    pub lines_missing: std::collections::HashSet<String>,
     next_seq: u64,
 }
 
@@ -95,6 +101,14 @@ impl FakeData {
     pub fn credit_note_mut(&mut self, id: &str) -> Option<&mut SourceCreditNote> {
         self.credit_notes.iter_mut().find(|(_, x)| x.id == id).map(|(_, x)| x)
     }
+
+    /// Serves the document `id` as one that does not decode (or, with `None`, as it is again).
+    pub fn set_undecodable(&mut self, id: &str, reason: Option<&str>) {
+        match reason {
+            Some(r) => self.undecodable.insert(id.to_owned(), r.to_owned()),
+            None => self.undecodable.remove(id),
+        };
+    }
 }
 
 type Hook = Box<dyn FnOnce(&mut FakeData) + Send>;
@@ -120,6 +134,8 @@ struct State {
     kind_hooks: BTreeMap<(CallKind, u64), Vec<Hook>>,
     pause: Option<Pause>,
     latency: Option<(std::sync::Arc<crate::clock::FakeClock>, std::time::Duration)>,
+    /// Every listing page served: `(kind, query, after)`.
+    pages: Vec<(CallKind, String, Option<String>)>,
 }
 
 /// The in-memory fake. Cheap to share behind an `Arc`.
@@ -222,11 +238,17 @@ impl FakeSource {
         self.lock().throttled_calls
     }
 
+    /// Every listing page served so far, as `(kind, query, after)` (line items excluded).
+    pub fn pages_served(&self) -> Vec<(CallKind, String, Option<String>)> {
+        self.lock().pages.clone()
+    }
+
     pub fn reset_counts(&self) {
         let mut s = self.lock();
         s.calls = 0;
         s.by_kind.clear();
         s.throttled_calls = 0;
+        s.pages.clear();
     }
 
     /// Counts the call, applies hooks and faults; `Err` when the call must fail.
@@ -269,7 +291,14 @@ impl FakeSource {
         Ok(())
     }
 
-    fn page<T: Clone>(&self, mut rows: Vec<(DateTime<Utc>, u64, T)>, after: Option<&PageToken>) -> SourceResult<T> {
+    fn page<T: Clone>(
+        &self,
+        kind: CallKind,
+        query: String,
+        mut rows: Vec<(DateTime<Utc>, u64, T)>,
+        after: Option<&PageToken>,
+        id: fn(&T) -> &str,
+    ) -> SourceResult<T> {
         rows.sort_by_key(|a| (a.0, a.1));
         let start = match after {
             None => 0,
@@ -283,10 +312,31 @@ impl FakeSource {
             .then(|| rows.get(end - 1))
             .flatten()
             .map(|(t, s, _)| PageToken(format!("{}:{}", t.timestamp_millis(), s)));
-        Ok(SourcePage { items: rows[start..end].iter().map(|(_, _, x)| x.clone()).collect(), next })
+        let mut s = self.lock();
+        s.pages.push((kind, query, after.map(|t| t.0.clone())));
+        let (mut items, mut rejected) = (Vec::new(), Vec::new());
+        for (_, _, x) in &rows[start..end] {
+            match s.data.undecodable.get(id(x)) {
+                Some(reason) => rejected.push(rejection(id(x), reason)),
+                None => items.push(x.clone()),
+            }
+        }
+        drop(s);
+        Ok(SourcePage { items, rejected, next })
     }
 
-    fn lines(&self, lines: Option<Vec<SourceLine>>, after: Option<&PageToken>) -> SourceResult<SourceLine> {
+    fn get<T: Clone>(&self, id: &str, find: impl FnOnce(&FakeData) -> Option<T>) -> FetchResult<T> {
+        let s = self.lock();
+        if let Some(reason) = s.data.undecodable.get(id) {
+            return Ok(Err(rejection(id, reason)));
+        }
+        find(&s.data).map(Ok).ok_or(SourceError::NotFound)
+    }
+
+    fn lines(&self, doc: &str, lines: Option<Vec<SourceLine>>, after: Option<&PageToken>) -> SourceResult<SourceLine> {
+        if self.lock().data.lines_missing.contains(doc) {
+            return Err(SourceError::NotFound);
+        }
         let lines = lines.unwrap_or_default();
         let start = match after {
             None => 0,
@@ -294,8 +344,16 @@ impl FakeSource {
         };
         let end = (start + self.page_size).min(lines.len());
         let next = (end < lines.len()).then(|| PageToken(end.to_string()));
-        Ok(SourcePage { items: lines.get(start..end).map(<[_]>::to_vec).unwrap_or_default(), next })
+        Ok(SourcePage {
+            items: lines.get(start..end).map(<[_]>::to_vec).unwrap_or_default(),
+            rejected: Vec::new(),
+            next,
+        })
     }
+}
+
+fn rejection(id: &str, reason: &str) -> Rejected {
+    Rejected { id: Some(id.to_owned()), reason: reason.to_owned(), hash: crate::crypto::sha256_hex(reason.as_bytes()) }
 }
 
 fn parse_token(tok: &PageToken) -> Result<(i64, u64), SourceError> {
@@ -322,14 +380,14 @@ impl SequenceSource for FakeSource {
         self.enter(CallKind::Products).await?;
         let rows =
             self.lock().data.products.iter().map(|(s, p)| (p.created_at.unwrap_or(epoch()), *s, p.clone())).collect();
-        self.page(rows, after)
+        self.page(CallKind::Products, String::new(), rows, after, |p| &p.id)
     }
 
     async fn list_customers(&self, after: Option<&PageToken>) -> SourceResult<SourceCustomer> {
         self.enter(CallKind::Customers).await?;
         let rows =
             self.lock().data.customers.iter().map(|(s, c)| (c.created_at.unwrap_or(epoch()), *s, c.clone())).collect();
-        self.page(rows, after)
+        self.page(CallKind::Customers, String::new(), rows, after, |c| &c.id)
     }
 
     async fn list_invoices(&self, q: &InvoiceQuery, after: Option<&PageToken>) -> SourceResult<SourceInvoice> {
@@ -343,13 +401,13 @@ impl SequenceSource for FakeSource {
             .filter(|(_, i)| dated(i.issue_date, q.invoice_after, q.invoice_before))
             .map(|(s, i)| (i.created_at.unwrap_or(epoch()), *s, i.clone()))
             .collect();
-        self.page(rows, after)
+        self.page(CallKind::Invoices, format!("{q:?}"), rows, after, |i| &i.id)
     }
 
     async fn invoice_line_items(&self, invoice_id: &str, after: Option<&PageToken>) -> SourceResult<SourceLine> {
         self.enter(CallKind::InvoiceLines).await?;
         let lines = self.lock().data.invoice_lines.get(invoice_id).cloned();
-        self.lines(lines, after)
+        self.lines(invoice_id, lines, after)
     }
 
     async fn list_credit_notes(
@@ -368,7 +426,7 @@ impl SequenceSource for FakeSource {
             .filter(|(_, c)| dated(c.issue_date, q.sent_after, q.sent_before))
             .map(|(s, c)| (epoch(), *s, c.clone()))
             .collect();
-        self.page(rows, after)
+        self.page(CallKind::CreditNotes, format!("{q:?}"), rows, after, |c| &c.id)
     }
 
     async fn credit_note_line_items(
@@ -378,6 +436,26 @@ impl SequenceSource for FakeSource {
     ) -> SourceResult<SourceLine> {
         self.enter(CallKind::CreditNoteLines).await?;
         let lines = self.lock().data.credit_note_lines.get(credit_note_id).cloned();
-        self.lines(lines, after)
+        self.lines(credit_note_id, lines, after)
+    }
+
+    async fn get_product(&self, id: &str) -> FetchResult<SourceProduct> {
+        self.enter(CallKind::Document).await?;
+        self.get(id, |d| d.products.iter().find(|(_, x)| x.id == id).map(|(_, x)| x.clone()))
+    }
+
+    async fn get_customer(&self, id: &str) -> FetchResult<SourceCustomer> {
+        self.enter(CallKind::Document).await?;
+        self.get(id, |d| d.customers.iter().find(|(_, x)| x.id == id).map(|(_, x)| x.clone()))
+    }
+
+    async fn get_invoice(&self, id: &str) -> FetchResult<SourceInvoice> {
+        self.enter(CallKind::Document).await?;
+        self.get(id, |d| d.invoices.iter().find(|(_, x)| x.id == id).map(|(_, x)| x.clone()))
+    }
+
+    async fn get_credit_note(&self, id: &str) -> FetchResult<SourceCreditNote> {
+        self.enter(CallKind::Document).await?;
+        self.get(id, |d| d.credit_notes.iter().find(|(_, x)| x.id == id).map(|(_, x)| x.clone()))
     }
 }

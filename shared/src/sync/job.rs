@@ -23,6 +23,12 @@ pub struct SyncSettings {
     pub slice_days: u32,
     /// Full passes slice history from this date (one catch-all slice before it).
     pub history_start: chrono::NaiveDate,
+    /// How long a saved page token may resume a pass (`cursor::ResumeToken`); older ones restart it
+    /// from the keyset. Invocations of one run chain follow each other within minutes (a throttled
+    /// one waits at most 15 min in the queue), so an hour only excludes tokens of abandoned runs.
+    pub resume_token_ttl: Duration,
+    /// Quarantined documents re-fetched by id at the start of each cycle, oldest attempt first.
+    pub quarantine_retries_per_cycle: usize,
 }
 
 impl SyncSettings {
@@ -35,6 +41,8 @@ impl SyncSettings {
             max_throttle_waits: 5,
             slice_days: 31,
             history_start: chrono::NaiveDate::from_ymd_opt(2018, 1, 1).unwrap_or(chrono::NaiveDate::MIN),
+            resume_token_ttl: Duration::from_secs(3_600),
+            quarantine_retries_per_cycle: 50,
         }
     }
 }

@@ -3,6 +3,13 @@
 //! FINAL/SENT → refund of its invoice, VOIDED → the refund cancelled; DRAFT/IN_PROGRESS → not
 //! imported; any value we do not know (status, tax status, currency, over-precise amount, missing
 //! date) → quarantine with a reason, never a silent drop.
+//!
+//! Why IN_PROGRESS is not imported: Sequence documents it as a status of invoices and credit notes
+//! that are still being generated (a billing run or calculation is under way); amounts and lines may
+//! still change and nothing has been issued to the customer, so there is no tax point yet, exactly
+//! like DRAFT. It is counted as `not_imported` and imported when it becomes FINAL or SENT. A
+//! document already in the ledger that is listed as DRAFT/IN_PROGRESS keeps its last issued version
+//! (the ledger records what was issued; Sequence's path back is a void, which is imported).
 
 use super::source::{
     Address, CreditNoteStatus, InvoiceStatus, LinkedService, SourceCreditNote, SourceCustomer, SourceInvoice,
@@ -96,9 +103,16 @@ fn address(a: &Address) -> PostalAddress {
     }
 }
 
+/// Every amount fits the currency. The reason names the rule, not the amount (quarantine reasons are
+/// shown in the console and must not repeat document values).
 fn check_amounts(currency: Currency, amounts: impl IntoIterator<Item = Decimal>) -> Result<(), String> {
     for a in amounts {
-        currency.to_minor(a).map_err(|e| e.to_string())?;
+        currency.to_minor(a).map_err(|e| match e {
+            crate::domain::MoneyError::TooPrecise { currency, exponent, .. } => {
+                format!("an amount has more decimal places than {currency} allows ({exponent})")
+            }
+            _ => "an amount is too large".to_owned(),
+        })?;
     }
     Ok(())
 }

@@ -85,6 +85,15 @@ pub struct RunSummary {
     /// DRAFT / IN_PROGRESS documents (not transactions).
     pub not_imported: u64,
     pub quarantined: u64,
+    /// Quarantine entries cleared: the document now imports, or Sequence no longer has it.
+    #[serde(default)]
+    pub released: u64,
+    /// Quarantined documents re-fetched by id at the start of the cycle.
+    #[serde(default)]
+    pub quarantine_retries: u64,
+    /// Checkpoints written (one after every page of a listing, one at every stream's end).
+    #[serde(default)]
+    pub checkpoints: u64,
     /// Source requests made (including throttled attempts).
     pub requests: u64,
     pub line_item_requests: u64,

@@ -8,21 +8,21 @@
 //! [`super::calls`], per-document work in [`super::documents`].
 
 use super::cursor::{
-    self, Cycle, PassSpec, PlanParams, Resume, RunCursor, STREAMS, Stream, StreamCursor, TieTracker, needs_full,
-    plan_passes,
+    self, Cycle, PassSpec, PlanParams, Resume, ResumeToken, RunCursor, STREAMS, Stream, StreamCursor, TieTracker,
+    needs_full, plan_passes,
 };
 use super::job::{SyncError, SyncJob};
 use super::outcome::{Outcome, RunReport, RunSummary};
 use super::source::{PageToken, SequenceSource, SourceError};
 use crate::clock::Clock;
-use crate::ledger::model::DocKind;
+use crate::ledger::model::{DocKind, QuarantineRecord};
 use crate::ledger::{Ledger, LedgerError, TxnFilter, keys};
 use crate::store::lease::{self, LeaseGuard};
 use crate::store::record;
 use crate::store::{Expect, ItemStore, Key, StoreError};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 pub(super) enum Stop {
@@ -86,6 +86,15 @@ pub(super) struct Runner<'a, S, Q> {
     pub(super) summary: RunSummary,
     /// A full cycle after the first one: creations/updates are drift repairs.
     pub(super) repairing: bool,
+    /// The connection's quarantine entries by `(kind, Sequence id)`, loaded once per run.
+    pub(super) quarantined: HashMap<(String, String), QuarantineRecord>,
+    /// Re-evaluating a quarantined document fetched by id: nothing is skipped as unchanged.
+    pub(super) rechecking: bool,
+    /// Documents evaluated in this invocation, `(kind, id)`: not retried by id again.
+    pub(super) evaluated: HashSet<(String, String)>,
+    /// The longest a page of a listing took (fetch and documents) in this invocation: a next page
+    /// is only fetched when that much time is left, so a page is not fetched and then abandoned.
+    pub(super) page_ms_max: i64,
 }
 
 /// Runs (or resumes) the sync of one connection until the cycle completes, the deadline nears, or a
@@ -121,6 +130,16 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
             return Err(e.into());
         }
     };
+    let quarantined = match Ledger::new(store, job.org.clone(), job.connection.clone()).list_quarantine().await {
+        Ok(q) => q.into_iter().map(|q| ((q.kind.clone(), q.source_id.clone()), q)).collect(),
+        Err(e) => {
+            let _ = lease::release(store, guard).await;
+            return Err(match e {
+                LedgerError::Store(s) => SyncError::Store(s),
+                other => SyncError::Conflict(other.to_string()),
+            });
+        }
+    };
     let mut r = Runner {
         store,
         source,
@@ -131,6 +150,10 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
         run: run_slot,
         summary: std::mem::take(&mut summary),
         repairing: false,
+        quarantined,
+        rechecking: false,
+        evaluated: HashSet::new(),
+        page_ms_max: 0,
     };
     let result = r.cycle().await;
     let Runner { guard, summary, .. } = r;
@@ -184,8 +207,12 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         ms(self.job.settings.safety_margin)
     }
 
+    pub(super) fn deadline_with_margin(&self) -> i64 {
+        self.job.deadline_ms.saturating_sub(self.margin_ms())
+    }
+
     pub(super) fn out_of_time(&self) -> bool {
-        self.clock.now_ms() >= self.job.deadline_ms.saturating_sub(self.margin_ms())
+        self.clock.now_ms() >= self.deadline_with_margin()
     }
 
     async fn cycle(&mut self) -> Result<(), Stop> {
@@ -203,7 +230,8 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         while let Some(&stream) = STREAMS.get(cycle.stream_index) {
             self.run_stream(stream, &mut cycle).await?;
         }
-        Ok(())
+        // Quarantined documents the listings did not show (older than the lookback window, or gone).
+        self.retry_quarantined().await
     }
 
     /// Writes a stream cursor and the run cursor together, fenced (records were written before).
@@ -217,6 +245,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
             Ok(()) => {
                 stream.expect = bumped(stream.expect);
                 self.run.expect = bumped(self.run.expect);
+                self.summary.checkpoints += 1;
                 Ok(())
             }
             Err(StoreError::ConditionFailed { op: 0 }) => Err(Stop::LeaseLost),
@@ -235,27 +264,22 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
             today: cursor::signpost(cycle.signpost_ms, 0).date_naive(),
         };
         let passes = plan_passes(stream, cycle.full, slot.value.watermark, &params);
-        let (start, floor) = match &slot.value.resume {
-            Some(r) if passes.get(r.pass_index) == Some(&r.pass) => (r.pass_index, r.keyset),
+        let (start, resume) = match &slot.value.resume {
+            Some(r) if passes.get(r.pass_index) == Some(&r.pass) => (r.pass_index, Some(r.clone())),
             _ => (0, None),
         };
         let fresh = slot.value.resume.is_none();
         let cap = cursor::signpost(cycle.signpost_ms, self.margin_ms());
         let mut seen = HashSet::new();
+        let mut resume = resume;
         for (i, pass) in passes.iter().enumerate().skip(start) {
-            let floor = if i == start { floor } else { None };
             let mut pass_seen = HashSet::new();
-            if let Err((stop, keyset)) = self.run_pass(stream, pass, floor, cap, &mut pass_seen).await {
-                if stop.resumable() {
-                    slot.value.resume = Some(Resume { pass_index: i, pass: pass.clone(), keyset });
-                    self.run.value.cycle = Some(cycle.clone());
-                    self.write_cursors(&mut slot).await?;
-                }
-                return Err(stop);
-            }
+            let at = PassAt { stream, index: i, pass, cap };
+            let whole = self.run_pass(&at, resume.take(), &mut pass_seen, &mut slot, cycle).await?;
             // Reconciliation, invoices: each completed history slice is compared with the ledger's
-            // invoices issued in it, so the check holds even when the full pass spans invocations.
-            if cycle.full && stream == Stream::Invoices {
+            // invoices issued in it, so the check holds even when the full pass spans invocations
+            // (a slice resumed mid-way did not list its first pages here, and is not compared).
+            if cycle.full && stream == Stream::Invoices && whole {
                 self.report_missing_in_slice(pass, &pass_seen).await?;
             }
             seen.extend(pass_seen);
@@ -328,31 +352,76 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         Ok(())
     }
 
+    /// Writes where a pass stands (the documents before it are committed).
+    async fn checkpoint(
+        &mut self,
+        at: &PassAt<'_>,
+        keyset: Option<DateTime<Utc>>,
+        token: Option<&PageToken>,
+        slot: &mut Slot<StreamCursor>,
+        cycle: &Cycle,
+    ) -> Result<(), Stop> {
+        let saved_at_ms = self.clock.now_ms();
+        slot.value.resume = Some(Resume {
+            pass_index: at.index,
+            pass: at.pass.clone(),
+            keyset,
+            token: token.map(|t| ResumeToken { token: t.0.clone(), saved_at_ms }),
+        });
+        self.run.value.cycle = Some(cycle.clone());
+        self.write_cursors(slot).await
+    }
+
+    /// One listing, page by page, with a checkpoint after every page. Returns whether the listing
+    /// ran from its first page in this invocation (so `seen` holds all of it).
     async fn run_pass(
         &mut self,
-        stream: Stream,
-        pass: &PassSpec,
-        floor: Option<DateTime<Utc>>,
-        cap: DateTime<Utc>,
+        at: &PassAt<'_>,
+        resume: Option<Resume>,
         seen: &mut HashSet<String>,
-    ) -> Result<(), (Stop, Option<DateTime<Utc>>)> {
+        slot: &mut Slot<StreamCursor>,
+        cycle: &Cycle,
+    ) -> Result<bool, Stop> {
+        let floor = resume.as_ref().and_then(|r| r.keyset);
+        let ttl = ms(self.job.settings.resume_token_ttl);
+        let now = self.clock.now_ms();
+        let mut token = resume.and_then(|r| r.token).filter(|t| t.usable(now, ttl)).map(|t| PageToken(t.token));
+        let mut whole = token.is_none();
         let mut tracker = TieTracker::new(floor);
         let mut dedup = HashSet::new();
-        let mut token: Option<PageToken> = None;
         let mut restarted = false;
         loop {
-            let page = match self.fetch_page(stream, pass, token.as_ref()).await {
+            if self.clock.now_ms().saturating_add(self.page_ms_max) >= self.deadline_with_margin() {
+                // Not enough time for another page like the slowest one: stop before fetching it.
+                return self
+                    .stop_pass(Stop::Deadline, at, tracker.checkpoint(at.cap), token.as_ref(), slot, cycle)
+                    .await;
+            }
+            let page_started = self.clock.now_ms();
+            let page = match self.fetch_page(at.stream, at.pass, token.as_ref()).await {
                 Ok(p) => p,
                 // A continuation refused (an expired page token): restart the slice once; what this
-                // pass already processed is skipped by id below.
+                // pass already processed is skipped by id below, and by the keyset floor.
                 Err(Stop::Source(SourceError::Client(m))) if token.is_some() && !restarted => {
-                    tracing::warn!(message = %m, stream = stream.as_str(), "page token refused; restarting the slice");
+                    tracing::warn!(message = %m, stream = at.stream.as_str(), "page token refused; restarting the slice");
                     restarted = true;
+                    whole = true;
                     token = None;
                     continue;
                 }
-                Err(s) => return Err((s, tracker.checkpoint(cap))),
+                Err(s) => {
+                    return self.stop_pass(s, at, tracker.checkpoint(at.cap), token.as_ref(), slot, cycle).await;
+                }
             };
+            for r in page.rejected {
+                if let Some(id) = &r.id {
+                    seen.insert(id.clone());
+                }
+                let kind = stream_kind(at.stream);
+                if let Err(s) = self.quarantine_rejected(kind, r).await {
+                    return self.stop_pass(s, at, tracker.checkpoint(at.cap), token.as_ref(), slot, cycle).await;
+                }
+            }
             for doc in page.items {
                 let key = doc.created_at();
                 seen.insert(doc.id().to_owned());
@@ -364,18 +433,56 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                     tracker.committed(key);
                     continue;
                 }
-                if self.out_of_time() {
-                    return Err((Stop::Deadline, tracker.checkpoint(cap)));
-                }
-                if let Err(s) = self.process(doc).await {
-                    return Err((s, tracker.checkpoint(cap)));
+                let stop = if self.out_of_time() { Some(Stop::Deadline) } else { self.process(doc).await.err() };
+                if let Some(s) = stop {
+                    // resumes at this page (its documents so far are committed and replay as no-ops)
+                    return self.stop_pass(s, at, tracker.checkpoint(at.cap), token.as_ref(), slot, cycle).await;
                 }
                 tracker.committed(key);
             }
+            self.page_ms_max = self.page_ms_max.max(self.clock.now_ms().saturating_sub(page_started));
             match page.next {
-                Some(t) => token = Some(t),
-                None => return Ok(()),
+                Some(t) => {
+                    token = Some(t);
+                    self.checkpoint(at, tracker.checkpoint(at.cap), token.as_ref(), slot, cycle).await?;
+                }
+                None => return Ok(whole),
             }
         }
+    }
+
+    /// A pass stops: resumable stops (deadline, throttling) checkpoint first.
+    async fn stop_pass(
+        &mut self,
+        stop: Stop,
+        at: &PassAt<'_>,
+        keyset: Option<DateTime<Utc>>,
+        token: Option<&PageToken>,
+        slot: &mut Slot<StreamCursor>,
+        cycle: &Cycle,
+    ) -> Result<bool, Stop> {
+        if stop.resumable() {
+            self.checkpoint(at, keyset, token, slot, cycle).await?;
+        }
+        Err(stop)
+    }
+}
+
+/// Which pass of which stream is running.
+struct PassAt<'p> {
+    stream: Stream,
+    index: usize,
+    pass: &'p PassSpec,
+    /// No keyset may pass this (the cycle's signpost minus the margin).
+    cap: DateTime<Utc>,
+}
+
+/// The quarantine kind of a stream's documents.
+fn stream_kind(stream: Stream) -> &'static str {
+    match stream {
+        Stream::Products => "product",
+        Stream::Customers => "customer",
+        Stream::Invoices => "invoice",
+        Stream::CreditNotes => "credit",
     }
 }

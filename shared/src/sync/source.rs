@@ -5,7 +5,11 @@
 //! sliver of each Sequence object. The listing calls mirror Sequence's API one page at a time
 //! (`sortOrder=ASC`, status filter, `invoiceAfter` / `sentAfter` dates, an opaque `after` token), so
 //! the adapter from the real client is a thin field mapping. [`PageToken`] deliberately has no serde
-//! implementation: page tokens must never be persisted as a cursor (sync-and-security §1.8).
+//! implementation: a page token is never the long-term cursor (sync-and-security §1.8); the only
+//! place it is persisted is a pass's short-lived resume point, through `cursor::ResumeToken`.
+//!
+//! Listings are decoded item by item: a page carries the documents that decoded and the
+//! [`Rejected`] ones, so one document we cannot read never hides the rest of its page.
 
 use crate::domain::Decimal;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,58 +17,10 @@ use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::time::Duration;
 
-/// Declares a Sequence enum that keeps values we do not know (`Other`), serialised as its wire string.
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($variant,)*
-            /// A value this build does not know; such documents are quarantined, never dropped.
-            Other(String),
-        }
-
-        impl $name {
-            pub fn parse(s: &str) -> Self {
-                match s {
-                    $($wire => $name::$variant,)*
-                    other => $name::Other(other.to_owned()),
-                }
-            }
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $wire,)*
-                    $name::Other(s) => s,
-                }
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                Ok(Self::parse(&String::deserialize(d)?))
-            }
-        }
-    };
-}
-
-wire_enum!(
-    /// `Invoice.status`.
-    InvoiceStatus { InProgress = "IN_PROGRESS", Draft = "DRAFT", Final = "FINAL", Sent = "SENT", Voided = "VOIDED" }
-);
-wire_enum!(
-    /// `CreditNote.status`.
-    CreditNoteStatus { Draft = "DRAFT", InProgress = "IN_PROGRESS", Final = "FINAL", Sent = "SENT", Voided = "VOIDED" }
-);
-wire_enum!(
-    /// `Customer.taxStatus` / `Invoice.customerTaxStatus`.
-    TaxStatus { Taxed = "TAXED", TaxExempt = "TAX_EXEMPT", ReverseCharged = "REVERSE_CHARGED" }
-);
+/// A listed document that did not decode (quarantined by the sync, the rest of its page imported).
+pub use crate::sequence::decode::Rejected;
+/// One vocabulary: the Sequence enums are the client's (unknown values kept as `Other`).
+pub use crate::sequence::models::{CreditNoteStatus, InvoiceStatus, TaxStatus};
 
 /// Sequence's `Address1` (every part optional here; completeness is judged by the ledger).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,8 +125,8 @@ pub struct SourceLine {
     pub credited_line_id: Option<String>,
 }
 
-/// Opaque continuation token of one listing. Valid only inside the run that received it; it has no
-/// serde implementation on purpose, so it cannot end up in a persisted cursor.
+/// Opaque continuation token of one listing. It has no serde implementation on purpose: only
+/// `cursor::ResumeToken` (with its age limit) may carry one across invocations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageToken(pub String);
 
@@ -178,6 +134,8 @@ pub struct PageToken(pub String);
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourcePage<T> {
     pub items: Vec<T>,
+    /// Items of this page that did not decode.
+    pub rejected: Vec<Rejected>,
     /// `None` on the last page.
     pub next: Option<PageToken>,
 }
@@ -219,6 +177,9 @@ pub enum SourceError {
     /// The adapter has no time left for the call before the invocation deadline.
     #[error("no time left for another Sequence call")]
     OutOfTime,
+    /// 404 on a document or on its line items: it is gone, or not visible to this key.
+    #[error("Sequence has no such document (404)")]
+    NotFound,
     /// Another 4xx (bad filter, expired page token, …): retrying the same call cannot help. On a
     /// continuation page the algorithm restarts that listing once (an expired token), else fails fast.
     #[error("Sequence refused the request: {0}")]
@@ -229,6 +190,9 @@ pub enum SourceError {
 
 /// Result of one source call.
 pub type SourceResult<T> = Result<SourcePage<T>, SourceError>;
+
+/// Result of fetching one document by id: the document, or why it did not decode.
+pub type FetchResult<T> = Result<Result<T, Rejected>, SourceError>;
 
 /// The read side of Sequence, one page per call. Implemented by the adapter over the Sequence
 /// client and by [`super::fake::FakeSource`] in tests.
@@ -261,6 +225,14 @@ pub trait SequenceSource: Send + Sync {
         credit_note_id: &str,
         after: Option<&PageToken>,
     ) -> impl Future<Output = SourceResult<SourceLine>> + Send;
+    /// `GET /products/{id}` (quarantine retries).
+    fn get_product(&self, id: &str) -> impl Future<Output = FetchResult<SourceProduct>> + Send;
+    /// `GET /customers/{id}` (and its tax registrations, as the listing).
+    fn get_customer(&self, id: &str) -> impl Future<Output = FetchResult<SourceCustomer>> + Send;
+    /// `GET /invoices/{id}`.
+    fn get_invoice(&self, id: &str) -> impl Future<Output = FetchResult<SourceInvoice>> + Send;
+    /// `GET /credit-notes/{id}`.
+    fn get_credit_note(&self, id: &str) -> impl Future<Output = FetchResult<SourceCreditNote>> + Send;
 }
 
 #[cfg(test)]
@@ -270,6 +242,7 @@ mod tests {
     #[test]
     fn unknown_enum_values_are_kept() {
         assert_eq!(InvoiceStatus::parse("SENT"), InvoiceStatus::Sent);
+        assert_eq!(InvoiceStatus::parse("IN_PROGRESS"), InvoiceStatus::InProgress);
         let other = InvoiceStatus::parse("PAID_OUT");
         assert_eq!(other, InvoiceStatus::Other("PAID_OUT".into()));
         assert_eq!(serde_json::to_string(&other).unwrap(), "\"PAID_OUT\"");
