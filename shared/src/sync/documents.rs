@@ -138,15 +138,26 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         Ok(())
     }
 
-    /// Already quarantined with this exact header? Then skip (no line-item request). A re-check
-    /// (retry by id) always re-evaluates.
+    /// Already quarantined with this exact header, and attempted within `quarantine_retry_every`?
+    /// Then skip (no line-item request). Otherwise it is re-evaluated as a retry (its attempt counted).
     fn still_quarantined(&mut self, kind: &str, id: &str, header_hash: &str) -> bool {
-        let same = !self.rechecking
-            && self.quarantined.get(&(kind.to_owned(), id.to_owned())).is_some_and(|q| q.content_hash == header_hash);
-        if same {
-            self.summary.quarantined += 1;
+        let Some(q) = self.quarantined.get(&(kind.to_owned(), id.to_owned())) else {
+            return false;
+        };
+        if q.content_hash != header_hash || self.rechecking {
+            return false;
         }
-        same
+        if !self.retry_due(q) {
+            self.summary.quarantined += 1;
+            return true;
+        }
+        self.rechecking = true;
+        false
+    }
+
+    fn retry_due(&self, q: &QuarantineRecord) -> bool {
+        let every = super::run::ms(self.job.settings.quarantine_retry_every);
+        self.clock.now_ms().saturating_sub(q.last_attempt_ms) >= every
     }
 
     /// The document imported (or is legitimately not imported): it leaves the quarantine.
@@ -168,7 +179,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
             .quarantined
             .values()
             .filter(|q| !q.source_id.starts_with(UNIDENTIFIED))
-            .filter(|q| !self.evaluated.contains(&(q.kind.clone(), q.source_id.clone())))
+            .filter(|q| !self.evaluated.contains(&(q.kind.clone(), q.source_id.clone())) && self.retry_due(q))
             .map(|q| (q.kind.clone(), q.source_id.clone(), q.last_attempt_ms))
             .collect();
         due.sort_by_key(|d| d.2);
@@ -225,6 +236,13 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
 
     /// One listed (or re-fetched) document; it leaves the quarantine unless it is quarantined again.
     pub(super) async fn process(&mut self, doc: Doc) -> Result<(), Stop> {
+        let rechecking = self.rechecking;
+        let r = self.process_inner(doc).await;
+        self.rechecking = rechecking;
+        r
+    }
+
+    async fn process_inner(&mut self, doc: Doc) -> Result<(), Stop> {
         self.summary.seen += 1;
         let (kind, id) = (doc.kind(), doc.id().to_owned());
         self.evaluated.insert((kind.to_owned(), id.clone()));

@@ -94,6 +94,24 @@ impl FakeData {
         }
     }
 
+    /// Adds many new documents at once (no search for an existing id: bulk seeding).
+    pub fn extend_new(
+        &mut self,
+        invoices: Vec<(SourceInvoice, Vec<SourceLine>)>,
+        credit_notes: Vec<(SourceCreditNote, Vec<SourceLine>)>,
+    ) {
+        for (inv, lines) in invoices {
+            self.invoice_lines.insert(inv.id.clone(), lines);
+            let s = self.seq();
+            self.invoices.push((s, inv));
+        }
+        for (cn, lines) in credit_notes {
+            self.credit_note_lines.insert(cn.id.clone(), lines);
+            let s = self.seq();
+            self.credit_notes.push((s, cn));
+        }
+    }
+
     pub fn invoice_mut(&mut self, id: &str) -> Option<&mut SourceInvoice> {
         self.invoices.iter_mut().find(|(_, x)| x.id == id).map(|(_, x)| x)
     }
@@ -291,37 +309,45 @@ impl FakeSource {
         Ok(())
     }
 
+    /// One page of a listing: the rows of `table` that pass `keep`, ordered by `(created, seq)`,
+    /// after the token's position. Only the page's rows are cloned.
+    #[allow(clippy::too_many_arguments)]
     fn page<T: Clone>(
         &self,
         kind: CallKind,
         query: String,
-        mut rows: Vec<(DateTime<Utc>, u64, T)>,
         after: Option<&PageToken>,
+        table: fn(&FakeData) -> &Vec<(u64, T)>,
+        keep: impl Fn(&T) -> bool,
+        created: fn(&T) -> DateTime<Utc>,
         id: fn(&T) -> &str,
     ) -> SourceResult<T> {
-        rows.sort_by_key(|a| (a.0, a.1));
-        let start = match after {
+        let position = after.map(parse_token).transpose()?;
+        let mut s = self.lock();
+        let tbl = table(&s.data);
+        let mut rows: Vec<(i64, u64, usize)> = tbl
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, x))| keep(x))
+            .map(|(i, (seq, x))| (created(x).timestamp_millis(), *seq, i))
+            .collect();
+        rows.sort_unstable();
+        let start = match position {
             None => 0,
-            Some(tok) => {
-                let (ms, seq) = parse_token(tok)?;
-                rows.iter().position(|(t, s, _)| (t.timestamp_millis(), *s) > (ms, seq)).unwrap_or(rows.len())
-            }
+            Some(p) => rows.partition_point(|(t, s, _)| (*t, *s) <= p),
         };
         let end = (start + self.page_size).min(rows.len());
-        let next = (end < rows.len())
-            .then(|| rows.get(end - 1))
-            .flatten()
-            .map(|(t, s, _)| PageToken(format!("{}:{}", t.timestamp_millis(), s)));
-        let mut s = self.lock();
-        s.pages.push((kind, query, after.map(|t| t.0.clone())));
+        let next =
+            (end < rows.len()).then(|| rows.get(end - 1)).flatten().map(|(t, s, _)| PageToken(format!("{t}:{s}")));
         let (mut items, mut rejected) = (Vec::new(), Vec::new());
-        for (_, _, x) in &rows[start..end] {
+        for (_, _, i) in &rows[start..end] {
+            let x = &tbl[*i].1;
             match s.data.undecodable.get(id(x)) {
                 Some(reason) => rejected.push(rejection(id(x), reason)),
                 None => items.push(x.clone()),
             }
         }
-        drop(s);
+        s.pages.push((kind, query, after.map(|t| t.0.clone())));
         Ok(SourcePage { items, rejected, next })
     }
 
@@ -378,30 +404,23 @@ fn epoch() -> DateTime<Utc> {
 impl SequenceSource for FakeSource {
     async fn list_products(&self, after: Option<&PageToken>) -> SourceResult<SourceProduct> {
         self.enter(CallKind::Products).await?;
-        let rows =
-            self.lock().data.products.iter().map(|(s, p)| (p.created_at.unwrap_or(epoch()), *s, p.clone())).collect();
-        self.page(CallKind::Products, String::new(), rows, after, |p| &p.id)
+        let created = |p: &SourceProduct| p.created_at.unwrap_or(epoch());
+        self.page(CallKind::Products, String::new(), after, |d| &d.products, |_| true, created, |p| &p.id)
     }
 
     async fn list_customers(&self, after: Option<&PageToken>) -> SourceResult<SourceCustomer> {
         self.enter(CallKind::Customers).await?;
-        let rows =
-            self.lock().data.customers.iter().map(|(s, c)| (c.created_at.unwrap_or(epoch()), *s, c.clone())).collect();
-        self.page(CallKind::Customers, String::new(), rows, after, |c| &c.id)
+        let created = |c: &SourceCustomer| c.created_at.unwrap_or(epoch());
+        self.page(CallKind::Customers, String::new(), after, |d| &d.customers, |_| true, created, |c| &c.id)
     }
 
     async fn list_invoices(&self, q: &InvoiceQuery, after: Option<&PageToken>) -> SourceResult<SourceInvoice> {
         self.enter(CallKind::Invoices).await?;
-        let rows = self
-            .lock()
-            .data
-            .invoices
-            .iter()
-            .filter(|(_, i)| q.status.as_ref().is_none_or(|s| *s == i.status))
-            .filter(|(_, i)| dated(i.issue_date, q.invoice_after, q.invoice_before))
-            .map(|(s, i)| (i.created_at.unwrap_or(epoch()), *s, i.clone()))
-            .collect();
-        self.page(CallKind::Invoices, format!("{q:?}"), rows, after, |i| &i.id)
+        let keep = |i: &SourceInvoice| {
+            q.status.as_ref().is_none_or(|s| *s == i.status) && dated(i.issue_date, q.invoice_after, q.invoice_before)
+        };
+        let created = |i: &SourceInvoice| i.created_at.unwrap_or(epoch());
+        self.page(CallKind::Invoices, format!("{q:?}"), after, |d| &d.invoices, keep, created, |i| &i.id)
     }
 
     async fn invoice_line_items(&self, invoice_id: &str, after: Option<&PageToken>) -> SourceResult<SourceLine> {
@@ -416,17 +435,12 @@ impl SequenceSource for FakeSource {
         after: Option<&PageToken>,
     ) -> SourceResult<SourceCreditNote> {
         self.enter(CallKind::CreditNotes).await?;
-        // Credit notes have no `createdAt`; the fake uses the issue date as "sent" date.
-        let rows = self
-            .lock()
-            .data
-            .credit_notes
-            .iter()
-            .filter(|(_, c)| q.status.as_ref().is_none_or(|s| *s == c.status))
-            .filter(|(_, c)| dated(c.issue_date, q.sent_after, q.sent_before))
-            .map(|(s, c)| (epoch(), *s, c.clone()))
-            .collect();
-        self.page(CallKind::CreditNotes, format!("{q:?}"), rows, after, |c| &c.id)
+        // Credit notes have no `createdAt` (listed in creation order); the fake uses the issue date
+        // as "sent" date.
+        let keep = |c: &SourceCreditNote| {
+            q.status.as_ref().is_none_or(|s| *s == c.status) && dated(c.issue_date, q.sent_after, q.sent_before)
+        };
+        self.page(CallKind::CreditNotes, format!("{q:?}"), after, |d| &d.credit_notes, keep, |_| epoch(), |c| &c.id)
     }
 
     async fn credit_note_line_items(

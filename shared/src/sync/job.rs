@@ -27,8 +27,11 @@ pub struct SyncSettings {
     /// from the keyset. Invocations of one run chain follow each other within minutes (a throttled
     /// one waits at most 15 min in the queue), so an hour only excludes tokens of abandoned runs.
     pub resume_token_ttl: Duration,
-    /// Quarantined documents re-fetched by id at the start of each cycle, oldest attempt first.
+    /// Quarantined documents re-fetched by id at the end of each cycle, oldest attempt first.
     pub quarantine_retries_per_cycle: usize,
+    /// A quarantined document is re-evaluated (lines read again, or re-fetched by id) when its last
+    /// attempt is older than this; until then an unchanged one is skipped without a request.
+    pub quarantine_retry_every: Duration,
 }
 
 impl SyncSettings {
@@ -43,6 +46,7 @@ impl SyncSettings {
             history_start: chrono::NaiveDate::from_ymd_opt(2018, 1, 1).unwrap_or(chrono::NaiveDate::MIN),
             resume_token_ttl: Duration::from_secs(3_600),
             quarantine_retries_per_cycle: 50,
+            quarantine_retry_every: Duration::from_secs(3_600),
         }
     }
 }
