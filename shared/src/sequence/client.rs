@@ -244,11 +244,16 @@ impl SequenceClient {
 
     // ---- endpoints -------------------------------------------------------------------------------
 
-    /// `GET /sequence-accounts?limit=1`: the cheapest call that proves the credentials (connect).
+    /// `GET /sequence-accounts?limit=1`: the cheapest call that proves the credentials (connect). An
+    /// account we cannot decode is a [`SequenceError::Decode`], not "no account".
     pub async fn verify_credentials(&self) -> Result<Option<SequenceAccount>, SequenceError> {
         let page: Page<SequenceAccount> =
             self.list_page("/sequence-accounts", &PageQuery { limit: Some(1), sort_order: None }, None).await?;
-        Ok(page.items.into_iter().next())
+        match (page.items.into_iter().next(), page.rejected.into_iter().next()) {
+            (Some(a), _) => Ok(Some(a)),
+            (None, Some(r)) => Err(SequenceError::Decode { path: "/sequence-accounts".into(), message: r.reason }),
+            (None, None) => Ok(None),
+        }
     }
 
     pub async fn list_sequence_accounts_page(
