@@ -314,7 +314,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_client_stops_a_checkpoint_margin_before_the_deadline_and_never_after_the_algorithm() {
+    fn the_client_stops_a_checkpoint_margin_before_the_deadline_never_before_the_algorithm() {
         let mut c = Config::defaults();
         assert_eq!(client_deadline_ms(100_000, &c), 95_000);
         // a checkpoint margin past the safety margin (a configuration that bypassed the check) is cut

@@ -89,4 +89,17 @@ mod tests {
         let ok = line(&report, RunVerdict { failed: false, consecutive_failures: 0 });
         assert_eq!(ok["RunFailed"], 0);
     }
+
+    #[test]
+    fn the_template_alarm_watches_a_metric_this_line_carries() {
+        let template = include_str!("../../../template.yaml");
+        let alarm = template.split("\n  SyncConnectionFailingAlarm:\n").nth(1).expect("the alarm is in template.yaml");
+        let alarm = alarm.split("\n\n").next().unwrap_or_default();
+        assert!(alarm.contains(&format!("Namespace: {NAMESPACE}")), "{alarm}");
+        assert!(alarm.contains("MetricName: ConsecutiveFailures"), "{alarm}");
+        let report = RunReport { outcome: Outcome::Done, summary: RunSummary::default() };
+        assert!(
+            line(&report, RunVerdict { failed: false, consecutive_failures: 0 })["ConsecutiveFailures"].is_number()
+        );
+    }
 }
