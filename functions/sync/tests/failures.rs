@@ -8,6 +8,7 @@
 //! - A refused request (403, a `Failed` outcome) backs off the same way instead of needing a human.
 //! - 401 after re-reading the secret still makes the connection `needs_attention`.
 //! - 429 with `Retry-After` queues the continuation after that delay (cut to 15 minutes).
+//! - The dispatcher moving a connection after its run already failed keeps the backoff (one rule).
 
 use shared::app::App;
 use shared::clock::{Clock, FakeClock};
@@ -15,7 +16,7 @@ use shared::config::Config;
 use shared::connection::{self, ConnectionRecord, ConnectionStatus, StoredCredentials};
 use shared::domain::{ConnectionId, Environment, OrgId, SequenceAccountId};
 use shared::ledger::{Ledger, TxnFilter};
-use shared::queue::{MemoryQueue, SyncJob};
+use shared::queue::{MemoryQueue, QueueFuture, SyncJob, SyncQueue};
 use shared::sequence::sim::{Faults, SeedSpec, SimHandle, SimOptions, Simulator};
 use shared::store::{EmbeddedStore, Expect, ItemStore, SecretStore};
 use shared::sync::{Outcome, RunReport};
@@ -284,4 +285,42 @@ async fn a_throttled_run_continues_after_retry_after_cut_to_fifteen_minutes() {
     let report = f.run(&f.job()).await.unwrap();
     assert_eq!(report.outcome, Outcome::MoreWork { retry_after_ms: Some(3_600_000) });
     assert_eq!(f.queue.take()[0].1, Duration::from_secs(900), "cut to the queue's maximum");
+}
+
+/// A queue that runs each job to completion inside `enqueue`, so the run's write lands *before* the
+/// dispatcher moves the connection to its next slot (a fast local worker or Lambda can do that).
+#[derive(Default)]
+struct InlineQueue {
+    app: std::sync::OnceLock<App<EmbeddedStore>>,
+    deadline_ms: std::sync::atomic::AtomicI64,
+}
+
+impl SyncQueue for InlineQueue {
+    fn enqueue_after(&self, job: SyncJob, _delay: Duration) -> QueueFuture<'_> {
+        Box::pin(async move {
+            let app = self.app.get().expect("wired");
+            let deadline = self.deadline_ms.load(std::sync::atomic::Ordering::SeqCst);
+            sync::run_job(app, &job, "inline", deadline).await.expect("run recorded");
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_dispatcher_moving_a_connection_after_its_run_failed_keeps_the_backoff() {
+    let f = fixture("inline").await;
+    let queue = Arc::new(InlineQueue::default());
+    let app = f.app.clone().with_queue(queue.clone());
+    assert!(queue.app.set(app.clone()).is_ok());
+    f.sim.state.set_faults(Faults { fail_next: u32::MAX, fail_status: Some(500), ..Faults::default() });
+    for expected_min in [5, 10, 20] {
+        let due = f.connection().await.next_sync_at_ms.unwrap();
+        f.clock.set(due);
+        queue.deadline_ms.store(due + LAMBDA_MS, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(sync::dispatch(&app).await.unwrap().enqueued, 1);
+        let c = f.connection().await;
+        let failure = c.sync_failure.clone().expect("the run's failure survived the dispatcher's write");
+        // the dispatcher applied the same rule from its own clock reading (the tick time), not the interval
+        assert_eq!(c.next_sync_at_ms, Some(due + expected_min * MIN), "after {} failures", failure.consecutive);
+    }
 }
