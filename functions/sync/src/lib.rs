@@ -34,14 +34,13 @@ pub const IAM_ACTIONS: &[&str] = &[
     "sqs:SendMessage",
 ];
 
+/// What fails an invocation (SQS then redelivers the message). A failed *run* is not one of these: it
+/// is recorded on the connection and retried by its backoff; these are the failures to record it, to
+/// queue work, or to read the event.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncFnError {
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    #[error("secret store: {0}")]
-    Secret(#[from] shared::store::SecretError),
-    #[error("sync: {0}")]
-    Sync(#[from] shared::sync::SyncError),
     #[error("queue: {0}")]
     Queue(#[from] shared::queue::QueueError),
     #[error("bad event: {0}")]
