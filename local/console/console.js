@@ -6,7 +6,7 @@
 (() => {
   const TOKEN_KEY = 'sphere-console-token';
   const NOT_YET = 'This part of the console is not available on this server yet.';
-  const state = { org: null, conn: null, previous: null, taxCodes: null, ledgerNext: null };
+  const state = { org: null, conn: null, previous: null, taxCodes: null, ledgerNext: null, quarantineNext: null };
 
   // ---------- DOM helpers ----------
   const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -62,10 +62,34 @@
   const ENV_LABEL = { sandbox: 'Sequence sandbox', production: 'Sequence production' };
   const STATUS_LABEL = { active: 'Active', needs_attention: 'Needs attention', disconnected: 'Disconnected' };
 
+  const OUTCOME_LABEL = {
+    done: 'completed', more_work: 'paused, continuing', busy: 'skipped (another run was active)',
+    unauthorized: 'credentials refused', source_unavailable: 'Sequence unavailable', failed: 'failed',
+    lease_lost: 'taken over by another run',
+  };
+
+  /** The sync function's record of a run: `{outcome: {outcome}, summary: {…counters}, requeued_after_ms}`. */
+  function describeRun(s) {
+    const sum = s.summary;
+    const name = s.outcome && typeof s.outcome === 'object' ? s.outcome.outcome : s.outcome;
+    const parts = [];
+    if (typeof sum.started_at_ms === 'number') parts.push(fmtTime(sum.started_at_ms + (Number(sum.duration_ms) || 0)));
+    if (name) parts.push(OUTCOME_LABEL[name] || words(String(name)));
+    const counts = ['seen', 'created', 'updated', 'quarantined']
+      .filter((k) => typeof sum[k] === 'number' && (sum[k] > 0 || k === 'seen'))
+      .map((k) => `${sum[k]} ${k}`);
+    if (counts.length) parts.push(counts.join(', '));
+    if (typeof s.requeued_after_ms === 'number' && s.requeued_after_ms > 0) {
+      parts.push(`Sequence asked to wait: continuing in ${Math.ceil(s.requeued_after_ms / 60000)} min`);
+    }
+    return parts.join(' · ');
+  }
+
   /** One line describing a sync summary of unknown exact shape: its time, outcome and counts. */
   function describeSync(s) {
     if (!s) return 'Not yet';
     if (typeof s !== 'object') return String(s);
+    if (s.summary && typeof s.summary === 'object') return describeRun(s);
     const parts = [];
     const when = s.finished_at || s.completed_at || s.ended_at || s.at || s.started_at || s.finished_at_ms || s.at_ms;
     if (when) parts.push(fmtTime(when));
@@ -219,10 +243,25 @@
     $('conn-company').textContent = c.company_name || 'Unnamed company';
     $('conn-status-reason').textContent = c.status_reason || '';
     show($('conn-status-reason'), Boolean(c.status_reason));
+    renderFailure(c.sync_failure);
     $('conn-environment').textContent = ENV_LABEL[c.environment] || c.environment;
     $('conn-account').textContent = c.sequence_account_id;
     $('conn-last-sync').textContent = describeSync(c.last_sync);
     $('conn-next-sync').textContent = c.next_sync_at_ms ? fmtTime(c.next_sync_at_ms) : '—';
+  }
+
+  /** While sync runs fail: since when, why, and when it is retried (the backoff's slot). */
+  function renderFailure(f) {
+    const node = $('conn-sync-failing');
+    show(node, Boolean(f));
+    if (!f) {
+      node.textContent = '';
+      return;
+    }
+    const n = Number(f.consecutive_failures) || 1;
+    const retry = f.retry_at_ms ? `, next retry at ${fmtTime(f.retry_at_ms)}` : '';
+    node.textContent = `Sync failing since ${fmtTime(f.failing_since_ms)}${retry}: ${fmt(f.last_error)} ` +
+      `(${plural(n, 'failed run', 'failed runs')} in a row; Sphere keeps retrying, less often the longer it fails, at least every 6 hours).`;
   }
 
   function openConnectForm(mode) {
@@ -266,6 +305,7 @@
         ? 'Credentials updated.'
         : `Connected to ${conn.company_name || 'Sequence'} (${conn.sequence_account_id}). Next: generate a Sphere API key for Sequence.`);
       await loadKeys();
+      loadQuarantine(false);
       refreshAudit();
       $('generate-key').focus();
     });
@@ -294,6 +334,7 @@
     const busy = (id) => $(id).contains(document.activeElement);
     if (!busy('products-body')) loadProducts();
     if (!busy('ledger-section')) loadLedger(false);
+    if (!busy('quarantine-section')) loadQuarantine(false);
     refreshAudit();
   }
 
@@ -306,6 +347,7 @@
       show($('disconnect-confirm'), false);
       renderConnection();
       showStatus('Disconnected. The sync stopped and the API keys of this connection were revoked.');
+      loadQuarantine(false);
       refreshAudit();
     });
   }
@@ -671,6 +713,56 @@
     show($('ledger-by-region'), items.length > 1);
   }
 
+  // ---------- quarantine ----------
+  const STREAM_LABEL = { products: 'Products', customers: 'Customers', invoices: 'Invoices', credit_notes: 'Credit notes' };
+
+  /** Why the quarantine list is empty, from what the page knows about the connection. */
+  function quarantineEmptyNote() {
+    const c = state.conn;
+    if (!c) return 'No quarantined documents. Connect Sequence: documents Sphere cannot map will be listed here with the reason.';
+    if (!c.last_sync) return 'No quarantined documents yet: the first sync has not finished.';
+    return 'No quarantined documents: every document imported from Sequence so far mapped to the ledger. ' +
+      'One Sphere cannot map (an unknown status, an unsupported currency) would be listed here with the reason.';
+  }
+
+  async function loadQuarantine(append) {
+    await optional('quarantine-section', 'quarantine-note', async () => {
+      const c = state.conn;
+      let items = [];
+      let next = null;
+      if (c) {
+        const q = new URLSearchParams({ limit: '50' });
+        if (append && state.quarantineNext) q.set('after', state.quarantineNext);
+        const page = await api('GET', `/v1/sequence/connections/${encodeURIComponent(c.id)}/quarantine?${q}`);
+        items = (page && page.items) || [];
+        next = (page && page.next) || null;
+      }
+      const rows = items.map(quarantineRow);
+      if (append) $('quarantine-body').append(...rows);
+      else $('quarantine-body').replaceChildren(...rows);
+      state.quarantineNext = next;
+      show($('quarantine-more'), Boolean(next));
+      const empty = $('quarantine-body').children.length === 0;
+      show($('quarantine-table'), !empty);
+      if (empty) {
+        $('quarantine-note').textContent = quarantineEmptyNote();
+        show($('quarantine-note'), true);
+      }
+    });
+    if ($('quarantine-section').dataset.state !== 'ready') {
+      show($('quarantine-table'), false);
+      show($('quarantine-more'), false);
+    }
+  }
+
+  function quarantineRow(q) {
+    return el('tr', { testid: 'quarantine-row', dataset: { sequenceId: q.sequence_id, stream: q.stream } },
+      el('td', {}, STREAM_LABEL[q.stream] || fmt(q.stream)),
+      el('td', {}, el('code', {}, fmt(q.sequence_id))),
+      el('td', { testid: 'quarantine-reason' }, fmt(q.reason)),
+      el('td', {}, fmtTime(q.recorded_at || q.recorded_at_ms)));
+  }
+
   // ---------- audit ----------
   async function loadAudit() {
     const data = await api('GET', '/v1/audit');
@@ -718,6 +810,7 @@
       loadLedger(false);
     });
     $('ledger-more').addEventListener('click', () => loadLedger(true));
+    $('quarantine-more').addEventListener('click', () => loadQuarantine(true));
   }
 
   async function start() {
@@ -742,6 +835,8 @@
       loadTaxCodes().catch((e) => showError(e.message)).then(() => Promise.all([loadSettings(), connection.then(loadProducts)])),
       loadRegistrations(),
       loadLedger(false),
+      // what an empty quarantine means depends on the connection
+      connection.then(() => loadQuarantine(false)),
       loadAudit().catch((e) => showError(e.message)),
     ]);
     document.body.dataset.ready = 'true';

@@ -1,11 +1,13 @@
 //! The in-process stand-in for SQS + the scheduled dispatcher in `sphere-local`: "sync now" and the
 //! periodic tick put jobs on a channel; one task runs them one at a time through the very same
-//! `sync::run_job` the Lambda calls.
+//! `sync::run_job` the Lambda calls. A delayed job (a run throttled by Sequence continues after its
+//! `Retry-After`) is held back by a timer task, like SQS's `DelaySeconds`, with the same 15-minute cap.
 
 use shared::app::{App, Store};
-use shared::queue::{QueueError, QueueFuture, SyncJob, SyncQueue};
+use shared::queue::{QueueError, QueueFuture, SyncJob, SyncQueue, clamp_delay};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Time one local run may take before it checkpoints and re-enqueues itself.
@@ -16,19 +18,43 @@ pub struct LocalQueue {
     pending: Arc<AtomicUsize>,
 }
 
+impl LocalQueue {
+    /// A queue and the receiving end its jobs arrive on (each once its delay has passed).
+    pub fn channel() -> (LocalQueue, mpsc::UnboundedReceiver<SyncJob>, Pending) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let pending = Pending::default();
+        (LocalQueue { tx, pending: pending.0.clone() }, rx, pending)
+    }
+}
+
 impl SyncQueue for LocalQueue {
-    fn enqueue(&self, job: SyncJob) -> QueueFuture<'_> {
+    fn enqueue_after(&self, job: SyncJob, delay: Duration) -> QueueFuture<'_> {
         Box::pin(async move {
+            if self.tx.is_closed() {
+                return Err(QueueError("the local sync worker has stopped".into()));
+            }
+            // counted from now: a delayed job is work still to do
             self.pending.fetch_add(1, Ordering::SeqCst);
-            self.tx.send(job).map_err(|_| {
-                self.pending.fetch_sub(1, Ordering::SeqCst);
-                QueueError("the local sync worker has stopped".into())
-            })
+            let delay = clamp_delay(delay);
+            if delay.is_zero() {
+                return self.tx.send(job).map_err(|_| {
+                    self.pending.fetch_sub(1, Ordering::SeqCst);
+                    QueueError("the local sync worker has stopped".into())
+                });
+            }
+            let (tx, pending) = (self.tx.clone(), Arc::clone(&self.pending));
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if tx.send(job).is_err() {
+                    pending.fetch_sub(1, Ordering::SeqCst);
+                }
+            });
+            Ok(())
         })
     }
 }
 
-/// Jobs queued or running; lets callers wait for the worker to be idle.
+/// Jobs queued (delayed ones included) or running; lets callers wait for the worker to be idle.
 #[derive(Clone, Default)]
 pub struct Pending(Arc<AtomicUsize>);
 
@@ -52,9 +78,8 @@ impl Pending {
 
 /// Gives `app` a local queue and starts the worker (and, if `tick` is set, the periodic dispatcher).
 pub fn start<S: Store + Sync>(app: App<S>, tick: Option<std::time::Duration>) -> (App<S>, Pending) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<SyncJob>();
-    let pending = Pending::default();
-    let app = app.with_queue(Arc::new(LocalQueue { tx, pending: pending.0.clone() }));
+    let (queue, mut rx, pending) = LocalQueue::channel();
+    let app = app.with_queue(Arc::new(queue));
     let worker_app = app.clone();
     let worker_pending = pending.clone();
     tokio::spawn(async move {
@@ -84,4 +109,43 @@ pub fn start<S: Store + Sync>(app: App<S>, tick: Option<std::time::Duration>) ->
         });
     }
     (app, pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::domain::{ConnectionId, OrgId};
+
+    fn job() -> SyncJob {
+        SyncJob {
+            org_id: OrgId::parse("o1").unwrap(),
+            connection_id: ConnectionId::parse("c1").unwrap(),
+            reason: "continue".into(),
+            dedup_id: "d".into(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_delayed_job_arrives_only_after_its_delay_and_counts_as_pending_meanwhile() {
+        let (queue, mut rx, pending) = LocalQueue::channel();
+        queue.enqueue_after(job(), Duration::from_secs(120)).await.unwrap();
+        assert_eq!(pending.count(), 1);
+        tokio::time::sleep(Duration::from_secs(119)).await;
+        assert!(rx.try_recv().is_err(), "not before the delay");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(rx.try_recv().unwrap(), job());
+        // undelayed jobs go straight through
+        queue.enqueue(job()).await.unwrap();
+        assert!(rx.try_recv().is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delays_are_cut_to_the_queue_maximum() {
+        let (queue, mut rx, _) = LocalQueue::channel();
+        queue.enqueue_after(job(), Duration::from_secs(3_600)).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(899)).await;
+        assert!(rx.try_recv().is_err());
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(rx.try_recv().is_ok(), "held back 900 s, not an hour");
+    }
 }

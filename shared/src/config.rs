@@ -27,8 +27,16 @@ pub struct Config {
     pub sync_reconcile_days: u32,
     /// Sync: schedule interval (`SYNC_INTERVAL_MINUTES`, default 15).
     pub sync_interval_minutes: u32,
-    /// Sync: stop and checkpoint when less than this remains before the deadline (`SYNC_SAFETY_MARGIN_MS`).
+    /// Sync: stop and checkpoint when less than this remains before the deadline (`SYNC_SAFETY_MARGIN_MS`,
+    /// default 20 s): the algorithm starts no Sequence call after `deadline − safety margin`.
     pub sync_safety_margin: Duration,
+    /// Sync: the Sequence client's deadline is `deadline − checkpoint margin` (`SYNC_CHECKPOINT_MARGIN_MS`,
+    /// default 5 s), so a slow request (or the client's own retry waits) can never eat the time the
+    /// checkpoint write after it needs. Must be less than the safety margin: the safety margin is the
+    /// whole reserve at the end of a run (the last call, the writes of its page, the checkpoint), the
+    /// checkpoint margin the part of it kept free of HTTP. A checkpoint margin at or above the safety
+    /// margin would make the client refuse calls the algorithm still has time for.
+    pub sync_checkpoint_margin: Duration,
     /// Lease duration for one sync run (`SYNC_LEASE_SECONDS`, default 120).
     pub sync_lease: Duration,
     /// Calculation records are kept this many days (`CALCULATION_TTL_DAYS`, default 90).
@@ -69,6 +77,17 @@ impl Config {
             }
         };
         let small = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        let sync_safety_margin = Duration::from_millis(number("SYNC_SAFETY_MARGIN_MS", 20_000, 600_000)?);
+        let sync_checkpoint_margin = Duration::from_millis(number("SYNC_CHECKPOINT_MARGIN_MS", 5_000, 600_000)?);
+        if sync_checkpoint_margin >= sync_safety_margin && !sync_safety_margin.is_zero() {
+            return Err(ConfigError {
+                name: "SYNC_CHECKPOINT_MARGIN_MS",
+                reason: format!(
+                    "must be less than SYNC_SAFETY_MARGIN_MS ({} ms): the checkpoint's reserve is part of the run's safety margin",
+                    sync_safety_margin.as_millis()
+                ),
+            });
+        }
         Ok(Config {
             table_name: string("TABLE_NAME", "sphere-connector"),
             secret_prefix: string("SECRET_PREFIX", "sphere-connector").trim_end_matches('/').to_owned(),
@@ -80,7 +99,8 @@ impl Config {
             sync_lookback_days: small(number("SYNC_LOOKBACK_DAYS", 45, 3_650)?),
             sync_reconcile_days: small(number("SYNC_RECONCILE_DAYS", 7, 365)?.max(1)),
             sync_interval_minutes: small(number("SYNC_INTERVAL_MINUTES", 15, 1_440)?.max(1)),
-            sync_safety_margin: Duration::from_millis(number("SYNC_SAFETY_MARGIN_MS", 20_000, 600_000)?),
+            sync_safety_margin,
+            sync_checkpoint_margin: sync_checkpoint_margin.min(sync_safety_margin),
             sync_lease: Duration::from_secs(number("SYNC_LEASE_SECONDS", 120, 3_600)?.max(1)),
             calculation_ttl_days: small(number("CALCULATION_TTL_DAYS", 90, 3_650)?),
         })
@@ -92,6 +112,11 @@ impl Config {
             Ok(c) => c,
             Err(e) => unreachable!("defaults are valid: {e}"),
         }
+    }
+
+    /// The sync schedule's interval as a duration.
+    pub fn sync_interval(&self) -> Duration {
+        Duration::from_secs(u64::from(self.sync_interval_minutes) * 60)
     }
 
     pub fn sequence_url(&self, env: crate::domain::Environment) -> &str {
@@ -120,6 +145,20 @@ mod tests {
         assert_eq!(c.sequence_requests_per_minute, 1_000);
         assert_eq!(c.key_cache_ttl, Duration::from_secs(60));
         assert_eq!(c.sync_lookback_days, 45);
+        assert_eq!((c.sync_safety_margin, c.sync_checkpoint_margin), (Duration::from_secs(20), Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn the_checkpoint_margin_must_be_inside_the_safety_margin() {
+        let c = cfg(&[("SYNC_CHECKPOINT_MARGIN_MS", "2000"), ("SYNC_SAFETY_MARGIN_MS", "10000")]).unwrap();
+        assert_eq!(c.sync_checkpoint_margin, Duration::from_secs(2));
+        for (checkpoint, safety) in [("20000", "20000"), ("30000", "20000")] {
+            let e = cfg(&[("SYNC_CHECKPOINT_MARGIN_MS", checkpoint), ("SYNC_SAFETY_MARGIN_MS", safety)]).unwrap_err();
+            assert_eq!(e.name, "SYNC_CHECKPOINT_MARGIN_MS");
+        }
+        // no safety margin at all (tests): no checkpoint margin either
+        let c = cfg(&[("SYNC_SAFETY_MARGIN_MS", "0")]).unwrap();
+        assert_eq!(c.sync_checkpoint_margin, Duration::ZERO);
     }
 
     #[test]

@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
+    /// Scheduled; a failing one stays active and is retried with backoff (see [`SyncFailure`]).
     Active,
-    /// Sequence refused the stored credentials; the user must rotate them.
+    /// Sequence refused the stored credentials (or they are gone); the user must rotate them. Out of
+    /// the schedule until then: retrying cannot help.
     NeedsAttention,
     Disconnected,
 }
@@ -35,7 +37,27 @@ pub struct ConnectionRecord {
     /// The last sync run's summary, as the sync function reported it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync: Option<serde_json::Value>,
+    /// Set while sync runs fail (anything but a refusal of the credentials); cleared by the next
+    /// successful run. While set, `next_sync_at_ms` is the retry time of the backoff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_failure: Option<SyncFailure>,
 }
+
+/// Why a connection's recent sync runs failed, kept on the record for the console and the schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncFailure {
+    /// Failed runs in a row (at least 1); drives the backoff.
+    pub consecutive: u32,
+    /// When the first of them failed (epoch ms).
+    pub since_ms: i64,
+    /// When the last one failed (epoch ms).
+    pub last_at_ms: i64,
+    /// The last failure's reason (run outcomes carry no secret).
+    pub last_error: String,
+}
+
+/// The longest failure reason kept on the record.
+const MAX_ERROR_CHARS: usize = 500;
 
 pub fn connection_key(org: &OrgId, conn: &ConnectionId) -> Key {
     Key::new(org_pk(org), format!("CONN#{conn}"))
@@ -47,6 +69,44 @@ pub const DUE_PK: &str = "DUE";
 impl ConnectionRecord {
     pub fn key(&self) -> Key {
         connection_key(&self.org_id, &self.connection_id)
+    }
+
+    /// Failed sync runs in a row (0 when healthy).
+    pub fn consecutive_failures(&self) -> u32 {
+        self.sync_failure.as_ref().map_or(0, |f| f.consecutive)
+    }
+
+    /// The dispatcher's move after queueing a due connection: its next slot by the schedule rule
+    /// (the interval when healthy, the backoff while failing), so it is not queued twice meanwhile.
+    pub fn reschedule(&mut self, now_ms: i64, interval: std::time::Duration) {
+        self.next_sync_at_ms =
+            Some(crate::sync::schedule::next_sync_at_ms(now_ms, interval, self.consecutive_failures()));
+    }
+
+    /// A failed run: one more failure in a row, and the retry at `now + backoff`. The status is left
+    /// as it is — an active connection stays active and scheduled; only a refusal of the
+    /// credentials makes one `needs_attention`, and that is not this. A disconnected one is left alone.
+    pub fn record_failure(&mut self, now_ms: i64, interval: std::time::Duration, reason: &str) {
+        if self.status == ConnectionStatus::Disconnected {
+            return;
+        }
+        let last_error: String = reason.chars().take(MAX_ERROR_CHARS).collect();
+        self.sync_failure = Some(match self.sync_failure.take() {
+            Some(f) => {
+                SyncFailure { consecutive: f.consecutive.saturating_add(1), last_at_ms: now_ms, last_error, ..f }
+            }
+            None => SyncFailure { consecutive: 1, since_ms: now_ms, last_at_ms: now_ms, last_error },
+        });
+        self.reschedule(now_ms, interval);
+    }
+
+    /// A successful run (started at `started_ms`): the failure state is cleared and a connection that
+    /// was failing goes back to its normal slot, counted from the run's start (its backoff slot may be
+    /// hours away). A healthy one keeps the slot the dispatcher gave it.
+    pub fn record_success(&mut self, started_ms: i64, interval: std::time::Duration) {
+        if self.sync_failure.take().is_some() && self.status != ConnectionStatus::Disconnected {
+            self.reschedule(started_ms, interval);
+        }
     }
 
     /// The put for this record: active connections with a next sync time are listed in the `due` index.
@@ -142,4 +202,78 @@ pub fn client_options(
 /// both succeed (the second's create-if-absent fails).
 pub fn active_marker_key(org: &OrgId) -> Key {
     Key::new(org_pk(org), "ACTIVE_CONNECTION")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    const MIN: i64 = 60_000;
+    const QUARTER: Duration = Duration::from_secs(15 * 60);
+
+    fn rec() -> ConnectionRecord {
+        ConnectionRecord {
+            connection_id: ConnectionId::parse("c1").unwrap(),
+            org_id: OrgId::parse("o1").unwrap(),
+            environment: Environment::Sandbox,
+            sequence_account_id: SequenceAccountId::parse("acc").unwrap(),
+            company_name: None,
+            status: ConnectionStatus::Active,
+            status_reason: None,
+            secret_name: "s".into(),
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            next_sync_at_ms: Some(0),
+            last_sync: None,
+            sync_failure: None,
+        }
+    }
+
+    #[test]
+    fn failures_keep_the_connection_active_and_back_off_until_a_success_clears_them() {
+        let mut c = rec();
+        c.record_failure(100 * MIN, QUARTER, "HTTP 500");
+        assert_eq!(
+            (c.status, c.consecutive_failures(), c.next_sync_at_ms),
+            (ConnectionStatus::Active, 1, Some(105 * MIN))
+        );
+        c.record_failure(105 * MIN, QUARTER, "HTTP 502");
+        let f = c.sync_failure.clone().unwrap();
+        assert_eq!(
+            (f.consecutive, f.since_ms, f.last_at_ms, f.last_error.as_str()),
+            (2, 100 * MIN, 105 * MIN, "HTTP 502")
+        );
+        assert_eq!(c.next_sync_at_ms, Some(115 * MIN));
+        // the dispatcher, queueing it while failing, moves it by the same rule
+        c.reschedule(115 * MIN, QUARTER);
+        assert_eq!(c.next_sync_at_ms, Some(125 * MIN));
+        c.record_success(120 * MIN, QUARTER);
+        assert_eq!((c.sync_failure.as_ref(), c.next_sync_at_ms), (None, Some(134 * MIN)));
+        // a success on a healthy connection keeps the dispatcher's slot
+        c.next_sync_at_ms = Some(999);
+        c.record_success(120 * MIN, QUARTER);
+        assert_eq!(c.next_sync_at_ms, Some(999));
+    }
+
+    #[test]
+    fn failure_reasons_are_bounded_and_disconnected_connections_are_left_alone() {
+        let mut c = rec();
+        c.record_failure(0, QUARTER, &"x".repeat(10_000));
+        assert_eq!(c.sync_failure.unwrap().last_error.len(), MAX_ERROR_CHARS);
+        let mut d = rec();
+        d.status = ConnectionStatus::Disconnected;
+        d.next_sync_at_ms = None;
+        d.record_failure(0, QUARTER, "late run");
+        assert_eq!((d.sync_failure, d.next_sync_at_ms), (None, None));
+    }
+
+    #[test]
+    fn records_without_failure_fields_still_read() {
+        let mut v = serde_json::to_value(rec()).unwrap();
+        assert!(v.get("sync_failure").is_none(), "absent when healthy");
+        v.as_object_mut().unwrap().remove("next_sync_at_ms");
+        let back: ConnectionRecord = serde_json::from_value(v).unwrap();
+        assert_eq!(back.sync_failure, None);
+    }
 }

@@ -102,7 +102,7 @@ async fn unavailable_stops_with_the_cursor_unchanged() {
     src.fail_call(3, SourceError::Unavailable("503".into()));
     let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.unwrap();
     assert_eq!(r.outcome, Outcome::SourceUnavailable { message: "503".into() });
-    assert_eq!(r.outcome.action(), CallerAction::RetryNextSchedule);
+    assert_eq!(r.outcome.action(), CallerAction::RetryWithBackoff);
     assert_eq!(invoices_cursor(&store).await, before, "cursor unchanged");
     // the lease was released: the next schedule proceeds
     let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.unwrap();
@@ -124,7 +124,7 @@ async fn unauthorized_and_client_errors_are_typed_outcomes() {
     src.fail_call(4, SourceError::Client("400 invalid filter".into()));
     let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.unwrap();
     assert!(matches!(r.outcome, Outcome::Failed { .. }), "{:?}", r.outcome);
-    assert_eq!(r.outcome.action(), CallerAction::NeedsAttention);
+    assert_eq!(r.outcome.action(), CallerAction::RetryWithBackoff);
     let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.unwrap();
     assert_eq!(r.outcome, Outcome::Done);
     assert_ledger_matches(&store, "org1", "c1", &src).await;

@@ -6,7 +6,9 @@
 // Starts `sphere-local serve --with-sim` on a free port with a fresh data dir, opens
 // /console#token=<test token> and goes through: wrong secret → the API's message; correct credentials →
 // connected; API key shown once (gone after a reload, only its prefix stays); Sync now → queued; and,
-// where the server has the routes (a 404 means "not yet"): tax code assignment, registrations, ledger.
+// where the server has the routes (a 404 means "not yet"): tax code assignment, registrations, ledger,
+// quarantined documents (a customer with a tax status Sphere cannot map, made in the simulator) and a
+// failing sync's state (the simulator answering 500).
 // Writes docs/console.png. Bounded: every wait has a timeout, the whole run is killed at 60 s, and the
 // server is always killed. Exits non-zero on any failure.
 
@@ -90,7 +92,7 @@ async function until(what, fn, timeoutMs = WAIT_MS, everyMs = 200) {
   }
 }
 
-/** Starts the server and resolves with its base URL (from its first stdout line). */
+/** Starts the server and resolves with its base URL and the simulator's (from its stdout). */
 function startServer(dataDir) {
   return new Promise((resolveUrl, reject) => {
     assert(existsSync(BIN), `no sphere-local binary at ${BIN} (build it: cargo build -p sphere-local)`);
@@ -102,14 +104,17 @@ function startServer(dataDir) {
     server.stderr.on('data', (d) => { stderr += d; if (stderr.length > 20_000) stderr = stderr.slice(-10_000); });
     const timer = setTimeout(() => reject(new Failure(`server did not start within ${WAIT_MS} ms: ${stderr}`)), WAIT_MS);
     const lines = createInterface({ input: server.stdout });
+    let base = null;
     let found = false;
     lines.on('line', (line) => {
-      // the first line of serve's own output (log lines, if any, may come before it)
-      const m = /^sphere-local serving on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line.trim());
-      if (found || !m) return;
+      // serve's own lines (log lines, if any, may come before them): its URL, then the simulator's
+      const served = /^sphere-local serving on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line.trim());
+      if (served) base = served[1];
+      const sim = /^Sequence simulator on (http:\/\/127\.0\.0\.1:\d+)/.exec(line.trim());
+      if (found || !base || !sim) return;
       found = true;
       clearTimeout(timer);
-      resolveUrl(m[1]);
+      resolveUrl({ base, sim: sim[1] });
     });
     server.on('exit', (code, sig) => {
       clearTimeout(timer);
@@ -123,8 +128,23 @@ async function main() {
   const profileDir = mkdtempSync(join(tmpdir(), 'sphere-console-chromium-'));
   tmpDirs.push(dataDir, profileDir);
 
-  const base = await startServer(dataDir);
-  log(`server on ${base}`);
+  const { base, sim } = await startServer(dataDir);
+  log(`server on ${base}, Sequence simulator on ${sim}`);
+
+  /** The simulator's control API (to change "Sequence" under the console). */
+  async function simControl(method, path, body) {
+    const r = await fetch(`${sim}/_sim${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(WAIT_MS),
+    });
+    const text = await r.text();
+    assert(r.ok, `simulator ${method} ${path}: HTTP ${r.status} ${text}`);
+    try { return JSON.parse(text); } catch (_) { return null; }
+  }
+  // a customer whose tax status Sphere cannot map: the sync quarantines it instead of importing it
+  const ODD_CUSTOMER = 'Quarantine Probe GmbH';
   const tokens = JSON.parse(readFileSync(join(dataDir, 'console-tokens.json'), 'utf8'));
   const credsFile = join(dataDir, 'sim-credentials.json');
   assert(existsSync(credsFile), `${BIN} serve --with-sim wrote no ${credsFile} (does this build have --with-sim?)`);
@@ -250,6 +270,15 @@ async function main() {
     assert(!(await page.content()).includes(sandbox.client_secret), 'the secret is not left in the page');
   });
 
+  await step('before the first sync the quarantine section says why it is empty', async () => {
+    await page.waitForSelector('[data-testid="quarantine-section"][data-state]:not([data-state="loading"])');
+    if ((await tid('quarantine-section').getAttribute('data-state')) === 'unavailable') {
+      return skip('the route is not on this server yet');
+    }
+    await until('the empty-state note', async () => (await tid('quarantine-note').textContent()).includes('first sync has not finished'));
+    assert(!(await tid('quarantine-table').isVisible()), 'no table for an empty list');
+  });
+
   await step('Generate API key shows the key once with a warning, and lists its prefix', async () => {
     await tid('generate-key').click();
     await tid('new-key').waitFor({ state: 'visible' });
@@ -281,6 +310,12 @@ async function main() {
   });
 
   await step('Sync now is accepted', async () => {
+    const created = await simControl('POST', '/customers', {
+      legalName: ODD_CUSTOMER,
+      address: { line1: '1 Probe Street', town: 'Berlin', postcode: '10115', country: 'DE' },
+      taxStatus: 'TAX_HOLIDAY',
+    });
+    assert(created && created.id, 'the simulator made the customer');
     await tid('sync-now').click();
     await until('"Sync queued"', async () => (await tid('status').textContent()).includes('Sync queued'));
     assert(!(await page.getByRole('alert').isVisible()), `no error: ${await tid('alert-text').textContent()}`);
@@ -394,6 +429,52 @@ async function main() {
     await tid('filter-type').selectOption('');
     await tid('filter-apply').click();
     await until('all rows back', async () => (await page.getByTestId('ledger-row').count()) > 0);
+  });
+
+  await step('quarantined documents are listed with their reason, never their content', async () => {
+    const conn = (await apiGet('/v1/sequence/connections')).body.items.find((x) => x.status !== 'disconnected');
+    const path = `/v1/sequence/connections/${conn.id}/quarantine`;
+    if (!(await routeExists(path))) return skip('the route is not on this server yet');
+    if (!(await syncDone())) return skip(NO_SYNC);
+    await until('the odd customer in the quarantine', async () => {
+      const { body } = await apiGet(path);
+      return body && body.items && body.items.some((q) => q.stream === 'customers');
+    }, 20_000, 500);
+    await showLatest('quarantine-row');
+    const row = page.locator('[data-testid="quarantine-row"][data-stream="customers"]').first();
+    await row.waitFor({ state: 'visible' });
+    const reason = await row.getByTestId('quarantine-reason').textContent();
+    assert(reason.includes('TAX_HOLIDAY'), `the reason names the status Sphere cannot map: ${reason}`);
+    assert((await row.locator('td').first().textContent()) === 'Customers', 'the stream');
+    assert(!(await tid('quarantine-note').isVisible()), 'no empty-state note beside rows');
+    assert(!(await tid('quarantine-section').textContent()).includes(ODD_CUSTOMER), 'never the document itself');
+  });
+
+  await step('a failing sync shows since when, why and when it is retried; the connection stays active', async () => {
+    await simControl('POST', '/faults', { fail_next: 1000, fail_status: 500 });
+    try {
+      await tid('sync-now').click();
+      const failing = await until('the run to fail (the client retries 5 times first)', async () => {
+        const { body } = await apiGet('/v1/sequence/connections');
+        const c = body && body.items && body.items.find((x) => x.status !== 'disconnected');
+        return c && c.sync_failure ? c : null;
+      }, 25_000, 500);
+      assert(failing.status === 'active', `still active: ${failing.status}`);
+      assert(failing.sync_failure.retry_at_ms > Date.now(), 'a retry is scheduled');
+      if (!(await tid('conn-sync-failing').isVisible())) {
+        await page.reload();
+        await ready();
+      }
+      const text = await tid('conn-sync-failing').textContent();
+      for (const part of ['Sync failing since', 'next retry at', 'HTTP 500']) {
+        assert(text.includes(part), `the notice says "${part}": ${text}`);
+      }
+      // the first sync may still be running when Sequence starts failing: it or the queued one fails first
+      assert(/\d+ failed runs? in a row/.test(text), `the notice counts the failures: ${text}`);
+      assert((await tid('conn-status').textContent()) === 'Active', 'the pill still says Active');
+    } finally {
+      await simControl('DELETE', '/faults');
+    }
   });
 
   await step('the activity list shows the connection and the key', async () => {

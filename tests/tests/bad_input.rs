@@ -54,6 +54,7 @@ fn fx() -> Fx {
             updated_at: "t".into(),
             next_sync_at_ms: None,
             last_sync: None,
+            sync_failure: None,
         };
         app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
         let (key, parsed) = shared::keys::generate(Mode::Test);

@@ -50,6 +50,7 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
     config.sequence_sandbox_url = sim.sandbox_url();
     config.sync_lease = Duration::from_secs(30);
     config.sync_safety_margin = Duration::from_secs(1);
+    config.sync_checkpoint_margin = Duration::from_millis(500);
     let app = App::new(config, EmbeddedStore::open(&dir).unwrap(), clock.clone());
     let org = OrgId::parse("org_soak").unwrap();
     let who = shared::org::Principal { org: org.clone(), mode: Mode::Test, actor: "soak".into() };

@@ -74,3 +74,77 @@ async fn scheduled_dispatch_then_sqs_job_imports_the_account() {
     let bad = serde_json::json!({"Records": [{"body": "not json", "eventSource": "aws:sqs"}]});
     assert!(sync::handle_lambda(&app, lambda_event(bad)).await.is_err());
 }
+
+/// How many messages of the queue are still held back by their delay (moto tracks `DelaySeconds`).
+async fn delayed(app: &shared::app::App<shared::aws::AwsStores>, queue_url: &str) -> u64 {
+    let attrs = app
+        .store
+        .sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await
+        .unwrap();
+    attrs
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_run_is_continued_through_sqs_after_retry_after() {
+    let sim = Simulator::start(SimOptions {
+        data: Some(SeedSpec { customers: 3, invoices: 5, ..SeedSpec::default() }),
+        rate_limit_per_minute: None,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut config = Config::defaults();
+    config.secret_prefix = format!("test-{}", shared::domain::new_uuid());
+    config.sequence_sandbox_url = sim.sandbox_url();
+    let Some((app, queue_url)) = common::moto_app(config).await else { return };
+    let who = Principal { org: OrgId::parse("org_throttled").unwrap(), mode: Mode::Test, actor: "t".into() };
+    let c = sim.credentials(Environment::Sandbox);
+    let body = serde_json::json!({"client_id": c.client_id, "client_secret": c.client_secret}).to_string();
+    let req = http::Request::builder().method("POST").uri("/v1/sequence/connections").body(Bytes::from(body)).unwrap();
+    let resp = connect::handle(&app, who.clone(), req).await;
+    assert_eq!(resp.status(), 201, "{}", String::from_utf8_lossy(resp.body()));
+    let conn: Value = serde_json::from_slice(resp.body()).unwrap();
+    let job = shared::queue::SyncJob {
+        org_id: who.org.clone(),
+        connection_id: shared::domain::ConnectionId::parse(conn["id"].as_str().unwrap()).unwrap(),
+        reason: "manual".into(),
+        dedup_id: "m".into(),
+    };
+
+    // Sequence answers 429 with Retry-After: 120 on every call: the run checkpoints and its
+    // continuation is sent with DelaySeconds=120 — in the queue, but not receivable yet
+    sim.state.set_faults(shared::sequence::sim::Faults {
+        throttle_next: u32::MAX,
+        retry_after_secs: Some(120),
+        ..Default::default()
+    });
+    let deadline = chrono::Utc::now().timestamp_millis() + 60_000;
+    let report = sync::run_job(&app, &job, "req-throttled", deadline).await.unwrap().unwrap();
+    assert_eq!(report.outcome, shared::sync::Outcome::MoreWork { retry_after_ms: Some(120_000) });
+    assert_eq!(delayed(&app, &queue_url).await, 1, "the continuation waits out the Retry-After");
+    let got = app.store.sqs.receive_message().queue_url(&queue_url).send().await.unwrap();
+    assert!(got.messages().is_empty(), "not deliverable before its delay");
+
+    // a wait beyond SQS's 15 minutes is cut to 900 s (SQS refuses DelaySeconds > 900)
+    let queue = shared::aws::sync_queue(&app.store, &app.config).unwrap();
+    queue.enqueue_after(job.clone(), std::time::Duration::from_secs(3_600)).await.unwrap();
+    assert_eq!(delayed(&app, &queue_url).await, 2);
+    // and a delay really ends: a 1-second one is delivered after it, not before
+    queue.enqueue_after(job.clone(), std::time::Duration::from_millis(900)).await.unwrap();
+    let got = app.store.sqs.receive_message().queue_url(&queue_url).send().await.unwrap();
+    assert!(got.messages().is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    let got = app.store.sqs.receive_message().queue_url(&queue_url).send().await.unwrap();
+    assert_eq!(got.messages().len(), 1);
+    let body: shared::queue::SyncJob = serde_json::from_str(got.messages()[0].body().unwrap()).unwrap();
+    assert_eq!(body.connection_id, job.connection_id);
+}

@@ -11,8 +11,19 @@ use shared::org::Principal;
 use shared::queue::SyncJob;
 use shared::web::{HttpResponse, json};
 
-/// The console's view of a connection (no secret, not even its name).
+/// The console's view of a connection (no secret, not even its name). While its sync runs fail,
+/// `sync_failure` says since when, how often in a row, why, and when it is retried (`retry_at_ms`, the
+/// backoff's slot); `null` when healthy.
 pub fn view(c: &ConnectionRecord) -> serde_json::Value {
+    let failure = c.sync_failure.as_ref().map(|f| {
+        json!({
+            "consecutive_failures": f.consecutive,
+            "failing_since_ms": f.since_ms,
+            "last_failed_at_ms": f.last_at_ms,
+            "last_error": f.last_error,
+            "retry_at_ms": c.next_sync_at_ms.filter(|_| c.status == ConnectionStatus::Active),
+        })
+    });
     json!({
         "id": c.connection_id,
         "environment": c.environment,
@@ -24,6 +35,7 @@ pub fn view(c: &ConnectionRecord) -> serde_json::Value {
         "updated_at": c.updated_at,
         "next_sync_at_ms": c.next_sync_at_ms,
         "last_sync": c.last_sync,
+        "sync_failure": failure,
     })
 }
 

@@ -129,6 +129,7 @@ pub async fn connect<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Re
         updated_at: now.clone(),
         next_sync_at_ms: Some(app.clock.now_ms()),
         last_sync: before.as_ref().and_then(|b| b.last_sync.clone()),
+        sync_failure: None,
     };
     let marker = connection::active_marker_key(&who.org);
     let marker_current = record::get::<serde_json::Value, _>(&app.store, &marker).await?;

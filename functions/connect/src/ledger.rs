@@ -155,7 +155,7 @@ pub async fn summary<S: Store>(
     Ok(json(StatusCode::OK, &json!({ "items": items })))
 }
 
-fn ledger_err(e: shared::ledger::LedgerError) -> ConnectError {
+pub(crate) fn ledger_err(e: shared::ledger::LedgerError) -> ConnectError {
     match e {
         shared::ledger::LedgerError::Store(s) => ConnectError::Store(s),
         other => ConnectError::Store(shared::store::StoreError::Unavailable(other.to_string())),

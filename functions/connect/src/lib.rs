@@ -8,6 +8,7 @@ pub mod error;
 pub mod keys;
 pub mod ledger;
 pub mod products;
+pub mod quarantine;
 pub mod settings;
 
 use error::ConnectError;
@@ -110,6 +111,9 @@ async fn route<S: Store>(
         (&Method::DELETE, ["v1", "sequence", "connections", c]) => connections::disconnect(app, who, &conn(c)?).await,
         (&Method::POST, ["v1", "sequence", "connections", c, "sync"]) => {
             connections::sync_now(app, who, &conn(c)?).await
+        }
+        (&Method::GET, ["v1", "sequence", "connections", c, "quarantine"]) => {
+            quarantine::list(app, who, &conn(c)?, &query(req)).await
         }
         (&Method::POST, ["v1", "sequence", "connections", c, "api-keys"]) => keys::create(app, who, &conn(c)?).await,
         (&Method::GET, ["v1", "sequence", "connections", c, "api-keys"]) => keys::list(app, who, &conn(c)?).await,

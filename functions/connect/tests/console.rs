@@ -43,6 +43,7 @@ async fn fixture() -> Fixture {
         updated_at: "t".into(),
         next_sync_at_ms: Some(1),
         last_sync: None,
+        sync_failure: None,
     };
     app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
     app.store.put_secret(&rec.secret_name, &SecretValue::new("seq-secret-xyz"), &a.org).await.unwrap();
@@ -113,6 +114,7 @@ async fn other_orgs_cannot_read_change_or_detect_a_connection() {
         ("POST", format!("/v1/sequence/connections/{c}/api-keys")),
         ("GET", format!("/v1/sequence/connections/{c}/api-keys")),
         ("DELETE", format!("/v1/sequence/connections/{c}/api-keys/key_x")),
+        ("GET", format!("/v1/sequence/connections/{c}/quarantine")),
     ];
     for (m, p) in &routes {
         let (status, body) = call(&f, &f.b, m, p, "").await;
@@ -135,7 +137,7 @@ async fn other_orgs_cannot_read_change_or_detect_a_connection() {
     // and org A still has its connection, untouched
     let (status, got) = call(&f, &f.a, "GET", &format!("/v1/sequence/connections/{c}"), "").await;
     assert_eq!((status, got["status"].as_str()), (200, Some("active")));
-    assert!(f.queue.jobs.lock().unwrap().is_empty());
+    assert!(f.queue.jobs().is_empty());
 }
 
 #[tokio::test]
@@ -143,7 +145,7 @@ async fn sync_now_queues_and_disconnect_revokes_keys_stops_sync_and_deletes_the_
     let f = fixture().await;
     let c = &f.conn;
     assert_eq!(call(&f, &f.a, "POST", &format!("/v1/sequence/connections/{c}/sync"), "").await.0, 202);
-    assert_eq!(f.queue.jobs.lock().unwrap()[0].connection_id, *c);
+    assert_eq!(f.queue.jobs()[0].connection_id, *c);
     let (_, created) = call(&f, &f.a, "POST", &format!("/v1/sequence/connections/{c}/api-keys"), "").await;
     let key = created["api_key"].as_str().unwrap().to_owned();
 
@@ -277,4 +279,62 @@ async fn settings_registrations_tax_codes_and_product_codes() {
     assert_eq!((status, set["items"][0]["tax_code"].as_str()), (200, Some("saas")));
     let (_, products) = call(&f, &f.a, "GET", "/v1/products", "").await;
     assert_eq!(products["items"][0]["tax_code"], "saas");
+}
+
+#[tokio::test]
+async fn quarantined_documents_are_listed_with_their_reason_never_their_body_and_paged() {
+    let f = fixture().await;
+    let c = &f.conn;
+    let base = format!("/v1/sequence/connections/{c}/quarantine");
+    let (status, empty) = call(&f, &f.a, "GET", &base, "").await;
+    assert_eq!(
+        (status, empty["items"].as_array().map(Vec::len), &empty["next"]),
+        (200, Some(0), &serde_json::Value::Null)
+    );
+
+    // what a sync run writes for documents it cannot map (under its lease)
+    let ledger = shared::ledger::Ledger::new(&f.app.store, f.a.org.clone(), c.clone());
+    let lease_key = shared::ledger::keys::lease_key(&f.a.org, c);
+    let guard = shared::store::lease::acquire(&f.app.store, &lease_key, "run", 0, 60_000).await.unwrap().unwrap();
+    for (kind, id, reason) in [
+        ("customer", "cust-7", "unknown customer tax status \"TAX_HOLIDAY\""),
+        ("invoice", "inv-1", "unknown invoice status \"ARCHIVED\""),
+        ("invoice", "inv-2", "currency \"XXX\" is not supported"),
+    ] {
+        let rec = shared::ledger::QuarantineRecord {
+            kind: kind.into(),
+            source_id: id.into(),
+            reason: reason.into(),
+            content_hash: "h".into(),
+            document: serde_json::json!({"id": id, "customerLegalCompanyName": "Private Customer Ltd"}),
+            recorded_at_ms: 1_800_000_000_000,
+        };
+        ledger.quarantine(&guard, rec).await.unwrap();
+    }
+
+    let (status, first) = call(&f, &f.a, "GET", &format!("{base}?limit=2"), "").await;
+    assert_eq!(status, 200, "{first}");
+    let items = first["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["kind"], "customer");
+    assert_eq!(items[0]["stream"], "customers");
+    assert_eq!(items[0]["sequence_id"], "cust-7");
+    assert_eq!(items[0]["reason"], "unknown customer tax status \"TAX_HOLIDAY\"");
+    assert_eq!(items[0]["recorded_at"], "2027-01-15T08:00:00.000Z");
+    assert_eq!(items[1]["stream"], "invoices");
+    assert!(!first.to_string().contains("Private Customer Ltd"), "never the document: {first}");
+    let next = first["next"].as_str().unwrap();
+    let (_, second) = call(&f, &f.a, "GET", &format!("{base}?limit=2&after={next}"), "").await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (second["items"][0]["sequence_id"].as_str(), &second["next"]),
+        (Some("inv-2"), &serde_json::Value::Null)
+    );
+
+    // bad paging input is a 400; a cursor that is not a quarantine position never reaches the store
+    for q in ["limit=0", "limit=101", "limit=x", "after=%%%", "after=VFhOI2ludm9pY2UjaW52LTE"] {
+        assert_eq!(call(&f, &f.a, "GET", &format!("{base}?{q}"), "").await.0, 400, "{q}");
+    }
+    // org B sees nothing of it, even naming the connection
+    assert_eq!(call(&f, &f.b, "GET", &base, "").await.0, 404);
 }

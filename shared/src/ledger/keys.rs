@@ -41,8 +41,11 @@ pub fn by_date_sk(date: chrono::NaiveDate, kind: DocKind, id: &str) -> String {
     format!("{}#{}#{}", date.format("%Y-%m-%d"), kind.as_str(), id_segment(id))
 }
 
+/// Sort-key prefix of every quarantine entry of a connection.
+pub const QUARANTINE_SK_PREFIX: &str = "QUARANTINE#";
+
 pub fn quarantine_key(org: &OrgId, conn: &ConnectionId, kind: &str, id: &str) -> Key {
-    Key::new(conn_pk(org, conn), format!("QUARANTINE#{kind}#{}", id_segment(id)))
+    Key::new(conn_pk(org, conn), format!("{QUARANTINE_SK_PREFIX}{kind}#{}", id_segment(id)))
 }
 
 pub fn product_key(org: &OrgId, conn: &ConnectionId, id: &str) -> Key {

@@ -4,10 +4,12 @@
 //! fenced upsert keyed by (org, connection, document) — a content hash makes a repeat a no-op with
 //! zero writes, a change becomes a new *version* (a void is a cancellation version, never a delete),
 //! and a stale lease holder's write is refused by the store. Pure pieces ([`model`], [`keys`],
-//! [`region`], the aggregation in [`report`]) are separate from the I/O in [`repo`].
+//! [`region`], the aggregation in [`report`]) are separate from the I/O in [`repo`] (and the console's
+//! page of the quarantine in [`quarantine`]).
 
 pub mod keys;
 pub mod model;
+pub mod quarantine;
 pub mod region;
 pub mod repo;
 pub mod report;
@@ -16,5 +18,6 @@ pub use model::{
     AddressSource, Change, CustomerRecord, CustomerSnapshot, CustomerTaxStatus, DocKind, LedgerLine, PostalAddress,
     ProductRecord, QuarantineRecord, TxnContent, TxnHead, TxnStatus, TxnType, VersionEntry,
 };
+pub use quarantine::{QuarantineEntry, QuarantinePage};
 pub use repo::{Ledger, LedgerError, Upsert};
 pub use report::{RegionSummary, TxnFilter, TxnPage};

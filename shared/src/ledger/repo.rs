@@ -354,7 +354,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
 
     /// Every quarantined document of this connection.
     pub async fn list_quarantine(&self) -> Result<Vec<QuarantineRecord>, LedgerError> {
-        let mut q = Query::prefix(keys::conn_pk(&self.org, &self.conn), "QUARANTINE#");
+        let mut q = Query::prefix(keys::conn_pk(&self.org, &self.conn), keys::QUARANTINE_SK_PREFIX);
         let mut out = Vec::new();
         loop {
             let page = self.store.query(&q).await?;

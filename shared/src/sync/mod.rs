@@ -15,6 +15,8 @@
 //!   its source calls (deadline, lease upkeep, throttling) in `calls`, per-document work in
 //!   `documents`, inputs in [`SyncJob`] / [`SyncSettings`].
 //! - [`outcome`]: the typed outcome and the run summary.
+//! - [`schedule`]: when a connection syncs next — the interval, and the backoff of a failing one
+//!   (pure; the dispatcher and the caller of a run both apply it).
 
 pub mod adapter;
 mod calls;
@@ -25,6 +27,7 @@ mod job;
 pub mod map;
 pub mod outcome;
 mod run;
+pub mod schedule;
 pub mod source;
 
 pub use job::{SyncError, SyncJob, SyncSettings};

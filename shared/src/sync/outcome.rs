@@ -16,12 +16,13 @@ pub enum Outcome {
     /// Another invocation holds the connection's lease; exit cleanly, do not retry.
     Busy,
     /// Sequence answered 401. Re-read the secret once and run again; if it happens again, mark the
-    /// connection `needs_attention`.
+    /// connection `needs_attention` (the only outcome that takes a connection out of the schedule).
     Unauthorized,
     /// Sequence unavailable (5xx / timeouts after the client's retries): the failing stream's cursor
-    /// is unchanged; retry on the next schedule.
+    /// is unchanged; retried with backoff.
     SourceUnavailable { message: String },
-    /// A request Sequence refused (other 4xx) or an unexpected failure: failing fast, needs a human.
+    /// A request Sequence refused (other 4xx) or an unexpected failure: this run stops; retried with
+    /// backoff (one bad response must not stop a customer's sync for good).
     Failed { message: String },
     /// The lease was taken over while we ran (we were paused past its expiry); our writes after
     /// that point were refused by the fence. Exit; the new holder carries on.
@@ -33,10 +34,11 @@ pub enum Outcome {
 #[serde(rename_all = "snake_case")]
 pub enum CallerAction {
     Nothing,
+    /// Queue the connection again (after `retry_after_ms` when the run was throttled).
     Reenqueue,
     ReReadSecretAndRetryOnce,
-    RetryNextSchedule,
-    NeedsAttention,
+    /// Count a failed run on the connection and retry it by `super::schedule` (capped backoff).
+    RetryWithBackoff,
 }
 
 impl Outcome {
@@ -45,8 +47,7 @@ impl Outcome {
             Outcome::Done | Outcome::Busy | Outcome::LeaseLost => CallerAction::Nothing,
             Outcome::MoreWork { .. } => CallerAction::Reenqueue,
             Outcome::Unauthorized => CallerAction::ReReadSecretAndRetryOnce,
-            Outcome::SourceUnavailable { .. } => CallerAction::RetryNextSchedule,
-            Outcome::Failed { .. } => CallerAction::NeedsAttention,
+            Outcome::SourceUnavailable { .. } | Outcome::Failed { .. } => CallerAction::RetryWithBackoff,
         }
     }
 
@@ -124,7 +125,8 @@ mod tests {
         assert_eq!(Outcome::MoreWork { retry_after_ms: None }.action(), CallerAction::Reenqueue);
         assert_eq!(Outcome::Unauthorized.action(), CallerAction::ReReadSecretAndRetryOnce);
         assert_eq!(Outcome::Busy.action(), CallerAction::Nothing);
-        assert_eq!(Outcome::Failed { message: "x".into() }.action(), CallerAction::NeedsAttention);
+        assert_eq!(Outcome::Failed { message: "x".into() }.action(), CallerAction::RetryWithBackoff);
+        assert_eq!(Outcome::SourceUnavailable { message: "x".into() }.action(), CallerAction::RetryWithBackoff);
         let json = serde_json::to_value(Outcome::MoreWork { retry_after_ms: Some(5) }).unwrap();
         assert_eq!(json, serde_json::json!({"outcome": "more_work", "retry_after_ms": 5}));
         let s = RunSummary { seen: 3, more_work: true, ..RunSummary::default() };

@@ -1,0 +1,78 @@
+//! `GET /v1/sequence/connections/{id}/quarantine`: the documents the sync held out of the ledger and
+//! why (kind/stream, Sequence id, reason, when), a page at a time (`limit` 1–100, default 50; `after`,
+//! the `next` of the previous page). Never the document body: it is raw Sequence data, kept only to
+//! re-evaluate it when it changes.
+
+use crate::error::ConnectError;
+use base64::Engine as _;
+use http::StatusCode;
+use serde_json::{Value, json};
+use shared::app::{App, Store};
+use shared::connection;
+use shared::domain::ConnectionId;
+use shared::ledger::quarantine::is_quarantine_cursor;
+use shared::ledger::{Ledger, QuarantineEntry};
+use shared::org::Principal;
+use shared::web::{HttpResponse, json};
+use std::collections::HashMap;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The sync stream a quarantine kind comes from.
+fn stream(kind: &str) -> &str {
+    match kind {
+        "product" => "products",
+        "customer" => "customers",
+        "invoice" => "invoices",
+        "credit" => "credit_notes",
+        other => other,
+    }
+}
+
+fn view(e: &QuarantineEntry) -> Value {
+    json!({
+        "kind": e.kind,
+        "stream": stream(&e.kind),
+        "sequence_id": e.source_id,
+        "reason": e.reason,
+        "recorded_at": chrono::DateTime::from_timestamp_millis(e.recorded_at_ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        "recorded_at_ms": e.recorded_at_ms,
+    })
+}
+
+pub async fn list<S: Store>(
+    app: &App<S>,
+    who: &Principal,
+    id: &ConnectionId,
+    q: &HashMap<String, String>,
+) -> Result<HttpResponse, ConnectError> {
+    let limit = match q.get("limit") {
+        None => 50,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| ConnectError::BadRequest("limit must be 1–100".into()))?,
+    };
+    let after = match q.get("after") {
+        None => None,
+        Some(a) => Some(
+            B64.decode(a)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .filter(|c| is_quarantine_cursor(c))
+                .ok_or_else(|| ConnectError::BadRequest("after is not a cursor from a previous page".into()))?,
+        ),
+    };
+    // only the caller's own connections: another org's id is simply not found
+    connection::get(&app.store, &who.org, id).await?.ok_or(ConnectError::NotFound)?;
+    let page = Ledger::new(&app.store, who.org.clone(), id.clone())
+        .quarantine_page(after.as_deref(), limit)
+        .await
+        .map_err(crate::ledger::ledger_err)?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"items": page.items.iter().map(view).collect::<Vec<_>>(), "next": page.next.map(|n| B64.encode(n))}),
+    ))
+}
