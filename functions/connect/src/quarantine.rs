@@ -38,6 +38,9 @@ fn view(e: &QuarantineEntry) -> Value {
         "recorded_at": chrono::DateTime::from_timestamp_millis(e.recorded_at_ms)
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         "recorded_at_ms": e.recorded_at_ms,
+        "retries": e.attempts,
+        "last_attempt_at": chrono::DateTime::from_timestamp_millis(e.last_attempt_ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
     })
 }
 

@@ -17,11 +17,21 @@ pub struct QuarantineEntry {
     pub source_id: String,
     pub reason: String,
     pub recorded_at_ms: i64,
+    /// Re-evaluations that found it still unreadable, and the last one (the sync retries it).
+    pub attempts: u32,
+    pub last_attempt_ms: i64,
 }
 
 impl From<QuarantineRecord> for QuarantineEntry {
     fn from(r: QuarantineRecord) -> Self {
-        QuarantineEntry { kind: r.kind, source_id: r.source_id, reason: r.reason, recorded_at_ms: r.recorded_at_ms }
+        QuarantineEntry {
+            kind: r.kind,
+            source_id: r.source_id,
+            reason: r.reason,
+            recorded_at_ms: r.recorded_at_ms,
+            attempts: r.attempts,
+            last_attempt_ms: r.last_attempt_ms,
+        }
     }
 }
 
@@ -68,6 +78,8 @@ mod tests {
             content_hash: "h".into(),
             document: serde_json::json!({"secretish": "raw customer data"}),
             recorded_at_ms: 1_000,
+            attempts: 0,
+            last_attempt_ms: 1_000,
         }
     }
 

@@ -507,7 +507,12 @@ impl SequenceClient {
             if let Some(d) = self.deadline_ms {
                 let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
                 if inner.opts.clock.now_ms().saturating_add(wait_ms) > d {
-                    return Err(SequenceError::OutOfTime { needed: wait });
+                    // A throttle keeps its Retry-After, so the caller can re-enqueue after it
+                    // instead of coming back at once.
+                    return Err(match err {
+                        SequenceError::Throttled { .. } => err,
+                        _ => SequenceError::OutOfTime { needed: wait },
+                    });
                 }
             }
             inner.opts.clock.sleep(wait).await;
