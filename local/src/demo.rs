@@ -6,11 +6,11 @@
 //! tax we calculated. Everything goes through the public HTTP APIs.
 
 use crate::serve;
+use sequence_sim::wire::{Address, TaxStatus};
+use sequence_sim::{self as sim, SeedSpec, SimHandle, SimOptions, Simulator, Target};
 use serde_json::{Value, json};
 use shared::config::Config;
 use shared::domain::{Decimal, Environment};
-use shared::sequence::sim::{self, SeedSpec, SimHandle, SimOptions, Simulator, Target};
-use shared::sequence::{Address, TaxStatus};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -344,9 +344,9 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
                 target: target.clone(),
                 legal_name: b.name.into(),
                 address: b.address.clone(),
-                tax_status: Some(b.tax_status.clone()),
+                tax_status: Some(b.tax_status),
                 tax_identifier: b.tax_id.map(Into::into),
-                created_at: None,
+                ..Default::default()
             })
             .map_err(|e| e.to_string())?;
         let lines = (0..2)
@@ -355,15 +355,16 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
                 title: None,
                 quantity: Some(Decimal::from(1 + k as i64)),
                 rate: Decimal::new(49_900 + 10_000 * i as i64, 2),
+                ..Default::default()
             })
             .collect();
         let (inv_id, outcome) = sim
             .state
             .create_invoice(sim::NewInvoice {
                 target: target.clone(),
-                customer_id: customer.id.clone(),
-                currency: Some(shared::domain::Currency::parse(b.currency).map_err(|e| e.to_string())?),
-                status: Some(shared::sequence::InvoiceStatus::Draft),
+                customer_id: customer.customer.id.clone(),
+                currency: Some(b.currency.to_owned()),
+                status: Some(sim::wire::InvoiceStatus::Draft),
                 lines,
                 ..Default::default()
             })

@@ -54,7 +54,7 @@ fn invoice_list_parses_with_decimals_unknown_enums_and_fields() {
     assert_eq!(r.items.len(), 2);
     let a = &r.items[0];
     assert_eq!(a.status, InvoiceStatus::Sent);
-    assert_eq!(a.currency.code(), "GBP");
+    assert_eq!(a.currency, "GBP");
     assert_eq!(a.net_total, d("20000.10"));
     assert_eq!(a.net_total.to_string(), "20000.10");
     assert_eq!(a.customer_tax_status, Some(TaxStatus::ReverseCharged));
@@ -148,13 +148,14 @@ fn customers_products_accounts_registrations_parse() {
         r#"{"items":[{"id":"c1","createdAt":"2024-01-01T00:00:00Z","organizations":[],"legalName":"Acme Inc",
         "address":{"line1":"1 Main","town":"Austin","state":"TX","postcode":"78701","country":"US"},
         "integrationIds":[{"service":"Sphere","id":"x","isPending":false}],"taxStatus":"TAX_EXEMPT",
-        "customProperties":[]},
+        "customProperties":{"region":"US","tier":"gold"}},
         {"id":"c2","createdAt":"2024-01-02T00:00:00Z","legalName":"NoAddr","address":{}, "taxStatus":"NEW_STATUS"}],
         "pagination":{"after":null,"before":null,"totalResultSize":null}}"#,
     )
     .unwrap();
     assert_eq!(c.items[0].tax_status, TaxStatus::TaxExempt);
     assert_eq!(c.items[0].address.state.as_deref(), Some("TX"));
+    assert_eq!(c.items[0].custom_properties["region"], "US");
     assert_eq!(c.items[1].tax_status, TaxStatus::Other("NEW_STATUS".into()));
     let p: ListResponse<Product> = serde_json::from_str(
         r#"{"items":[{"id":"p1","name":"Seats","label":null,"taxCategoryId":"tc1",

@@ -6,11 +6,11 @@
 mod common;
 
 use bytes::Bytes;
+use sequence_sim::{SeedSpec, SimOptions, Simulator};
 use serde_json::Value;
 use shared::config::Config;
 use shared::domain::{Environment, Mode, OrgId};
 use shared::org::Principal;
-use shared::sequence::sim::{SeedSpec, SimOptions, Simulator};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()

@@ -3,10 +3,10 @@
 //! units, so they are `Decimal` parsed from strings (never `f64`); every field the schema does not mark
 //! required is an `Option`; enums keep values we do not know yet (`Other(String)`), because Sequence adds
 //! enum values without a version bump; unknown fields are ignored. Required list fields default to empty
-//! so one sparse record cannot fail a whole page. The simulator serialises the same types, so the client
-//! and the simulator cannot drift apart.
+//! so one sparse record cannot fail a whole page. The simulator (`sequence-sim`) has its own wire types
+//! that follow the published document; these models only have to read what it sends.
 
-use crate::domain::{Currency, Decimal};
+use crate::domain::Decimal;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -182,8 +182,9 @@ pub struct Customer {
     /// "TAXED, TAX_EXEMPT or REVERSE_CHARGED. The default is TAXED".
     #[serde(default = "default_tax_status")]
     pub tax_status: TaxStatus,
+    /// An object map (`{"region": "EU"}`).
     #[serde(default)]
-    pub custom_properties: Vec<serde_json::Value>,
+    pub custom_properties: std::collections::BTreeMap<String, serde_json::Value>,
     pub contacts: Option<Vec<serde_json::Value>>,
     pub status: Option<CustomerStatus>,
 }
@@ -260,7 +261,8 @@ pub struct Invoice {
     pub id: String,
     pub sequence_account_id: String,
     pub status: InvoiceStatus,
-    pub currency: Currency,
+    /// The code as sent: Sequence may add currencies, and the sync quarantines codes it does not know.
+    pub currency: String,
     pub invoice_number: Option<String>,
     pub purchase_order_number: Option<String>,
     pub reference: Option<String>,
@@ -376,7 +378,8 @@ pub struct CreditNote {
     pub invoice_id: Option<String>,
     pub invoice_number: Option<String>,
     pub billing_schedule_id: Option<String>,
-    pub currency: Currency,
+    /// The code as sent: Sequence may add currencies, and the sync quarantines codes it does not know.
+    pub currency: String,
     pub issue_date: Option<NaiveDate>,
     pub billing_period_start: Option<NaiveDate>,
     pub billing_period_end: Option<NaiveDate>,

@@ -54,7 +54,7 @@ fn invoice(i: seq::Invoice) -> SourceInvoice {
     SourceInvoice {
         number: i.invoice_number.clone(),
         status: src::InvoiceStatus::parse(i.status.as_str()),
-        currency: i.currency.code().to_owned(),
+        currency: i.currency.clone(),
         issue_date: i.issue_date,
         accounting_date: i.accounting_date,
         created_at: Some(i.created_at),
@@ -78,7 +78,7 @@ fn credit_note(c: seq::CreditNote) -> SourceCreditNote {
         number: c.credit_note_number.clone(),
         status: src::CreditNoteStatus::parse(c.status.as_str()),
         invoice_id: c.invoice_id.clone(),
-        currency: c.currency.code().to_owned(),
+        currency: c.currency.clone(),
         issue_date: c.issue_date,
         accounting_date: c.accounting_date,
         customer_name: c.customer_legal_company_name.clone(),

@@ -1,15 +1,19 @@
 //! Listing as Sequence documents it: filters, `limit` 1–100, default order newest-created first
 //! (`sortOrder=ASC` supported), and opaque cursors. Cursors are keysets `(createdAt, insertion seq)`,
 //! so pages stay complete and non-overlapping even when hundreds of documents share one timestamp;
-//! they also carry an epoch so the fault injector can expire every outstanding cursor at once.
+//! they also carry an epoch so the fault injector can expire every outstanding cursor at once. Only
+//! the page being returned is rendered, so listing stays cheap with tens of thousands of documents.
 
-use super::state::{SimError, World};
-use crate::domain::Currency;
-use crate::sequence::models::*;
+use crate::raw::Resource;
+use crate::render;
+use crate::wire::{CreditNoteStatus, InvoiceStatus, Pagination, PaymentStatus};
+use crate::world::{Account, World};
+use crate::{SimError, document};
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
+use std::str::FromStr;
 
 pub type Params = HashMap<String, String>;
 
@@ -95,27 +99,17 @@ fn within(v: Option<NaiveDate>, after: Option<NaiveDate>, before: Option<NaiveDa
     }
 }
 
-fn enum_param<T: PartialEq>(
-    p: &Params,
-    name: &str,
-    known: &[T],
-    parse: impl Fn(&str) -> T,
-) -> Result<Option<T>, SimError> {
-    match p.get(name) {
-        None => Ok(None),
-        Some(v) => {
-            let t = parse(v);
-            if known.contains(&t) { Ok(Some(t)) } else { Err(SimError::bad_request(format!("Invalid {name} {v:?}"))) }
-        }
-    }
+fn enum_param<T: FromStr>(p: &Params, name: &str) -> Result<Option<T>, SimError> {
+    p.get(name).map(|v| v.parse::<T>().map_err(|_| SimError::bad_request(format!("Invalid {name} {v:?}")))).transpose()
 }
 
-/// Orders, cuts after the cursor and builds the envelope.
-pub fn paginate<T: Serialize>(
+/// Orders, cuts after the cursor, renders the page and builds the envelope.
+pub fn paginate<R>(
     world: &World,
     p: &Params,
-    mut items: Vec<(Key, T)>,
-) -> Result<serde_json::Value, SimError> {
+    mut items: Vec<(Key, &R)>,
+    render: impl Fn(&R) -> Result<Value, SimError>,
+) -> Result<Value, SimError> {
     let order = order(p)?;
     let limit = limit(p)?;
     items.sort_by(|a, b| if order == Order::Asc { a.0.cmp(&b.0) } else { b.0.cmp(&a.0) });
@@ -124,14 +118,14 @@ pub fn paginate<T: Serialize>(
     let before_param = p.get("before").filter(|s| !s.is_empty());
     let epoch = world.token_epoch;
     let keep_after = |x: &Key, k: &Key| if order == Order::Asc { x > k } else { x < k };
-    let (page, more): (Vec<(Key, T)>, bool) = if let Some(t) = before_param {
+    let (page, more): (Vec<(Key, &R)>, bool) = if let Some(t) = before_param {
         let k = decode_token(t, epoch, order)?;
-        let mut prev: Vec<(Key, T)> = items.into_iter().filter(|(x, _)| keep_after(&k, x)).collect();
+        let mut prev: Vec<(Key, &R)> = items.into_iter().filter(|(x, _)| keep_after(&k, x)).collect();
         let start = prev.len().saturating_sub(limit);
         // The cursor's own item follows a `before` page, so there is always a next page.
         (prev.split_off(start), true)
     } else {
-        let mut v: Vec<(Key, T)> = match after_param {
+        let mut v: Vec<(Key, &R)> = match after_param {
             Some(t) => {
                 let k = decode_token(t, epoch, order)?;
                 items.into_iter().filter(|(x, _)| keep_after(x, &k)).take(limit + 1).collect()
@@ -154,128 +148,140 @@ pub fn paginate<T: Serialize>(
     } else {
         None
     };
-    let items: Vec<&T> = page.iter().map(|(_, t)| t).collect();
-    Ok(serde_json::json!({
-        "items": items,
-        "pagination": { "after": next, "before": prev, "totalResultSize": total }
-    }))
+    let rendered = page.iter().map(|(_, r)| render(r)).collect::<Result<Vec<Value>, SimError>>()?;
+    let pagination = Pagination { after: next, before: prev, total_result_size: Some(total as u64) };
+    let pagination =
+        serde_json::to_value(pagination).map_err(|e| SimError::internal(format!("serialisation failed: {e}")))?;
+    Ok(serde_json::json!({ "items": rendered, "pagination": pagination }))
 }
 
-pub fn sequence_accounts(w: &World, a: usize, p: &Params) -> Result<serde_json::Value, SimError> {
+fn served<T: serde::Serialize>(acc: &Account, r: Resource, id: &str, doc: &T) -> Result<Value, SimError> {
+    render::served(acc, r, id, doc)
+}
+
+pub fn sequence_accounts(w: &World, a: usize, p: &Params) -> Result<Value, SimError> {
     let acc = &w.accounts[a];
-    let created = acc.info.created_at.unwrap_or_default();
-    paginate(w, p, vec![(Key::new(created, 0), acc.info.clone())])
+    paginate(w, p, vec![(Key::new(acc.info.created_at, 0), &acc.info)], |i| {
+        serde_json::to_value(i).map_err(|e| SimError::internal(e.to_string()))
+    })
 }
 
-pub fn customers(w: &World, a: usize, p: &Params) -> Result<serde_json::Value, SimError> {
+pub fn customers(w: &World, a: usize, p: &Params) -> Result<Value, SimError> {
+    let acc = &w.accounts[a];
     let include_archived = p.get("includeArchived").is_some_and(|v| v == "true");
     let name = p.get("legalName").map(|s| s.to_lowercase());
-    let items = w.accounts[a]
+    let items = acc
         .customers
         .iter()
-        .filter(|c| include_archived || c.item.archived_at.is_none())
-        .filter(|c| name.as_ref().is_none_or(|n| c.item.legal_name.to_lowercase().contains(n)))
-        .map(|c| (Key::new(c.created_at, c.seq), c.item.clone()))
+        .filter(|c| include_archived || c.customer.archived_at.is_none())
+        .filter(|c| name.as_ref().is_none_or(|n| c.customer.legal_name.to_lowercase().contains(n)))
+        .map(|c| (Key::new(c.customer.created_at, c.seq), c))
         .collect();
-    paginate(w, p, items)
+    paginate(w, p, items, |c| served(acc, Resource::Customers, &c.customer.id, &c.customer))
 }
 
-pub fn products(w: &World, a: usize, p: &Params) -> Result<serde_json::Value, SimError> {
+pub fn products(w: &World, a: usize, p: &Params) -> Result<Value, SimError> {
+    let acc = &w.accounts[a];
     let name = p.get("name").map(|s| s.to_lowercase());
-    let items = w.accounts[a]
+    let items = acc
         .products
         .iter()
-        .filter(|x| name.as_ref().is_none_or(|n| x.item.name.to_lowercase().contains(n)))
-        .map(|x| (Key::new(x.created_at, x.seq), x.item.clone()))
+        .filter(|x| name.as_ref().is_none_or(|n| x.product.name.to_lowercase().contains(n)))
+        .map(|x| (Key::new(x.product.created_at, x.seq), x))
         .collect();
-    paginate(w, p, items)
+    paginate(w, p, items, |x| served(acc, Resource::Products, &x.product.id, &x.product))
 }
 
-pub fn tax_registrations(w: &World, a: usize, customer_id: &str) -> Result<serde_json::Value, SimError> {
+/// Not paginated in practice (a customer has few registrations): one page, no cursors.
+pub fn tax_registrations(w: &World, a: usize, customer_id: &str) -> Result<Value, SimError> {
     let acc = &w.accounts[a];
-    if !acc.customers.iter().any(|c| c.item.id == customer_id) {
-        return Err(SimError::not_found("customer", customer_id));
-    }
-    let items: Vec<&TaxRegistration> =
-        acc.tax_registrations.iter().filter(|r| r.customer_id.as_deref() == Some(customer_id)).collect();
-    Ok(
-        serde_json::json!({ "items": items, "pagination": { "after": null, "before": null, "totalResultSize": items.len() } }),
-    )
+    acc.customer(customer_id)?;
+    let items: Vec<_> = acc.tax_registrations.iter().filter(|r| r.customer_id == customer_id).collect();
+    let total = items.len() as u64;
+    serde_json::to_value(crate::wire::ListResponse {
+        items,
+        pagination: Pagination { after: None, before: None, total_result_size: Some(total) },
+    })
+    .map_err(|e| SimError::internal(e.to_string()))
 }
 
-pub fn invoices(w: &World, a: usize, p: &Params) -> Result<serde_json::Value, SimError> {
-    let status = enum_param(p, "invoiceStatus", InvoiceStatus::KNOWN, |v: &str| InvoiceStatus::from(v))?;
-    let exclude_status = enum_param(p, "excludeInvoiceStatus", InvoiceStatus::KNOWN, |v: &str| InvoiceStatus::from(v))?;
-    let pay = enum_param(p, "invoicePaymentStatus", PaymentStatus::KNOWN, |v: &str| PaymentStatus::from(v))?;
+pub fn invoices(w: &World, a: usize, p: &Params) -> Result<Value, SimError> {
+    let acc = &w.accounts[a];
+    let status = enum_param::<InvoiceStatus>(p, "invoiceStatus")?;
+    let exclude_status = enum_param::<InvoiceStatus>(p, "excludeInvoiceStatus")?;
+    let pay = enum_param::<PaymentStatus>(p, "invoicePaymentStatus")?;
     let (ia, ib) = (date(p, "invoiceAfter")?, date(p, "invoiceBefore")?);
     let (sa, sb) = (date(p, "sentAfter")?, date(p, "sentBefore")?);
     let (da, db) = (date(p, "dueAfter")?, date(p, "dueBefore")?);
-    let currencies: Option<Vec<Currency>> = p
+    // The filter accepts the documented currencies only.
+    let currencies: Option<Vec<&str>> = p
         .get("invoiceCurrency")
         .map(|v| {
             v.split(',')
                 .map(|c| {
-                    Currency::parse(c).map_err(|_| SimError::bad_request(format!("Invalid invoiceCurrency {c:?}")))
+                    if document::spec().enum_values("Currency").is_some_and(|e| e.iter().any(|x| x == c)) {
+                        Ok(c)
+                    } else {
+                        Err(SimError::bad_request(format!("Invalid invoiceCurrency {c:?}")))
+                    }
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
         .transpose()?;
     let customer = p.get("customerId");
     let number = p.get("invoiceNumber");
-    let items = w.accounts[a]
+    let items = acc
         .invoices
         .iter()
-        .filter(|r| status.as_ref().is_none_or(|s| &r.invoice.status == s))
-        .filter(|r| exclude_status.as_ref().is_none_or(|s| &r.invoice.status != s))
-        .filter(|r| pay.as_ref().is_none_or(|s| r.invoice.payment_status.as_ref() == Some(s)))
+        .filter(|r| status.is_none_or(|s| r.invoice.status == s))
+        .filter(|r| exclude_status.is_none_or(|s| r.invoice.status != s))
+        .filter(|r| pay.is_none_or(|s| r.invoice.payment_status == s))
         .filter(|r| customer.is_none_or(|c| &r.invoice.customer_id == c))
         .filter(|r| number.is_none_or(|n| r.invoice.invoice_number.as_ref() == Some(n)))
-        .filter(|r| currencies.as_ref().is_none_or(|cs| cs.contains(&r.invoice.currency)))
+        .filter(|r| currencies.as_ref().is_none_or(|cs| cs.contains(&r.invoice.currency.as_str())))
         .filter(|r| within(r.invoice.issue_date, ia, ib))
         .filter(|r| within(r.sent_on, sa, sb))
         .filter(|r| within(r.invoice.due_date, da, db))
-        .map(|r| (Key::new(r.invoice.created_at, r.seq), r.invoice.clone()))
+        .map(|r| (Key::new(r.invoice.created_at, r.seq), r))
         .collect();
-    paginate(w, p, items)
+    paginate(w, p, items, |r| served(acc, Resource::Invoices, &r.invoice.id, &render::invoice(acc, r)))
 }
 
-pub fn credit_notes(w: &World, a: usize, p: &Params) -> Result<serde_json::Value, SimError> {
-    let status = enum_param(p, "creditNoteStatus", CreditNoteStatus::KNOWN, |v: &str| CreditNoteStatus::from(v))?;
+pub fn credit_notes(w: &World, a: usize, p: &Params) -> Result<Value, SimError> {
+    let acc = &w.accounts[a];
+    let status = enum_param::<CreditNoteStatus>(p, "creditNoteStatus")?;
     let (sa, sb) = (date(p, "sentAfter")?, date(p, "sentBefore")?);
     let customer = p.get("customerId");
     let number = p.get("searchCreditNoteNumber");
-    let items = w.accounts[a]
+    let items = acc
         .credit_notes
         .iter()
-        .filter(|r| status.as_ref().is_none_or(|s| &r.credit_note.status == s))
+        .filter(|r| status.is_none_or(|s| r.credit_note.status == s))
         .filter(|r| customer.is_none_or(|c| &r.credit_note.customer_id == c))
         .filter(|r| {
             number.is_none_or(|n| r.credit_note.credit_note_number.as_ref().is_some_and(|x| x.contains(n.as_str())))
         })
         .filter(|r| within(r.sent_on, sa, sb))
-        .map(|r| (Key::new(r.created_at, r.seq), r.credit_note.clone()))
+        .map(|r| (Key::new(r.created_at, r.seq), r))
         .collect();
-    paginate(w, p, items)
+    paginate(w, p, items, |r| served(acc, Resource::CreditNotes, &r.credit_note.id, &r.credit_note))
 }
 
 /// Line items are listed in `index` order (ASC by default, as Sequence renders them).
-pub fn invoice_lines(w: &World, a: usize, id: &str, p: &Params) -> Result<serde_json::Value, SimError> {
-    let rec =
-        w.accounts[a].invoices.iter().find(|r| r.invoice.id == id).ok_or_else(|| SimError::not_found("invoice", id))?;
-    let items = rec.lines.iter().map(|l| (Key { created_ms: l.index, seq: 0 }, l.clone())).collect();
+pub fn invoice_lines(w: &World, a: usize, id: &str, p: &Params) -> Result<Value, SimError> {
+    let acc = &w.accounts[a];
+    let rec = acc.invoice(id)?;
+    let items = rec.lines.iter().map(|l| (Key { created_ms: l.index, seq: 0 }, l)).collect();
     let mut p = p.clone();
     p.entry("sortOrder".into()).or_insert_with(|| "ASC".into());
-    paginate(w, &p, items)
+    paginate(w, &p, items, |l| served(acc, Resource::InvoiceLineItems, &l.id, l))
 }
 
-pub fn credit_note_lines(w: &World, a: usize, id: &str, p: &Params) -> Result<serde_json::Value, SimError> {
-    let rec = w.accounts[a]
-        .credit_notes
-        .iter()
-        .find(|r| r.credit_note.id == id)
-        .ok_or_else(|| SimError::not_found("credit note", id))?;
-    let items = rec.lines.iter().map(|l| (Key { created_ms: l.index.unwrap_or(0), seq: 0 }, l.clone())).collect();
+pub fn credit_note_lines(w: &World, a: usize, id: &str, p: &Params) -> Result<Value, SimError> {
+    let acc = &w.accounts[a];
+    let rec = acc.credit_note(id)?;
+    let items = rec.lines.iter().map(|l| (Key { created_ms: l.index, seq: 0 }, l)).collect();
     let mut p = p.clone();
     p.entry("sortOrder".into()).or_insert_with(|| "ASC".into());
-    paginate(w, &p, items)
+    paginate(w, &p, items, |l| served(acc, Resource::CreditNoteLineItems, &l.id, l))
 }
