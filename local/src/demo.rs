@@ -285,6 +285,17 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
     step(out, "Sync now (products, customers, invoices, credit notes)");
     console.send(reqwest::Method::POST, &format!("/v1/sequence/connections/{conn_id}/sync"), json!({})).await?;
     wait_for_sync(&server, out).await?;
+    let conn = console.get(&format!("/v1/sequence/connections/{conn_id}")).await?;
+    let summary = &conn["last_sync"]["summary"];
+    say(
+        out,
+        &format!(
+            "{} new records; {} quarantined (kept aside with a reason, e.g. the sandbox's invoice in XBT, a \
+             currency outside ISO 4217)",
+            summary["created"].as_u64().unwrap_or(0),
+            summary["quarantined"].as_u64().unwrap_or(0)
+        ),
+    );
 
     step(out, "Assign a tax code to each synced product");
     let products = console.get("/v1/products").await?;

@@ -103,35 +103,51 @@ fn enum_param<T: FromStr>(p: &Params, name: &str) -> Result<Option<T>, SimError>
     p.get(name).map(|v| v.parse::<T>().map_err(|_| SimError::bad_request(format!("Invalid {name} {v:?}")))).transpose()
 }
 
+/// The `n` first items in `order` (all of them when fewer), sorted: a selection, not a full sort, so
+/// a page of 100 out of 20,000 costs one pass.
+fn first_n<R>(mut items: Vec<(Key, &R)>, n: usize, cmp: impl Fn(&Key, &Key) -> std::cmp::Ordering) -> Vec<(Key, &R)> {
+    if items.len() > n && n > 0 {
+        items.select_nth_unstable_by(n - 1, |a, b| cmp(&a.0, &b.0));
+        items.truncate(n);
+    } else if n == 0 {
+        items.clear();
+    }
+    items.sort_unstable_by(|a, b| cmp(&a.0, &b.0));
+    items
+}
+
 /// Orders, cuts after the cursor, renders the page and builds the envelope.
 pub fn paginate<R>(
     world: &World,
     p: &Params,
-    mut items: Vec<(Key, &R)>,
+    items: Vec<(Key, &R)>,
     render: impl Fn(&R) -> Result<Value, SimError>,
 ) -> Result<Value, SimError> {
     let order = order(p)?;
     let limit = limit(p)?;
-    items.sort_by(|a, b| if order == Order::Asc { a.0.cmp(&b.0) } else { b.0.cmp(&a.0) });
+    let cmp = |a: &Key, b: &Key| if order == Order::Asc { a.cmp(b) } else { b.cmp(a) };
     let total = items.len();
     let after_param = p.get("after").filter(|s| !s.is_empty());
     let before_param = p.get("before").filter(|s| !s.is_empty());
     let epoch = world.token_epoch;
-    let keep_after = |x: &Key, k: &Key| if order == Order::Asc { x > k } else { x < k };
+    let keep_after = |x: &Key, k: &Key| cmp(x, k) == std::cmp::Ordering::Greater;
     let (page, more): (Vec<(Key, &R)>, bool) = if let Some(t) = before_param {
         let k = decode_token(t, epoch, order)?;
-        let mut prev: Vec<(Key, &R)> = items.into_iter().filter(|(x, _)| keep_after(&k, x)).collect();
-        let start = prev.len().saturating_sub(limit);
+        // The `limit` items just before the cursor: the first ones in the reversed order.
+        let prev: Vec<(Key, &R)> = items.into_iter().filter(|(x, _)| keep_after(&k, x)).collect();
+        let mut page = first_n(prev, limit, |a, b| cmp(b, a));
+        page.reverse();
         // The cursor's own item follows a `before` page, so there is always a next page.
-        (prev.split_off(start), true)
+        (page, true)
     } else {
-        let mut v: Vec<(Key, &R)> = match after_param {
+        let candidates: Vec<(Key, &R)> = match after_param {
             Some(t) => {
                 let k = decode_token(t, epoch, order)?;
-                items.into_iter().filter(|(x, _)| keep_after(x, &k)).take(limit + 1).collect()
+                items.into_iter().filter(|(x, _)| keep_after(x, &k)).collect()
             }
-            None => items.into_iter().take(limit + 1).collect(),
+            None => items,
         };
+        let mut v = first_n(candidates, limit + 1, cmp);
         let more = v.len() > limit;
         v.truncate(limit);
         (v, more)
