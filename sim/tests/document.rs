@@ -60,7 +60,9 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// The one allowed departure: the deliberate unknown currency, on that invoice only.
+    /// The one allowed departure. Sequence may add enum values at any time, so a client must keep
+    /// unknown ones; the simulator sends exactly one on purpose — the hard-case invoice in XBT, to
+    /// exercise the connector's quarantine — and it is allowed on that invoice's `currency` only.
     fn allowed(&self, d: &Departure) -> bool {
         d.doc_id.as_deref() == Some(self.unknown_currency_invoice.as_str())
             && d.path.ends_with(".currency")
@@ -281,5 +283,97 @@ async fn all_twelve_endpoints_follow_the_document() {
     let (status, body) = run.reader.get(&format!("/invoices/{}", hard.deleted_invoice), &[]).await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["error"]["type"], "NotFound");
+    sim.shutdown().await;
+}
+
+/// The old simulator's mistakes, replayed on documents the simulator serves now: each must be a
+/// departure at the right path (so the walk above cannot pass by missing them).
+#[tokio::test]
+async fn the_old_simulators_shapes_are_departures() {
+    let spec = SeedSpec { customers: 3, invoices: 10, credit_note_pct: 100, ..spec() };
+    let sim = Simulator::start(SimOptions { data: Some(spec), rate_limit_per_minute: None, ..SimOptions::default() })
+        .await
+        .unwrap();
+    let hard = sim.state.hard_cases(Environment::Sandbox).unwrap();
+    let reader = Reader::new(&sim);
+    let check = |endpoint: &str, v: &Value| -> Vec<(String, DepartureKind)> {
+        let mut d: Vec<_> =
+            document::spec().check_endpoint(endpoint, v).departures.into_iter().map(|d| (d.path, d.kind)).collect();
+        d.sort();
+        d
+    };
+
+    let (_, mut customer) = reader.get(&format!("/customers/{}", hard.customer_with_properties), &[]).await;
+    assert!(check("/customers/{id}", &customer).is_empty());
+    customer["customProperties"] = json!([{"key": "region", "value": "EU"}]);
+    customer["contacts"] = Value::Null;
+    customer.as_object_mut().unwrap().remove("status");
+    assert_eq!(
+        check("/customers/{id}", &customer),
+        vec![
+            ("$.contacts".to_owned(), DepartureKind::NullNotNullable),
+            ("$.customProperties".to_owned(), DepartureKind::ListForMap),
+            ("$.status".to_owned(), DepartureKind::MissingRequired),
+        ]
+    );
+
+    let sent = &hard.invoices_by_status["SENT"];
+    let (_, mut invoice) = reader.get(&format!("/invoices/{sent}"), &[]).await;
+    assert!(check("/invoices/{id}", &invoice).is_empty());
+    let o = invoice.as_object_mut().unwrap();
+    for f in ["renderSettings", "appliedCreditNotes", "paymentAllocations", "integrationPaymentStatuses"] {
+        o.remove(f);
+    }
+    o["merchantDetails"].as_object_mut().unwrap().remove("customFields");
+    o["isCustomerArchived"] = Value::Null;
+    o["paymentStatus"] = json!("SOMETHING_NEW");
+    assert_eq!(
+        check("/invoices/{id}", &invoice),
+        vec![
+            ("$.appliedCreditNotes".to_owned(), DepartureKind::MissingRequired),
+            ("$.integrationPaymentStatuses".to_owned(), DepartureKind::MissingRequired),
+            ("$.isCustomerArchived".to_owned(), DepartureKind::NullNotNullable),
+            ("$.merchantDetails.customFields".to_owned(), DepartureKind::MissingRequired),
+            ("$.paymentAllocations".to_owned(), DepartureKind::MissingRequired),
+            ("$.paymentStatus".to_owned(), DepartureKind::OutsideEnum { value: "SOMETHING_NEW".into() }),
+            ("$.renderSettings".to_owned(), DepartureKind::MissingRequired),
+        ]
+    );
+
+    let (_, mut page) = reader.get("/credit-notes", &[("limit", "2".into())]).await;
+    assert!(check("/credit-notes", &page).is_empty());
+    page["items"][1].as_object_mut().unwrap().remove("settings");
+    page["items"][1]["applications"] = Value::Null;
+    page["pagination"]["after"] = Value::Null;
+    let id = page["items"][1]["id"].as_str().unwrap().to_owned();
+    let r = document::spec().check_endpoint("/credit-notes", &page);
+    assert_eq!(
+        check("/credit-notes", &page),
+        vec![
+            ("$.items[1].applications".to_owned(), DepartureKind::NullNotNullable),
+            ("$.items[1].settings".to_owned(), DepartureKind::MissingRequired),
+            ("$.pagination.after".to_owned(), DepartureKind::NullNotNullable),
+        ]
+    );
+    assert!(r.departures.iter().filter(|d| d.path.starts_with("$.items")).all(|d| d.doc_id.as_deref() == Some(&*id)));
+
+    let (_, mut lines) = reader.get(&format!("/invoices/{sent}/line-items"), &[]).await;
+    lines["items"][0]["index"] = json!("0");
+    lines["items"][0]["externalIds"] = json!({});
+    lines["items"][0].as_object_mut().unwrap().remove("taxRate");
+    assert_eq!(
+        check("/invoices/{invoice}/line-items", &lines),
+        vec![
+            (
+                "$.items[0].externalIds".to_owned(),
+                DepartureKind::WrongType {
+                    expected: "array of object IntegrationExternalIdentifier".into(),
+                    found: "object"
+                }
+            ),
+            ("$.items[0].index".to_owned(), DepartureKind::WrongType { expected: "integer".into(), found: "string" }),
+            ("$.items[0].taxRate".to_owned(), DepartureKind::MissingRequired),
+        ]
+    );
     sim.shutdown().await;
 }
