@@ -281,7 +281,7 @@ async fn load(
 }
 
 pub async fn bench_sync(args: &[String]) -> Result<(), String> {
-    use shared::sequence::sim::{SeedSpec, SimOptions, Simulator};
+    use sequence_sim::{SeedSpec, SimOptions, Simulator};
     let invoices: u32 = flag(args, "--invoices", 10_000);
     let limited_invoices: u32 = flag(args, "--limited-invoices", 150);
     println!("| run | documents | Sequence requests | seconds | documents/s | note |");

@@ -6,11 +6,11 @@
 //! tax we calculated. Everything goes through the public HTTP APIs.
 
 use crate::serve;
+use sequence_sim::wire::{Address, TaxStatus};
+use sequence_sim::{self as sim, SeedSpec, SimHandle, SimOptions, Simulator, Target};
 use serde_json::{Value, json};
 use shared::config::Config;
 use shared::domain::{Decimal, Environment};
-use shared::sequence::sim::{self, SeedSpec, SimHandle, SimOptions, Simulator, Target};
-use shared::sequence::{Address, TaxStatus};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -285,6 +285,17 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
     step(out, "Sync now (products, customers, invoices, credit notes)");
     console.send(reqwest::Method::POST, &format!("/v1/sequence/connections/{conn_id}/sync"), json!({})).await?;
     wait_for_sync(&server, out).await?;
+    let conn = console.get(&format!("/v1/sequence/connections/{conn_id}")).await?;
+    let summary = &conn["last_sync"]["summary"];
+    say(
+        out,
+        &format!(
+            "{} new records; {} quarantined (kept aside with a reason, e.g. the sandbox's invoice in XBT, a \
+             currency outside ISO 4217)",
+            summary["created"].as_u64().unwrap_or(0),
+            summary["quarantined"].as_u64().unwrap_or(0)
+        ),
+    );
 
     step(out, "Assign a tax code to each synced product");
     let products = console.get("/v1/products").await?;
@@ -344,9 +355,9 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
                 target: target.clone(),
                 legal_name: b.name.into(),
                 address: b.address.clone(),
-                tax_status: Some(b.tax_status.clone()),
+                tax_status: Some(b.tax_status),
                 tax_identifier: b.tax_id.map(Into::into),
-                created_at: None,
+                ..Default::default()
             })
             .map_err(|e| e.to_string())?;
         let lines = (0..2)
@@ -355,15 +366,16 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
                 title: None,
                 quantity: Some(Decimal::from(1 + k as i64)),
                 rate: Decimal::new(49_900 + 10_000 * i as i64, 2),
+                ..Default::default()
             })
             .collect();
         let (inv_id, outcome) = sim
             .state
             .create_invoice(sim::NewInvoice {
                 target: target.clone(),
-                customer_id: customer.id.clone(),
-                currency: Some(shared::domain::Currency::parse(b.currency).map_err(|e| e.to_string())?),
-                status: Some(shared::sequence::InvoiceStatus::Draft),
+                customer_id: customer.customer.id.clone(),
+                currency: Some(b.currency.to_owned()),
+                status: Some(sim::wire::InvoiceStatus::Draft),
                 lines,
                 ..Default::default()
             })

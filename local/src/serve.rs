@@ -66,8 +66,8 @@ pub async fn run(opts: Options) -> Result<(), String> {
     }
     // Kept alive for the server's lifetime.
     let _sim = if opts.with_sim {
-        let sim = shared::sequence::sim::Simulator::start(shared::sequence::sim::SimOptions {
-            data: Some(shared::sequence::sim::SeedSpec::default()),
+        let sim = sequence_sim::Simulator::start(sequence_sim::SimOptions {
+            data: Some(sequence_sim::SeedSpec::default()),
             ..Default::default()
         })
         .await

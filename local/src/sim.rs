@@ -2,10 +2,11 @@
 //! connect → sync → tax loop can run on one machine without Sequence accounts.
 //!
 //! Flags: `--addr 127.0.0.1:4010`, `--seed N`, `--credentials-out PATH`, `--customers N`,
-//! `--invoices N`, `--empty` (no seeded data), `--no-rate-limit`, `--rate-limit N` (per key per minute).
+//! `--invoices N`, `--scale-credit-notes N` (N more credit notes with lines in the sandbox),
+//! `--no-hard-cases`, `--empty` (no seeded data), `--no-rate-limit`, `--rate-limit N` (per key per minute).
 
+use sequence_sim::{SeedSpec, SimOptions, Simulator};
 use shared::domain::Environment;
-use shared::sequence::sim::{SeedSpec, SimOptions, Simulator};
 use std::net::SocketAddr;
 
 struct Args {
@@ -39,21 +40,36 @@ fn parse(args: &[String]) -> Result<Args, String> {
                 let n = value("--invoices")?.parse().map_err(|e| format!("--invoices: {e}"))?;
                 a.spec.get_or_insert_with(SeedSpec::default).invoices = n;
             }
+            "--scale-credit-notes" => {
+                let n = value("--scale-credit-notes")?.parse().map_err(|e| format!("--scale-credit-notes: {e}"))?;
+                a.spec.get_or_insert_with(SeedSpec::default).scale_credit_notes = n;
+            }
+            "--no-hard-cases" => a.spec.get_or_insert_with(SeedSpec::default).hard_cases = false,
             "--empty" => a.spec = None,
             "--no-rate-limit" => a.rate_limit = None,
             "--rate-limit" => {
                 a.rate_limit = Some(value("--rate-limit")?.parse().map_err(|e| format!("--rate-limit: {e}"))?)
             }
             "-h" | "--help" => {
-                return Err("usage: sphere-local sim [--addr 127.0.0.1:4010] [--seed N] [--credentials-out PATH] \
-                            [--customers N] [--invoices N] [--empty] [--no-rate-limit | --rate-limit N]"
-                    .into());
+                return Err(HELP.into());
             }
             other => return Err(format!("unknown flag {other:?} (try --help)")),
         }
     }
     Ok(a)
 }
+
+const HELP: &str = "usage: sphere-local sim [--addr 127.0.0.1:4010] [--seed N] [--credentials-out PATH]
+                        [--customers N] [--invoices N] [--scale-credit-notes N] [--no-hard-cases]
+                        [--empty] [--no-rate-limit | --rate-limit N]
+
+  --customers N             seeded customers per account (default 300)
+  --invoices N              seeded invoices per account (default 900)
+  --scale-credit-notes N    N more credit notes with lines in the sandbox (20000 seed in seconds)
+  --no-hard-cases           leave out the sandbox's hard cases (custom properties, every status,
+                            an XBT invoice, a credit note of a deleted invoice; ids at /_sim/hard-cases)
+  --empty                   no seeded data at all
+  --rate-limit N            requests per key per minute (default 1500); --no-rate-limit disables it";
 
 /// Runs the simulator until Ctrl-C.
 pub async fn run(args: &[String]) -> Result<(), String> {
@@ -74,7 +90,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         println!("  {env:<10} client id     {}", c.client_id);
         println!("  {env:<10} client secret {}", c.client_secret);
     }
-    println!("  control API {}  (see /_sim/stats)", sim.control_url());
+    println!("  control API {}  (see /_sim/stats, /_sim/hard-cases)", sim.control_url());
     if let Some(path) = &a.credentials_out {
         let body = serde_json::to_string_pretty(&sim.credentials_json()).map_err(|e| e.to_string())?;
         write_private(path, body.as_bytes()).map_err(|e| format!("could not write {path}: {e}"))?;
@@ -109,5 +125,9 @@ mod tests {
         assert!(a.spec.is_none());
         assert!(parse(&["--bogus".into()]).is_err());
         assert!(parse(&["--seed".into()]).is_err());
+        let a = parse(&["--scale-credit-notes".into(), "20000".into(), "--no-hard-cases".into()]).unwrap();
+        let spec = a.spec.unwrap();
+        assert_eq!((spec.scale_credit_notes, spec.hard_cases), (20_000, false));
+        assert!(parse(&["--help".into()]).err().is_some_and(|h| h.contains("--scale-credit-notes N")));
     }
 }

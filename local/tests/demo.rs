@@ -23,6 +23,7 @@ async fn demo_walks_the_guide_and_calculated_equals_collected() {
         "customer_exempt",
         "Ontario (hst)",
         "equal",
+        "quarantined (kept aside",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }

@@ -3,7 +3,7 @@
 //!
 //! Pure modules (no I/O): [`domain`], [`crypto`], [`keys`], [`tax`], [`sync`] (the algorithm).
 //! Ports and adapters: [`store`] (ports + embedded adapter; DynamoDB/Secrets Manager behind the `aws`
-//! feature) and [`sequence`] (the Sequence REST client and the sandbox simulator).
+//! feature) and [`sequence`] (the Sequence REST client; the simulator is the `sequence-sim` crate).
 
 pub mod app;
 pub mod audit;

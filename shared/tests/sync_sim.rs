@@ -1,17 +1,17 @@
-//! End to end against the Sequence simulator through the real HTTP client (feature `simulator`):
-//! a thin adapter from `SequenceClient` to the sync port, a full import, Sequence-side changes
-//! (void, credit note), and an unchanged rerun that writes nothing and fetches no lines.
-//! Run with `cargo test -p shared --features simulator --test sync_sim`.
-#![cfg(feature = "simulator")]
+//! End to end against the Sequence simulator (`sequence-sim`) through the real HTTP client: a thin
+//! adapter from `SequenceClient` to the sync port, a full import of a seeded sandbox with the hard cases
+//! (the unknown-currency invoice is quarantined, the credit note of a deleted invoice is imported),
+//! Sequence-side changes (void, credit note), and an unchanged rerun that writes nothing and fetches no
+//! lines.
 
 mod sync_common;
 
 use chrono::NaiveDate;
+use sequence_sim::{SeedSpec, SimOptions, Simulator};
 use shared::clock::{Clock, FakeClock};
 use shared::domain::Environment;
 use shared::ledger::{DocKind, Ledger, TxnStatus, TxnType};
 use shared::sequence as seq;
-use shared::sequence::sim::{SeedSpec, SimOptions, Simulator};
 use shared::sync::adapter::SequenceAdapter;
 use shared::sync::{Outcome, run};
 use std::sync::Arc;
@@ -28,6 +28,11 @@ async fn assert_matches_sim(store: &TestStore, c: &seq::SequenceClient) {
     let mut n = 0;
     for i in &invoices {
         let got = ledger.get_transaction(DocKind::Invoice, &i.id).await.unwrap();
+        if shared::domain::Currency::parse(&i.currency).is_err() {
+            assert!(got.is_none(), "unknown currency {} imported", i.currency);
+            assert!(ledger.quarantined("invoice", &i.id).await.unwrap().is_some(), "{} not quarantined", i.id);
+            continue;
+        }
         let want = match i.status {
             seq::InvoiceStatus::Final | seq::InvoiceStatus::Sent => TxnStatus::Active,
             seq::InvoiceStatus::Voided => TxnStatus::Cancelled,
@@ -64,7 +69,8 @@ async fn assert_matches_sim(store: &TestStore, c: &seq::SequenceClient) {
 async fn the_real_client_and_the_simulator_sync_into_the_ledger() {
     let start = anchor().and_hms_opt(18, 0, 0).unwrap().and_utc().timestamp_millis();
     let clock = FakeClock::at(start);
-    let spec = SeedSpec { customers: 30, invoices: 260, credit_note_pct: 20, anchor: Some(anchor()) };
+    let spec =
+        SeedSpec { customers: 30, invoices: 260, credit_note_pct: 20, anchor: Some(anchor()), ..SeedSpec::default() };
     let sim =
         Simulator::start(SimOptions { data: Some(spec), seed: 11, clock: clock.clone(), ..SimOptions::default() })
             .await
@@ -83,23 +89,34 @@ async fn the_real_client_and_the_simulator_sync_into_the_ledger() {
     let first = run(&store, &src, clock.as_ref(), &j()).await.unwrap();
     assert_eq!(first.outcome, Outcome::Done, "{:?}", first.summary);
     assert!(first.summary.created > 100);
+    let hard = sim.state.hard_cases(Environment::Sandbox).unwrap();
+    let ledger = Ledger::new(&store, org("org1"), conn("c1"));
+    let quarantined: Vec<(String, String)> =
+        ledger.list_quarantine().await.unwrap().into_iter().map(|q| (q.kind, q.source_id)).collect();
+    assert_eq!(quarantined, vec![("invoice".to_owned(), hard.unknown_currency_invoice.clone())]);
+    let orphan = ledger.get_transaction(DocKind::Credit, &hard.orphan_credit_note).await.unwrap().unwrap();
+    assert_eq!(orphan.txn.refunded_invoice_id.as_deref(), Some(hard.deleted_invoice.as_str()));
     assert_matches_sim(&store, &client).await;
 
     // Sequence-side changes: void a sent invoice, credit another
     let all = client.all_invoices(&seq::InvoiceQuery::new()).await.unwrap();
+    let credited: std::collections::HashSet<String> = client
+        .all_credit_notes(&seq::CreditNoteQuery::new())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.invoice_id)
+        .collect();
     let recent: Vec<&seq::Invoice> = all
         .iter()
-        .filter(|i| i.status == seq::InvoiceStatus::Sent && i.credit_note_ids.is_empty())
+        .filter(|i| i.status == seq::InvoiceStatus::Sent && !credited.contains(&i.id))
         .filter(|i| i.issue_date.is_some_and(|d| d > anchor() - chrono::Days::new(30)))
         .collect();
     assert!(recent.len() >= 2, "seed has recent sent invoices");
     clock.advance(MIN15);
     sim.state.void_invoice(&recent[0].id).unwrap();
     sim.state
-        .issue_credit_note(shared::sequence::sim::NewCreditNote {
-            invoice_id: Some(recent[1].id.clone()),
-            ..Default::default()
-        })
+        .issue_credit_note(sequence_sim::NewCreditNote { invoice_id: Some(recent[1].id.clone()), ..Default::default() })
         .unwrap();
     clock.advance(MIN15);
     let second = run(&store, &src, clock.as_ref(), &j()).await.unwrap();
@@ -124,20 +141,12 @@ async fn the_real_client_and_the_simulator_sync_into_the_ledger() {
     // next run after it recovers is clean. Throttling the client absorbs (429 twice) is invisible.
     let cursor_key = shared::ledger::keys::cursor_key(&org("org1"), &conn("c1"), "invoices");
     let before = shared::store::ItemStore::get(&store, &cursor_key).await.unwrap();
-    sim.state.set_faults(shared::sequence::sim::Faults {
-        fail_next: 1_000,
-        fail_status: Some(503),
-        ..Default::default()
-    });
+    sim.state.set_faults(sequence_sim::Faults { fail_next: 1_000, fail_status: Some(503), ..Default::default() });
     clock.advance(MIN15);
     let down = run(&store, &src, clock.as_ref(), &j()).await.unwrap();
     assert!(matches!(down.outcome, Outcome::SourceUnavailable { .. }), "{:?}", down.outcome);
     assert_eq!(shared::store::ItemStore::get(&store, &cursor_key).await.unwrap(), before);
-    sim.state.set_faults(shared::sequence::sim::Faults {
-        throttle_next: 2,
-        retry_after_secs: Some(1),
-        ..Default::default()
-    });
+    sim.state.set_faults(sequence_sim::Faults { throttle_next: 2, retry_after_secs: Some(1), ..Default::default() });
     clock.advance(MIN15);
     let back = run(&store, &src, clock.as_ref(), &j()).await.unwrap();
     assert_eq!(back.outcome, Outcome::Done);

@@ -3,12 +3,12 @@
 //! client secret and every issued Sphere API key.
 
 use bytes::Bytes;
+use sequence_sim::{SimOptions, Simulator};
 use shared::app::App;
 use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::domain::{Environment, Mode, OrgId};
 use shared::org::Principal;
-use shared::sequence::sim::{SimOptions, Simulator};
 use shared::store::EmbeddedStore;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -5,6 +5,7 @@
 //! must leave the ledger equal to Sequence: same documents, statuses and amounts, none twice.
 //! Loopback only; bounded in rounds and in time (a fake clock means no real waiting).
 
+use sequence_sim::{self as sim, SeedSpec, SimOptions, Simulator, Target};
 use shared::app::App;
 use shared::clock::{Clock, FakeClock};
 use shared::config::Config;
@@ -12,7 +13,6 @@ use shared::domain::{ConnectionId, Environment, Mode, OrgId};
 use shared::ledger::model::DocKind;
 use shared::ledger::{Ledger, TxnFilter};
 use shared::queue::SyncJob;
-use shared::sequence::sim::{self, SeedSpec, SimOptions, Simulator, Target};
 use shared::store::EmbeddedStore;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -69,17 +69,18 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
     let job =
         SyncJob { org_id: org.clone(), connection_id: conn_id.clone(), reason: "soak".into(), dedup_id: "soak".into() };
     let target = Target { environment: Some(Environment::Sandbox), account_id: None };
-    let customer = sim.state.with(|w| w.accounts[0].customers[0].item.id.clone());
-    let products: Vec<String> = sim.state.with(|w| w.accounts[0].products.iter().map(|p| p.item.id.clone()).collect());
+    let customer = sim.state.with(|w| w.accounts[0].customers.first().map(|c| c.customer.id.clone())).unwrap();
+    let products: Vec<String> =
+        sim.state.with(|w| w.accounts[0].products.iter().map(|p| p.product.id.clone()).collect());
 
     let started = std::time::Instant::now();
     for round in 0..rounds {
         // Sequence changes under our feet
         for _ in 0..rng.below(4) {
             let status = match rng.below(3) {
-                0 => shared::sequence::InvoiceStatus::Final,
-                1 => shared::sequence::InvoiceStatus::Sent,
-                _ => shared::sequence::InvoiceStatus::Draft,
+                0 => sim::wire::InvoiceStatus::Final,
+                1 => sim::wire::InvoiceStatus::Sent,
+                _ => sim::wire::InvoiceStatus::Draft,
             };
             let lines = (0..1 + rng.below(3))
                 .map(|k| sim::NewLine {
@@ -119,7 +120,7 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
                     let _ = sim.state.issue_credit_note(sim::NewCreditNote {
                         target: target.clone(),
                         invoice_id: Some(id.clone()),
-                        status: Some(shared::sequence::CreditNoteStatus::Final),
+                        status: Some(sim::wire::CreditNoteStatus::Final),
                         ..Default::default()
                     });
                 }
@@ -203,10 +204,12 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
     let r = shared::sync::run(&app.store, &adapter, clock.as_ref(), &full).await.unwrap();
     assert_eq!(r.outcome, shared::sync::Outcome::Done, "{r:?}");
 
-    // the ledger equals Sequence
+    // the ledger equals Sequence, except documents in a currency outside ISO 4217 (the seed's XBT hard
+    // case and any credit note of it), which are quarantined by design
+    let iso = |c: &str| shared::domain::Currency::parse(c).is_ok();
     let mut expected: BTreeMap<(DocKind, String), (String, String)> = BTreeMap::new();
     for i in client.all_invoices(&shared::sequence::InvoiceQuery::new()).await.unwrap() {
-        if matches!(i.status.as_str(), "FINAL" | "SENT" | "VOIDED") {
+        if matches!(i.status.as_str(), "FINAL" | "SENT" | "VOIDED") && iso(&i.currency) {
             expected.insert(
                 (DocKind::Invoice, i.id.clone()),
                 (i.status.as_str().to_owned(), i.net_total.normalize().to_string()),
@@ -214,7 +217,7 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
         }
     }
     for cn in client.all_credit_notes(&shared::sequence::CreditNoteQuery::new()).await.unwrap() {
-        if matches!(cn.status.as_str(), "FINAL" | "SENT" | "VOIDED") {
+        if matches!(cn.status.as_str(), "FINAL" | "SENT" | "VOIDED") && iso(&cn.currency) {
             expected.insert(
                 (DocKind::Credit, cn.id.clone()),
                 (cn.status.as_str().to_owned(), cn.net_total.normalize().to_string()),

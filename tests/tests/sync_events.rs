@@ -6,11 +6,11 @@
 mod common;
 
 use bytes::Bytes;
+use sequence_sim::{SeedSpec, SimOptions, Simulator};
 use serde_json::Value;
 use shared::config::Config;
 use shared::domain::{Environment, Mode, OrgId};
 use shared::org::Principal;
-use shared::sequence::sim::{SeedSpec, SimOptions, Simulator};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -122,7 +122,7 @@ async fn a_throttled_run_is_continued_through_sqs_after_retry_after() {
 
     // Sequence answers 429 with Retry-After: 120 on every call: the run checkpoints and its
     // continuation is sent with DelaySeconds=120 — in the queue, but not receivable yet
-    sim.state.set_faults(shared::sequence::sim::Faults {
+    sim.state.set_faults(sequence_sim::Faults {
         throttle_next: u32::MAX,
         retry_after_secs: Some(120),
         ..Default::default()

@@ -3,12 +3,12 @@
 //! rotation — and the secret never in a response, the store or the audit trail.
 
 use bytes::Bytes;
+use sequence_sim::{SimHandle, SimOptions, Simulator};
 use shared::app::App;
 use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::domain::{Environment, Mode, OrgId};
 use shared::org::Principal;
-use shared::sequence::sim::{SimHandle, SimOptions, Simulator};
 use shared::store::{EmbeddedStore, SecretStore};
 use std::sync::Arc;
 

@@ -308,6 +308,8 @@ async fn quarantined_documents_are_listed_with_their_reason_never_their_body_and
             content_hash: "h".into(),
             document: serde_json::json!({"id": id, "customerLegalCompanyName": "Private Customer Ltd"}),
             recorded_at_ms: 1_800_000_000_000,
+            attempts: 2,
+            last_attempt_ms: 1_800_000_360_000,
         };
         ledger.quarantine(&guard, rec).await.unwrap();
     }

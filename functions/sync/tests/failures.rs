@@ -10,6 +10,7 @@
 //! - 429 with `Retry-After` queues the continuation after that delay (cut to 15 minutes).
 //! - The dispatcher moving a connection after its run already failed keeps the backoff (one rule).
 
+use sequence_sim::{Faults, SeedSpec, SimHandle, SimOptions, Simulator};
 use shared::app::App;
 use shared::clock::{Clock, FakeClock};
 use shared::config::Config;
@@ -17,7 +18,6 @@ use shared::connection::{self, ConnectionRecord, ConnectionStatus, StoredCredent
 use shared::domain::{ConnectionId, Environment, OrgId, SequenceAccountId};
 use shared::ledger::{Ledger, TxnFilter};
 use shared::queue::{MemoryQueue, QueueFuture, SyncJob, SyncQueue};
-use shared::sequence::sim::{Faults, SeedSpec, SimHandle, SimOptions, Simulator};
 use shared::store::{EmbeddedStore, Expect, ItemStore, SecretStore};
 use shared::sync::{Outcome, RunReport};
 use std::io::Write;

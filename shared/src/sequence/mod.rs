@@ -1,9 +1,11 @@
-//! The Sequence REST API: typed models, the client, and the sandbox simulator.
+//! The Sequence REST API: typed models and the client.
 //!
 //! Split so each piece has one reason to change: [`models`] follows Sequence's 2024-07-30 schema,
 //! [`query`] its documented list filters, [`client`] our retry/limit/deadline policy, [`limiter`] the
 //! per-key request budget, [`error`] what callers must tell apart, [`credentials`] the one place the
-//! secret lives, [`decode`] one document at a time with reasons free of customer data. [`sim`] (feature `simulator`) is an in-memory Sequence for tests and `sphere-local`.
+//! secret lives, [`decode`] one document at a time with reasons free of customer data. The
+//! simulator tests run against is its own crate, `sequence-sim` (it serves the published document,
+//! not these models).
 
 pub mod client;
 pub mod credentials;
@@ -12,8 +14,6 @@ pub mod error;
 pub mod limiter;
 pub mod models;
 pub mod query;
-#[cfg(feature = "simulator")]
-pub mod sim;
 
 pub use client::{API_VERSION, ClientOptions, Page, Pager, RequestStats, SequenceClient};
 pub use credentials::Credentials;

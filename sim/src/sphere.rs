@@ -4,12 +4,15 @@
 //! and totals and the `sphere_tax_calculation_id` is recorded as a `linkedServices` entry. This lets a
 //! whole Part 1 + Part 2 loop run on one machine.
 
-use super::state::{Account, InvoiceRec, SimError, recompute_totals};
-use super::{SimState, Target};
-use crate::domain::Decimal;
-use crate::sequence::models::{IntegrationService, InvoiceStatus, LinkedService, TaxStatus};
+use crate::invoices::recompute_totals;
+use crate::state::SimState;
+use crate::wire::{IntegrationService, InvoiceStatus, LinkInfo, TaxStatus};
+use crate::world::{Account, InvoiceRec, SphereIntegration, Target};
+use crate::{SimError, money};
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use shared::domain::Currency;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -84,19 +87,15 @@ pub struct TaxRequest {
 pub fn build_tax_request(acc: &Account, rec: &InvoiceRec) -> Result<TaxRequest, String> {
     let inv = &rec.invoice;
     let addr = &inv.customer_billing_address;
-    let tax_id = acc
-        .tax_registrations
-        .iter()
-        .find(|r| r.customer_id.as_deref() == Some(inv.customer_id.as_str()))
-        .map(|r| r.tax_identifier.clone())
-        .or_else(|| inv.customer_tax_id.clone());
+    let tax_id = acc.customer_tax_id(&inv.customer_id).or_else(|| inv.customer_tax_id.clone());
+    let currency = Currency::parse(&inv.currency).map_err(|e| e.to_string())?;
     let mut line_items = Vec::with_capacity(rec.lines.len());
     for l in &rec.lines {
-        let amount = inv.currency.to_minor(l.net_total).map_err(|e| format!("line {}: {e}", l.id))?;
+        let amount = currency.to_minor(l.net_total).map_err(|e| format!("line {}: {e}", l.id))?;
         line_items.push(TaxLine { id: l.id.clone(), product_id: l.product_id.clone(), amount });
     }
     Ok(TaxRequest {
-        currency: inv.currency.as_lower(),
+        currency: currency.as_lower(),
         customer_id: inv.customer_id.clone(),
         customer_address: TaxAddress {
             address1: addr.line1.clone(),
@@ -147,7 +146,7 @@ struct TaxRate {
 /// Writes a tax response onto the invoice: line `totalTax`/`grossTotal`/`taxRate`, invoice totals,
 /// `calculatedAt`, and the Sphere `linkedServices` entry.
 fn apply(rec: &mut InvoiceRec, resp: TaxResponse, now: DateTime<Utc>) -> Result<Option<String>, String> {
-    let currency = rec.invoice.currency;
+    let currency = Currency::parse(&rec.invoice.currency).map_err(|e| e.to_string())?;
     let n = rec.lines.len();
     for (pos, line) in rec.lines.iter_mut().enumerate() {
         let found = resp
@@ -164,19 +163,19 @@ fn apply(rec: &mut InvoiceRec, resp: TaxResponse, now: DateTime<Utc>) -> Result<
             .filter_map(|t| t.tax_rate.as_ref()?.percentage.as_ref())
             .filter_map(|p| Decimal::from_str(&p.to_string()).ok())
             .sum();
-        line.total_tax = super::state::round_money(currency.from_minor(minor), currency);
+        line.total_tax = money::round(currency.from_minor(minor), currency.code());
         line.gross_total = line.net_total + line.total_tax;
-        line.tax_rate = (pct / Decimal::from(100)).normalize();
+        line.tax_rate = money::fraction(pct);
     }
-    recompute_totals(&mut rec.invoice, &rec.lines);
+    recompute_totals(rec);
     rec.invoice.calculated_at = Some(now);
     rec.invoice.updated_at = now.max(rec.invoice.updated_at);
     rec.invoice.linked_services.retain(|l| l.external_service != IntegrationService::Sphere);
     if let Some(calc) = &resp.data.sphere_tax_calculation_id {
-        rec.invoice.linked_services.push(LinkedService {
+        rec.invoice.linked_services.push(LinkInfo {
             external_id: calc.clone(),
             external_service: IntegrationService::Sphere,
-            sync_time: Some(now),
+            sync_time: now,
             external_url: None,
         });
     }
@@ -209,11 +208,8 @@ impl SimState {
         if valid {
             self.with(|w| {
                 let now = w.now();
-                w.accounts[a].sphere = Some(super::state::SphereIntegration {
-                    base_url: base,
-                    api_key: api_key.to_owned(),
-                    saved_at: now,
-                });
+                w.accounts[a].sphere =
+                    Some(SphereIntegration { base_url: base, api_key: api_key.to_owned(), saved_at: now });
             });
         }
         Ok(SphereTestResult { valid, saved: valid, status, error })
@@ -230,9 +226,9 @@ impl SimState {
     /// Sends a draft invoice to the saved Sphere integration and writes the tax back.
     pub async fn calculate_tax(&self, invoice_id: &str) -> Result<TaxOutcome, SimError> {
         let prepared = self.with(|w| {
-            let (a, i) = w.find_invoice(invoice_id)?;
+            let a = w.invoice_account(invoice_id)?;
             let acc = &w.accounts[a];
-            let rec = &acc.invoices[i];
+            let rec = acc.invoice(invoice_id)?;
             if !matches!(rec.invoice.status, InvoiceStatus::Draft | InvoiceStatus::InProgress) {
                 return Ok(Err(TaxOutcome::NotDraft));
             }
@@ -272,8 +268,8 @@ impl SimState {
         };
         self.with(|w| {
             let now = w.now();
-            let (a, i) = w.find_invoice(invoice_id)?;
-            let rec = &mut w.accounts[a].invoices[i];
+            let a = w.invoice_account(invoice_id)?;
+            let rec = w.accounts[a].invoice_mut(invoice_id)?;
             let applied = result.and_then(|resp| apply(rec, resp, now));
             match applied {
                 Ok(calc) => Ok(TaxOutcome::Applied { sphere_tax_calculation_id: calc }),

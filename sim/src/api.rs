@@ -1,32 +1,36 @@
 //! The simulated public API: `GET http://ADDR/{sandbox|production}/api/...`. Each request passes, in
 //! order: injected latency and faults, Basic auth against that environment's accounts only (401 in
-//! Sequence's error shape), `Sequence-Version` (missing → latest; unknown → 400
+//! Sequence's error shape), `Sequence-Version` (missing → this version; unknown → 400
 //! `UnrecognisedApiVersion`), the per-key rate limit (429 + `Retry-After`), then routing.
 
-use super::SimState;
-use super::list::{self, Params};
-use super::state::SimError;
-use crate::domain::Environment;
-use crate::sequence::client::API_VERSION;
+use crate::list::{self, Params};
+use crate::raw::Resource;
+use crate::render::{self, served};
+use crate::state::SimState;
+use crate::world::World;
+use crate::{API_VERSION, SimError};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
+use serde_json::Value;
+use shared::domain::Environment;
 use std::time::Duration;
 
 pub fn router(state: SimState) -> Router {
     Router::new().route("/{env}/api/{*rest}", get(handle)).with_state(state)
 }
 
-fn json(status: u16, body: serde_json::Value) -> Response {
+fn json(status: u16, body: Value) -> Response {
     let mut r =
         (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), axum::Json(body)).into_response();
     r.headers_mut().insert("sequence-version", HeaderValue::from_static(API_VERSION));
     r
 }
 
+/// Sequence's error shape.
 pub(crate) fn error_response(e: &SimError) -> Response {
     json(e.status, serde_json::json!({ "error": { "type": e.error_type, "message": e.message } }))
 }
@@ -95,7 +99,7 @@ async fn handle(
             w.accounts.iter().position(|a| {
                 a.environment == env
                     && a.credentials.client_id == *id
-                    && crate::crypto::ct_eq(a.credentials.client_secret.as_bytes(), secret.as_bytes())
+                    && shared::crypto::ct_eq(a.credentials.client_secret.as_bytes(), secret.as_bytes())
             })
         });
         let Some(a) = account else {
@@ -125,53 +129,27 @@ async fn handle(
     })
 }
 
-fn route(w: &super::World, a: usize, segs: &[&str], p: &Params) -> Result<serde_json::Value, SimError> {
+fn route(w: &World, a: usize, segs: &[&str], p: &Params) -> Result<Value, SimError> {
     let acc = &w.accounts[a];
-    let to_json = |v: Result<serde_json::Value, serde_json::Error>| {
-        v.map_err(|_| SimError::new(500, "InternalServerError", "serialisation failed"))
-    };
     match segs {
         ["sequence-accounts"] => list::sequence_accounts(w, a, p),
-        ["sequence-accounts", id] if *id == acc.info.id => to_json(serde_json::to_value(&acc.info)),
+        ["sequence-accounts", id] if *id == acc.info.id => {
+            serde_json::to_value(&acc.info).map_err(|e| SimError::internal(e.to_string()))
+        }
         ["sequence-accounts", id] => Err(SimError::not_found("sequence account", id)),
         ["customers"] => list::customers(w, a, p),
-        ["customers", id] => acc
-            .customers
-            .iter()
-            .find(|c| c.item.id == *id)
-            .map(|c| to_json(serde_json::to_value(&c.item)))
-            .unwrap_or_else(|| Err(SimError::not_found("customer", id))),
+        ["customers", id] => served(acc, Resource::Customers, id, &acc.customer(id)?.response()),
         ["tax-registrations", "for-customer", id] => list::tax_registrations(w, a, id),
         ["products"] => list::products(w, a, p),
-        ["products", id] => acc
-            .products
-            .iter()
-            .find(|x| x.item.id == *id)
-            .map(|x| to_json(serde_json::to_value(&x.item)))
-            .unwrap_or_else(|| Err(SimError::not_found("product", id))),
+        ["products", id] => {
+            let x = acc.products.get(id).ok_or_else(|| SimError::not_found("product", id))?;
+            served(acc, Resource::Products, id, &x.product)
+        }
         ["invoices"] => list::invoices(w, a, p),
-        ["invoices", id] => acc
-            .invoices
-            .iter()
-            .find(|r| r.invoice.id == *id)
-            .map(|r| {
-                let mut inv = r.invoice.clone();
-                inv.balance = Some(if inv.payment_status == Some(crate::sequence::PaymentStatus::Paid) {
-                    crate::domain::Decimal::ZERO
-                } else {
-                    inv.gross_total
-                });
-                to_json(serde_json::to_value(&inv))
-            })
-            .unwrap_or_else(|| Err(SimError::not_found("invoice", id))),
+        ["invoices", id] => served(acc, Resource::Invoices, id, &render::invoice_response(acc, acc.invoice(id)?)),
         ["invoices", id, "line-items"] => list::invoice_lines(w, a, id, p),
         ["credit-notes"] => list::credit_notes(w, a, p),
-        ["credit-notes", id] => acc
-            .credit_notes
-            .iter()
-            .find(|r| r.credit_note.id == *id)
-            .map(|r| to_json(serde_json::to_value(&r.credit_note)))
-            .unwrap_or_else(|| Err(SimError::not_found("credit note", id))),
+        ["credit-notes", id] => served(acc, Resource::CreditNotes, id, &acc.credit_note(id)?.credit_note),
         ["credit-notes", id, "line-items"] => list::credit_note_lines(w, a, id, p),
         _ => Err(SimError::new(404, "NotFound", format!("No route for /{}", segs.join("/")))),
     }

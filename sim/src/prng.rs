@@ -1,7 +1,7 @@
 //! A tiny seeded PRNG (SplitMix64) so `--seed N` reproduces the same account byte for byte without
 //! pulling in a `rand` crate. Not for anything secret: credentials use the OS CSPRNG.
 
-use crate::domain::Decimal;
+use rust_decimal::Decimal;
 
 #[derive(Debug, Clone)]
 pub struct Prng(u64);
@@ -76,7 +76,7 @@ mod tests {
         assert_ne!(Prng::new(1).next_u64(), Prng::new(2).next_u64());
         let id = Prng::new(3).uuid();
         assert_eq!(id.len(), 36);
-        assert!(crate::domain::SequenceAccountId::parse(&id).is_ok());
+        assert!(shared::domain::SequenceAccountId::parse(&id).is_ok());
         let mut p = Prng::new(9);
         for _ in 0..1000 {
             let r = p.range(-3, 3);

@@ -11,9 +11,10 @@
 //! | `GET /_sim/credentials` | | primary accounts' `{sandbox,production}:{client_id,client_secret,account_id}` |
 //! | `GET /_sim/stats` | | counters + per-account document counts |
 //! | `POST /_sim/accounts` | `{environment, companyName}` | another account (fresh credentials) |
-//! | `POST /_sim/seed` | `{environment, customers, invoices, creditNotePct, anchor}` | wipe + seed that account |
-//! | `POST /_sim/customers` | `{legalName, address{line1,line2,town,state,postcode,country}, taxStatus, taxIdentifier, createdAt}` | customer |
-//! | `PATCH /_sim/customers/{id}` | `{legalName, address, taxStatus, taxIdentifier, archived}` | mutate customer |
+//! | `POST /_sim/seed` | `{environment, customers, invoices, creditNotePct, anchor, hardCases, scaleCreditNotes}` | wipe + seed that account (`scaleCreditNotes: 20000` adds 20,000 credit notes) |
+//! | `GET /_sim/hard-cases?environment=` | | ids of the seeded hard cases (see `seed::hard_cases`) |
+//! | `POST /_sim/customers` | `{legalName, address{line1,line2,town,state,postcode,country}, taxStatus, taxIdentifier, createdAt, contacts[{name,email,billingPreference,archived}], customProperties{…}, label}` | customer |
+//! | `PATCH /_sim/customers/{id}` | `{legalName, address, taxStatus, taxIdentifier, archived, customProperties, contacts}` | mutate customer |
 //! | `POST /_sim/products` | `{name, label, taxCategoryId}` | product |
 //! | `PATCH /_sim/products/{id}` | `{name, label, taxCategoryId}` | mutate product (bumps `updatedAt`) |
 //! | `POST /_sim/invoices` | `{customerId, currency, status, lines[{productId,title,quantity,rate}], issueDate, createdAt, memo}` | invoice (draft → Sphere tax when configured) → `{invoice, tax}` |
@@ -23,21 +24,27 @@
 //! | `POST /_sim/invoices/{id}/finalise` | `{send}` | DRAFT → FINAL (or SENT) |
 //! | `POST /_sim/invoices/{id}/send` | | FINAL/DRAFT → SENT |
 //! | `POST /_sim/invoices/{id}/void` | | FINAL/SENT → VOIDED |
+//! | `POST /_sim/invoices/{id}/pay` | `{origin, paidAt}` | pay the balance (PAID + payment allocation) |
+//! | `DELETE /_sim/invoices/{id}` | | the API stops returning it (404); its credit notes keep its id |
 //! | `POST /_sim/credit-notes` | `{invoiceId \| customerId, status, lines[{lineItemId,productId,title,quantity,rate}], issueDate}` | credit note (whole invoice when `lines` omitted) |
 //! | `GET /_sim/credit-notes/{id}`, `POST …/finalise {send}`, `POST …/void` | | read / issue / void |
 //! | `GET/POST/DELETE /_sim/faults` | `{throttle_next, retry_after_secs, fail_next, fail_status, latency_ms, repeat_page_tokens, expire_page_tokens}` | fault injection |
 //! | `PUT /_sim/rate-limit` | `{per_minute: n \| null}` | per-key limit (null disables) |
 //! | `POST /_sim/integrations/sphere` | `{base_url, api_key, environment}` | Test credentials, save when valid → `{valid, saved, status, error}` |
 //! | `GET/DELETE /_sim/integrations/sphere?environment=` | | status + last `calculate_tax` request / remove |
+//! | `POST /_sim/raw-patch` | `{resource, id, set{field: any JSON}, unset[field]}` | serve raw JSON for top-level fields of one document (`resource`: customers, products, invoices, credit-notes, invoice-line-items, credit-note-line-items) |
+//! | `GET/DELETE /_sim/raw-patch` | | list / remove every raw patch |
 
-use super::SimState;
-use super::api::error_response;
-use super::seed::SeedSpec;
-use super::state::{
-    BulkInvoices, CustomerPatch, Faults, InvoicePatch, NewCreditNote, NewCustomer, NewInvoice, NewProduct,
-    ProductPatch, SimError, Target,
+use crate::api::error_response;
+use crate::faults::Faults;
+use crate::raw::RawPatchRequest;
+use crate::seed::SeedSpec;
+use crate::state::SimState;
+use crate::world::Target;
+use crate::{
+    BulkInvoices, CustomerPatch, InvoicePatch, NewCreditNote, NewCustomer, NewInvoice, NewProduct, Payment,
+    ProductPatch, SimError,
 };
-use crate::domain::Environment;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -45,6 +52,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use shared::domain::Environment;
 
 pub fn router(state: SimState) -> Router {
     Router::new()
@@ -52,13 +60,16 @@ pub fn router(state: SimState) -> Router {
         .route("/_sim/stats", get(stats))
         .route("/_sim/accounts", post(add_account))
         .route("/_sim/seed", post(seed))
+        .route("/_sim/hard-cases", get(hard_cases))
+        .route("/_sim/raw-patch", get(list_raw_patches).post(raw_patch).delete(clear_raw_patches))
         .route("/_sim/customers", post(create_customer))
         .route("/_sim/customers/{id}", axum::routing::patch(patch_customer))
         .route("/_sim/products", post(create_product))
         .route("/_sim/products/{id}", axum::routing::patch(patch_product))
         .route("/_sim/invoices", post(create_invoice))
         .route("/_sim/invoices/bulk", post(bulk_invoices))
-        .route("/_sim/invoices/{id}", get(get_invoice).patch(patch_invoice))
+        .route("/_sim/invoices/{id}", get(get_invoice).patch(patch_invoice).delete(delete_invoice))
+        .route("/_sim/invoices/{id}/pay", post(pay_invoice))
         .route("/_sim/invoices/{id}/recalculate", post(recalculate))
         .route("/_sim/invoices/{id}/finalise", post(finalise_invoice))
         .route("/_sim/invoices/{id}/send", post(send_invoice))
@@ -108,7 +119,7 @@ async fn stats(State(s): State<SimState>) -> Response {
                     "environment": a.environment, "accountId": a.info.id, "clientId": a.credentials.client_id,
                     "customers": a.customers.len(), "products": a.products.len(),
                     "invoices": a.invoices.len(), "creditNotes": a.credit_notes.len(),
-                    "sphereConfigured": a.sphere.is_some(),
+                    "sphereConfigured": a.sphere.is_some(), "hardCases": a.hard_cases.is_some(),
                 })
             })
             .collect()
@@ -148,6 +159,36 @@ async fn seed(State(s): State<SimState>, b: Bytes) -> Response {
     }))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EnvQuery {
+    environment: Option<Environment>,
+}
+
+async fn hard_cases(State(s): State<SimState>, Query(q): Query<EnvQuery>) -> Response {
+    let env = q.environment.unwrap_or(Environment::Sandbox);
+    match s.hard_cases(env) {
+        Some(h) => ok(h),
+        None => error_response(&SimError::not_found("hard cases in", env.as_str())),
+    }
+}
+
+async fn raw_patch(State(s): State<SimState>, b: Bytes) -> Response {
+    match serde_json::from_slice::<RawPatchRequest>(&b) {
+        Ok(req) => reply(s.raw_patch(req)),
+        Err(e) => error_response(&SimError::bad_request(format!("invalid body: {e}"))),
+    }
+}
+
+async fn list_raw_patches(State(s): State<SimState>) -> Response {
+    ok(serde_json::json!({ "patched": s.raw_patched() }))
+}
+
+async fn clear_raw_patches(State(s): State<SimState>) -> Response {
+    s.clear_raw_patches();
+    ok(serde_json::json!({ "patched": [] }))
+}
+
 async fn create_customer(State(s): State<SimState>, b: Bytes) -> Response {
     reply(body::<NewCustomer>(&b).and_then(|c| s.create_customer(c)))
 }
@@ -185,6 +226,14 @@ async fn get_invoice(State(s): State<SimState>, Path(id): Path<String>) -> Respo
 
 async fn patch_invoice(State(s): State<SimState>, Path(id): Path<String>, b: Bytes) -> Response {
     reply(body::<InvoicePatch>(&b).and_then(|p| s.update_invoice(&id, p)).and_then(|_| s.invoice(&id)))
+}
+
+async fn delete_invoice(State(s): State<SimState>, Path(id): Path<String>) -> Response {
+    reply(s.delete_invoice(&id).map(|_| serde_json::json!({ "deleted": id })))
+}
+
+async fn pay_invoice(State(s): State<SimState>, Path(id): Path<String>, b: Bytes) -> Response {
+    reply(body::<Payment>(&b).and_then(|p| s.pay_invoice(&id, p)).and_then(|_| s.invoice(&id)))
 }
 
 async fn recalculate(State(s): State<SimState>, Path(id): Path<String>) -> Response {
