@@ -3,7 +3,6 @@
 //! (`invoice:{id}` or `credit:{id}`, with lines and versions) and `GET /v1/ledger/summary`.
 
 use crate::error::ConnectError;
-use base64::Engine as _;
 use http::StatusCode;
 use serde_json::{Value, json};
 use shared::app::{App, Store};
@@ -14,8 +13,6 @@ use shared::ledger::{Ledger, TxnFilter};
 use shared::org::Principal;
 use shared::web::{HttpResponse, json};
 use std::collections::HashMap;
-
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The connection a query reads: the one named, else the org's active one, else its newest.
 async fn connection_of<S: Store>(
@@ -87,23 +84,7 @@ pub async fn transactions<S: Store>(
     q: &HashMap<String, String>,
 ) -> Result<HttpResponse, ConnectError> {
     let f = filter(q)?;
-    let limit = match q.get("limit") {
-        None => 50,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| ConnectError::BadRequest("limit must be 1–100".into()))?,
-    };
-    let after = match q.get("after") {
-        None => None,
-        Some(a) => Some(
-            B64.decode(a)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| ConnectError::BadRequest("after is not a cursor from a previous page".into()))?,
-        ),
-    };
+    let (limit, after) = crate::paging::params(q, |_| true)?;
     let Some(conn) = connection_of(app, who, q).await? else {
         return Ok(json(StatusCode::OK, &json!({"items": [], "next": null})));
     };
@@ -113,7 +94,7 @@ pub async fn transactions<S: Store>(
         .map_err(ledger_err)?;
     Ok(json(
         StatusCode::OK,
-        &json!({"items": page.items.iter().map(view).collect::<Vec<_>>(), "next": page.next.map(|n| B64.encode(n))}),
+        &json!({"items": page.items.iter().map(view).collect::<Vec<_>>(), "next": crate::paging::next(page.next)}),
     ))
 }
 

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod error;
 pub mod keys;
 pub mod ledger;
+pub mod paging;
 pub mod products;
 pub mod quarantine;
 pub mod settings;

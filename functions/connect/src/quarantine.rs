@@ -4,7 +4,6 @@
 //! re-evaluate it when it changes.
 
 use crate::error::ConnectError;
-use base64::Engine as _;
 use http::StatusCode;
 use serde_json::{Value, json};
 use shared::app::{App, Store};
@@ -15,8 +14,6 @@ use shared::ledger::{Ledger, QuarantineEntry};
 use shared::org::Principal;
 use shared::web::{HttpResponse, json};
 use std::collections::HashMap;
-
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The sync stream a quarantine kind comes from.
 fn stream(kind: &str) -> &str {
@@ -50,24 +47,7 @@ pub async fn list<S: Store>(
     id: &ConnectionId,
     q: &HashMap<String, String>,
 ) -> Result<HttpResponse, ConnectError> {
-    let limit = match q.get("limit") {
-        None => 50,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| ConnectError::BadRequest("limit must be 1–100".into()))?,
-    };
-    let after = match q.get("after") {
-        None => None,
-        Some(a) => Some(
-            B64.decode(a)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .filter(|c| is_quarantine_cursor(c))
-                .ok_or_else(|| ConnectError::BadRequest("after is not a cursor from a previous page".into()))?,
-        ),
-    };
+    let (limit, after) = crate::paging::params(q, is_quarantine_cursor)?;
     // only the caller's own connections: another org's id is simply not found
     connection::get(&app.store, &who.org, id).await?.ok_or(ConnectError::NotFound)?;
     let page = Ledger::new(&app.store, who.org.clone(), id.clone())
@@ -76,6 +56,6 @@ pub async fn list<S: Store>(
         .map_err(crate::ledger::ledger_err)?;
     Ok(json(
         StatusCode::OK,
-        &json!({"items": page.items.iter().map(view).collect::<Vec<_>>(), "next": page.next.map(|n| B64.encode(n))}),
+        &json!({"items": page.items.iter().map(view).collect::<Vec<_>>(), "next": crate::paging::next(page.next)}),
     ))
 }
