@@ -3,10 +3,10 @@
 
 mod sync_common;
 
+use sequence_sim::fake::{CallKind, FakeSource};
 use shared::clock::FakeClock;
 use shared::ledger::{Change, DocKind, Ledger, TxnStatus, TxnType, keys};
 use shared::store::{ItemStore, WriteOp};
-use shared::sync::fake::{CallKind, FakeSource};
 use shared::sync::source::{CreditNoteStatus, InvoiceStatus};
 use shared::sync::{Outcome, run};
 use std::time::Duration;

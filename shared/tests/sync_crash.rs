@@ -2,11 +2,11 @@
 
 mod sync_common;
 
+use sequence_sim::fake::{CallKind, FakeSource};
 use shared::clock::{Clock, FakeClock};
 use shared::ledger::{DocKind, Ledger, keys};
 use shared::store::record;
 use shared::sync::cursor::StreamCursor;
-use shared::sync::fake::{CallKind, FakeSource};
 use shared::sync::source::InvoiceStatus;
 use shared::sync::{Outcome, run};
 use std::time::Duration;

@@ -3,11 +3,11 @@
 
 mod sync_common;
 
+use sequence_sim::fake::FakeSource;
 use shared::clock::{Clock, FakeClock};
 use shared::ledger::keys;
 use shared::store::record;
 use shared::sync::cursor::StreamCursor;
-use shared::sync::fake::FakeSource;
 use shared::sync::source::{InvoiceStatus, SourceError};
 use shared::sync::{CallerAction, Outcome, run};
 use std::time::Duration;
@@ -150,7 +150,7 @@ async fn an_expired_page_token_restarts_the_slice_once() {
     let clock = FakeClock::at(t0());
     let expired = || SourceError::Client("400 Pagination token has expired".into());
     // invoices: catch-all slice (1), slice from 2026-03-01 page 1 (2), page 2 (3) → refused
-    src.fail_kind_call(shared::sync::fake::CallKind::Invoices, 3, expired());
+    src.fail_kind_call(sequence_sim::fake::CallKind::Invoices, 3, expired());
     let mut j = job("org1", "c1", &clock, MIN15);
     j.settings.history_start = day(3, 1);
     let r = run(&store, &src, clock.as_ref(), &j).await.unwrap();
@@ -160,8 +160,8 @@ async fn an_expired_page_token_restarts_the_slice_once() {
     let store = TestStore::new();
     let src = FakeSource::new(3);
     seed_small(&src);
-    src.fail_kind_call(shared::sync::fake::CallKind::Invoices, 3, expired());
-    src.fail_kind_call(shared::sync::fake::CallKind::Invoices, 5, expired());
+    src.fail_kind_call(sequence_sim::fake::CallKind::Invoices, 3, expired());
+    src.fail_kind_call(sequence_sim::fake::CallKind::Invoices, 5, expired());
     let mut j = job("org1", "c1", &clock, MIN15);
     j.settings.history_start = day(3, 1);
     let r = run(&store, &src, clock.as_ref(), &j).await.unwrap();

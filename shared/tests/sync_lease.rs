@@ -2,10 +2,10 @@
 
 mod sync_common;
 
+use sequence_sim::fake::{CallKind, FakeSource};
 use shared::clock::FakeClock;
 use shared::ledger::{DocKind, Ledger, keys};
 use shared::store::lease;
-use shared::sync::fake::{CallKind, FakeSource};
 use shared::sync::{Outcome, run};
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,12 +3,12 @@
 
 mod sync_common;
 
+use sequence_sim::fake::FakeSource;
 use shared::clock::FakeClock;
 use shared::ledger::report::summarize;
 use shared::ledger::{DocKind, Ledger, TxnFilter, TxnStatus, TxnType, Upsert, keys};
 use shared::store::ItemStore;
 use shared::store::lease;
-use shared::sync::fake::FakeSource;
 use shared::sync::map::{Mapped, invoice_txn};
 use shared::sync::source::{CreditNoteStatus, InvoiceStatus, SourceLine};
 use shared::sync::{Outcome, run};

@@ -5,9 +5,9 @@
 
 mod sync_common;
 
+use sequence_sim::fake::{CallKind, FakeSource};
 use shared::clock::FakeClock;
 use shared::ledger::{DocKind, Ledger};
-use shared::sync::fake::{CallKind, FakeSource};
 use shared::sync::source::{CreditNoteStatus, InvoiceStatus};
 use shared::sync::{Outcome, run};
 use std::time::Duration;

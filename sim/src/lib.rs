@@ -25,6 +25,7 @@ pub mod credit_notes;
 pub mod customers;
 pub mod document;
 mod error;
+pub mod fake;
 pub mod faults;
 pub mod invoices;
 pub mod lines;

@@ -7,8 +7,8 @@
 //! run's start signpost.
 //!
 //! - [`source`]: the port to Sequence (page-at-a-time listings) and its small document types;
-//!   [`adapter`] implements it over the real Sequence client;
-//!   [`fake`] is an in-memory implementation with fault injection for tests.
+//!   [`adapter`] implements it over the real Sequence client; the in-memory implementation with
+//!   fault injection the tests use is `sequence_sim::fake` (never linked into a Lambda).
 //! - [`cursor`]: **the cursor / checkpoint rule** (pure).
 //! - [`map`]: documents → ledger records, import / not-imported / quarantine decisions (pure).
 //! - [`run()`]: one invocation — lease, cycle over streams and slices, checkpoints → [`Outcome`];
@@ -22,7 +22,6 @@ pub mod adapter;
 mod calls;
 pub mod cursor;
 mod documents;
-pub mod fake;
 mod job;
 pub mod map;
 pub mod outcome;

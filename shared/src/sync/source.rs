@@ -195,7 +195,7 @@ pub type SourceResult<T> = Result<SourcePage<T>, SourceError>;
 pub type FetchResult<T> = Result<Result<T, Rejected>, SourceError>;
 
 /// The read side of Sequence, one page per call. Implemented by the adapter over the Sequence
-/// client and by [`super::fake::FakeSource`] in tests.
+/// client and by `sequence_sim::fake::FakeSource` in tests.
 pub trait SequenceSource: Send + Sync {
     /// `GET /products?sortOrder=ASC&after=…`
     fn list_products(&self, after: Option<&PageToken>) -> impl Future<Output = SourceResult<SourceProduct>> + Send;

@@ -5,11 +5,11 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
+use sequence_sim::fake::FakeSource;
 use shared::clock::FakeClock;
 use shared::domain::{ConnectionId, OrgId};
 use shared::ledger::{DocKind, Ledger, TxnStatus, TxnType};
 use shared::store::{EmbeddedStore, Item, ItemStore, Key, Page, Query, StoreError, WriteOp};
-use shared::sync::fake::FakeSource;
 use shared::sync::map::{content_hash, invoice_content_hash};
 use shared::sync::source::*;
 use shared::sync::{Outcome, RunReport, SyncJob, SyncSettings, run};

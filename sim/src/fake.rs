@@ -6,11 +6,11 @@
 //! paginated by an opaque keyset token (creation time + insertion sequence of the last item), so a
 //! document changed between pages is served by its current state.
 
-use super::source::{
+use chrono::{DateTime, Utc};
+use shared::sync::source::{
     CreditNoteQuery, FetchResult, InvoiceQuery, PageToken, Rejected, SequenceSource, SourceCreditNote, SourceCustomer,
     SourceError, SourceInvoice, SourceLine, SourcePage, SourceProduct, SourceResult,
 };
-use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
@@ -151,7 +151,7 @@ struct State {
     hooks: BTreeMap<u64, Vec<Hook>>,
     kind_hooks: BTreeMap<(CallKind, u64), Vec<Hook>>,
     pause: Option<Pause>,
-    latency: Option<(std::sync::Arc<crate::clock::FakeClock>, std::time::Duration)>,
+    latency: Option<(std::sync::Arc<shared::clock::FakeClock>, std::time::Duration)>,
     /// Every listing page served: `(kind, query, after)`.
     pages: Vec<(CallKind, String, Option<String>)>,
 }
@@ -234,7 +234,7 @@ impl FakeSource {
     }
 
     /// Every call advances `clock` by `per_call` (simulated network time, to reach deadlines).
-    pub fn set_latency(&self, clock: std::sync::Arc<crate::clock::FakeClock>, per_call: std::time::Duration) {
+    pub fn set_latency(&self, clock: std::sync::Arc<shared::clock::FakeClock>, per_call: std::time::Duration) {
         self.lock().latency = Some((clock, per_call));
     }
 
@@ -379,7 +379,7 @@ impl FakeSource {
 }
 
 fn rejection(id: &str, reason: &str) -> Rejected {
-    Rejected { id: Some(id.to_owned()), reason: reason.to_owned(), hash: crate::crypto::sha256_hex(reason.as_bytes()) }
+    Rejected { id: Some(id.to_owned()), reason: reason.to_owned(), hash: shared::crypto::sha256_hex(reason.as_bytes()) }
 }
 
 fn parse_token(tok: &PageToken) -> Result<(i64, u64), SourceError> {
