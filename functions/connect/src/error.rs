@@ -26,6 +26,9 @@ pub enum ConnectError {
     Store(#[from] StoreError),
     #[error("secret storage unavailable: {0}")]
     Secret(#[from] SecretError),
+    /// The embedded tax content did not load (a build defect, not the caller's).
+    #[error("tax content unavailable: {0}")]
+    TaxContent(#[from] shared::tax::DataError),
 }
 
 impl ConnectError {
@@ -39,6 +42,14 @@ impl ConnectError {
             ConnectError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ConnectError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
             ConnectError::Store(StoreError::ConditionFailed { .. }) => (StatusCode::CONFLICT, "conflict"),
+            ConnectError::TaxContent(_) => {
+                tracing::error!(error = %self, "console request failed");
+                return console_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "The tax content could not be loaded.",
+                );
+            }
             ConnectError::Store(_) | ConnectError::Secret(_) => {
                 tracing::error!(error = %self, "console request failed");
                 return console_error(

@@ -124,6 +124,7 @@ async fn route<S: Store>(
         (&Method::GET, ["v1", "settings"]) => settings::get(app, who).await,
         (&Method::PUT, ["v1", "settings"]) => settings::put(app, who, req.body()).await,
         (&Method::GET, ["v1", "tax-codes"]) => settings::tax_codes().await,
+        (&Method::GET, ["v1", "tax-coverage"]) => settings::tax_coverage().await,
         (&Method::GET, ["v1", "registrations"]) => settings::list_registrations(app, who).await,
         (&Method::PUT, ["v1", "registrations", country]) => {
             settings::put_registration(app, who, country, None, req.body()).await

@@ -22,6 +22,14 @@ pub async fn tax_codes() -> Result<HttpResponse, ConnectError> {
     Ok(json(StatusCode::OK, &json!({"items": shared::tax::catalog()})))
 }
 
+/// `GET /v1/tax-coverage`: what the tax content covers per US state (the table of `data/README.md`),
+/// so the console can say where local taxes are not charged.
+pub async fn tax_coverage() -> Result<HttpResponse, ConnectError> {
+    let rows = shared::tax::Engine::global()?.us_coverage();
+    let gaps = rows.iter().filter(|r| r.local == "state_rate_only").count();
+    Ok(json(StatusCode::OK, &json!({"us": rows, "states_without_local_data": gaps})))
+}
+
 pub async fn get<S: Store>(app: &App<S>, who: &Principal) -> Result<HttpResponse, ConnectError> {
     Ok(json(StatusCode::OK, &settings::get_settings(&app.store, &who.org).await?.value))
 }

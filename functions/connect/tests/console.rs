@@ -170,6 +170,24 @@ async fn unknown_routes_and_bad_ids_are_404() {
     assert_eq!(call(&f, &f.a, "PATCH", "/v1/sequence/connections", "").await.0, 404);
 }
 
+/// The coverage the console shows is the loaded content's, state by state, and says where local taxes
+/// are not charged.
+#[tokio::test]
+async fn tax_coverage_lists_every_state_and_the_gaps() {
+    let f = fixture().await;
+    let (status, cov) = call(&f, &f.a, "GET", "/v1/tax-coverage", "").await;
+    assert_eq!(status, 200, "{cov}");
+    let rows = cov["us"].as_array().unwrap();
+    assert!(rows.len() >= 51, "50 states and DC");
+    let row = |s: &str| rows.iter().find(|r| r["state"] == s).unwrap().clone();
+    assert_eq!(row("OR")["local"], "no_local_tax");
+    assert_eq!(row("TX")["local"], "local_tables");
+    assert!(row("TX")["local_jurisdictions"].as_u64().unwrap() > 100);
+    let gaps = rows.iter().filter(|r| r["local"] == "state_rate_only").count();
+    assert_eq!(cov["states_without_local_data"].as_u64().unwrap(), u64::try_from(gaps).unwrap());
+    assert_eq!(call(&f, &f.a, "POST", "/v1/tax-coverage", "").await.0, 404);
+}
+
 #[tokio::test]
 async fn settings_registrations_tax_codes_and_product_codes() {
     let f = fixture().await;

@@ -168,6 +168,10 @@ impl<V> Nested<V> {
     pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
         self.0.values().flat_map(HashMap::values)
     }
+    /// Every entry under `a`.
+    pub(crate) fn get_all(&self, a: &str) -> Option<&HashMap<String, V>> {
+        self.0.get(a)
+    }
     fn insert(&mut self, a: &str, b: &str, v: V) {
         self.0.entry(a.to_owned()).or_default().insert(b.to_owned(), v);
     }

@@ -27,6 +27,7 @@
 mod address;
 mod calc;
 mod catalog;
+pub mod coverage;
 mod csv;
 mod data;
 mod error;
@@ -70,6 +71,11 @@ impl Engine {
     /// Calculates tax for one request. Pure: same input, same output.
     pub fn calculate(&self, input: &CalcInput<'_>) -> Result<CalcOutput, TaxError> {
         calc::calculate(&self.tables, input)
+    }
+
+    /// What the loaded content covers, per US state (see [`coverage`]).
+    pub fn us_coverage(&self) -> Vec<coverage::StateCoverage> {
+        coverage::us(&self.tables)
     }
 
     /// The provenance of the US local data of a Streamlined Sales Tax state (its file names), if we hold any.
