@@ -763,6 +763,33 @@
       el('td', {}, fmtTime(q.recorded_at || q.recorded_at_ms)));
   }
 
+  // ---------- tax coverage ----------
+  const COVERAGE_LABEL = {
+    no_local_tax: 'no local taxes (state rate complete)',
+    boundaries: 'rate + boundary files',
+    county_by_zip: 'county by ZIP, city by name',
+    local_tables: 'county / city / district tables',
+    state_rate_only: 'state rate only: local taxes not charged',
+  };
+
+  async function loadCoverage() {
+    await optional('coverage-section', 'coverage-note', async () => {
+      const data = await api('GET', '/v1/tax-coverage');
+      const rows = (data && data.us) || [];
+      const gaps = rows.filter((r) => r.local === 'state_rate_only').map((r) => r.state);
+      $('coverage-summary').textContent = gaps.length === 0
+        ? `Local data for every state with local taxes (${rows.length} states).`
+        : `${gaps.length} of ${rows.length} states have local taxes we do not hold yet (not charged): ${gaps.join(', ')}.`;
+      $('coverage-body').replaceChildren(...rows.map((r) =>
+        el('tr', { testid: 'coverage-row', dataset: { state: r.state, local: r.local } },
+          el('td', {}, fmt(r.state)),
+          el('td', {}, COVERAGE_LABEL[r.local] || fmt(r.local)),
+          el('td', {}, fmt(r.precision)),
+          el('td', { className: 'num' }, String(r.local_jurisdictions)),
+          el('td', {}, fmt(r.as_of || '–')))));
+    });
+  }
+
   // ---------- audit ----------
   async function loadAudit() {
     const data = await api('GET', '/v1/audit');
@@ -834,6 +861,7 @@
       // products need the tax codes (the picker) and the connection (what an empty list means)
       loadTaxCodes().catch((e) => showError(e.message)).then(() => Promise.all([loadSettings(), connection.then(loadProducts)])),
       loadRegistrations(),
+      loadCoverage(),
       loadLedger(false),
       // what an empty quarantine means depends on the connection
       connection.then(() => loadQuarantine(false)),

@@ -484,6 +484,17 @@ async function main() {
     }
   });
 
+  await step('tax coverage names the states whose local taxes are not charged', async () => {
+    if (!(await routeExists('/v1/tax-coverage'))) return skip('the route is not on this server yet');
+    const { body } = await apiGet('/v1/tax-coverage');
+    const gaps = body.us.filter((r) => r.local === 'state_rate_only').map((r) => r.state);
+    await until('the coverage rows', async () => (await page.getByTestId('coverage-row').count()) === body.us.length);
+    const summary = await tid('coverage-summary').textContent();
+    for (const s of gaps) assert(summary.includes(s), `the summary names ${s}: ${summary}`);
+    const tx = page.locator('[data-testid="coverage-row"][data-state="TX"]');
+    assert((await tx.getAttribute('data-local')) === 'local_tables', 'Texas has local tables');
+  });
+
   await step('the activity list shows the connection and the key', async () => {
     await until('audit entries', async () => {
       const text = (await tid('audit-list').textContent()) || '';
