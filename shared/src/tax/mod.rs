@@ -25,6 +25,8 @@
 //! [`catalog()`] lists the product tax codes the endpoint accepts.
 
 mod address;
+mod b2b;
+mod business_id;
 mod calc;
 mod catalog;
 mod csv;
@@ -37,6 +39,8 @@ mod vat_id;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_intl;
 
 use std::sync::OnceLock;
 
