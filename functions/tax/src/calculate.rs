@@ -10,7 +10,7 @@ use shared::keys::ApiKeyRecord;
 use shared::ledger::keys::{customer_key, product_key};
 use shared::ledger::{CustomerRecord, CustomerTaxStatus, ProductRecord};
 use shared::store::record;
-use shared::tax::{CalcInput, Engine, LineInput, TaxError};
+use shared::tax::{CalcInput, Engine, Exemption, LineInput, TaxError};
 use shared::web::{HttpResponse, json, sphere_error};
 use std::collections::BTreeMap;
 
@@ -81,16 +81,37 @@ async fn calculate<S: Store>(
         ));
     }
 
-    // The request's tax_exempt wins; otherwise the synced Sequence customer's status.
-    let tax_exempt = match (req.tax_exempt, &req.customer_id) {
-        (Some(e), _) => e,
-        (None, Some(id)) => {
+    // The request's tax_exempt wins; otherwise the synced Sequence customer's status. Either may name the
+    // jurisdictions it applies to; none named = everywhere (the migration rule, shared/src/tax/exemption.rs).
+    let req_scopes = req.tax_exempt_jurisdictions.as_deref();
+    let exemption = match (req.tax_exempt, req_scopes, &req.customer_id) {
+        (Some(false), _, _) => Exemption::None,
+        (Some(true), s, _) | (None, s @ Some(_), _) => Exemption::scoped(s.unwrap_or_default())
+            .map_err(|e| bad("validation_errors", format!("tax_exempt_jurisdictions: {e}")))?,
+        (None, None, Some(id)) => {
             let k = customer_key(&key.org_id, &key.connection_id, id);
             let customer: Option<CustomerRecord> =
                 record::get(&app.store, &k).await.map_err(store_err)?.map(|v| v.value);
-            customer.is_some_and(|c| c.tax_status == CustomerTaxStatus::TaxExempt)
+            match customer {
+                Some(c) if c.tax_status == CustomerTaxStatus::TaxExempt => {
+                    match Exemption::scoped(&c.exempt_jurisdictions) {
+                        Ok(e) => e,
+                        Err(_) => {
+                            // A stored scope the engine cannot read (written by an older console): exempt nowhere
+                            // would overcharge, everywhere would undercharge; refuse and say which customer.
+                            return Err(bad(
+                                "validation_errors",
+                                format!(
+                                    "customer {id}: stored exemption jurisdictions are not readable; fix them in the console"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                _ => Exemption::None,
+            }
         }
-        (None, None) => false,
+        (None, None, None) => Exemption::None,
     };
 
     let engine = Engine::global().map_err(|e| {
@@ -118,7 +139,7 @@ async fn calculate<S: Store>(
         customer_address: req.customer_address.clone(),
         ship_from: req.ship_from.clone(),
         lines,
-        tax_exempt,
+        exemption,
         buyer_tax_id: req.tax_id.clone(),
         settings: &settings,
     };

@@ -10,7 +10,9 @@ use super::data::{Tables, in_force};
 use super::error::TaxError;
 use super::resolve::{EU27, Family, Juris, Resolved, resolve};
 use super::rounding;
-use super::types::{CalcInput, CalcOutput, LineInput, LineOutput, Resolution, Rounding, TaxAmount, TaxRateInfo};
+use super::types::{
+    CalcInput, CalcOutput, Exemption, LineInput, LineOutput, Resolution, Rounding, TaxAmount, TaxRateInfo,
+};
 
 /// Largest accepted |amount| in minor units (Anrok's bound, 10^11).
 pub const MAX_AMOUNT: i64 = 100_000_000_000;
@@ -261,9 +263,9 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
         })
         .collect();
 
-    let exempt = input.tax_exempt;
+    let exempt_everywhere = input.exemption == Exemption::Everywhere;
     // The buyer's tax id (cross-border B2B rules of the customer's country, see b2b.rs).
-    let relief = if exempt { Relief::None } else { b2b::relief(t, input, &customer, &regs, &mut warnings) };
+    let relief = if exempt_everywhere { Relief::None } else { b2b::relief(t, input, &customer, &regs, &mut warnings) };
 
     // One template per (address, tax code).
     let mut templates: Vec<((usize, &str), Template)> = Vec::new();
@@ -274,7 +276,7 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
             Some(i) => i,
             None => {
                 let r = &addrs[ai];
-                let tpl = if exempt {
+                let tpl = if input.exemption.covers(&r.country, r.region.as_deref()) {
                     Template { reason: Some("customer_exempt"), items: Vec::new() }
                 } else if relief == Relief::All && r.country == customer.country {
                     Template { reason: Some("reverse_charge"), items: Vec::new() }

@@ -41,7 +41,7 @@ fn b2b(s: &OrgTaxSettings, cur: &str, to: Address, id: &str) -> CalcOutput {
             customer_address: to,
             ship_from: None,
             lines: vec![line("1", 10000)],
-            tax_exempt: false,
+            exemption: Exemption::None,
             buyer_tax_id: Some(id.into()),
             settings: s,
         })
@@ -163,7 +163,7 @@ fn japan_rounds_once_per_rate_per_invoice() {
             customer_address: country("JP", None),
             ship_from: None,
             lines: vec![line("a", 105), line("b", 105), line("c", 105)],
-            tax_exempt: false,
+            exemption: Exemption::None,
             buyer_tax_id: None,
             settings: &s,
         })
@@ -189,7 +189,7 @@ fn japan_inclusive_lines_round_per_invoice_and_round_trip() {
             customer_address: country("JP", None),
             ship_from: None,
             lines,
-            tax_exempt: false,
+            exemption: Exemption::None,
             buyer_tax_id: None,
             settings: &s,
         })
@@ -199,4 +199,37 @@ fn japan_inclusive_lines_round_per_invoice_and_round_trip() {
     for l in &o.lines {
         assert_eq!(l.tax_amounts[0].taxable_amount + l.tax, 116);
     }
+}
+
+#[test]
+fn an_exemption_scoped_to_a_state_exempts_only_lines_taxed_there() {
+    // A Texas exemption: the line shipped to Houston is exempt; the line shipped to Atlanta pays GA 8.9 %.
+    let s = org("US", vec![reg("US", Some("TX")), reg("US", Some("GA"))]);
+    let ship = |st: &str, zip: &str, city: &str| Address {
+        country: "US".into(),
+        state: Some(st.into()),
+        postal_code: Some(zip.into()),
+        city: Some(city.into()),
+        ..Address::default()
+    };
+    let mut tx = line("tx", 10000);
+    tx.tax_code = "physical_goods".into();
+    tx.ship_to = Some(ship("TX", "77002", "Houston"));
+    let mut ga = line("ga", 10000);
+    ga.tax_code = "physical_goods".into();
+    ga.ship_to = Some(ship("GA", "30303", "Atlanta"));
+    let o = engine()
+        .calculate(&CalcInput {
+            currency: Currency::parse("usd").unwrap(),
+            tax_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            customer_address: ship("TX", "77002", "Houston"),
+            ship_from: None,
+            lines: vec![tx, ga],
+            exemption: Exemption::scoped(&["US-TX"]).unwrap(),
+            buyer_tax_id: None,
+            settings: &s,
+        })
+        .unwrap();
+    assert_eq!((o.lines[0].tax, o.lines[0].reason), (0, Some("customer_exempt")));
+    assert_eq!(o.lines[1].tax, 890);
 }
