@@ -316,13 +316,16 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
         let tpl = &templates[line_tpl[li]].1;
         let r = &addrs[line_addr[li]];
         for (ji, e) in ex.iter().enumerate() {
-            if input.settings.rounding == Rounding::Line && !rounding::per_invoice(&r.country, input.tax_date) {
+            let by_law = rounding::per_invoice(&r.country, input.tax_date);
+            if input.settings.rounding == Rounding::Line && !by_law {
                 rounded[li][ji] = rounding::half_up(*e).ok_or_else(overflow)?;
                 continue;
             }
             let item = &tpl.items[ji];
             let j = &r.juris[item.juris];
-            let key = (j.name.clone(), j.tax_type, r.region.clone(), item.rate);
+            // A national per-invoice rule groups by rate only: a free-text region (a prefecture) must not split it.
+            let region = if by_law { None } else { r.region.clone() };
+            let key = (j.name.clone(), j.tax_type, region, item.rate);
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, v)) => v.push((li, ji)),
                 None => groups.push((key, vec![(li, ji)])),

@@ -171,6 +171,31 @@ fn japan_rounds_once_per_rate_per_invoice() {
     let taxes: Vec<i64> = o.lines.iter().map(|l| l.tax).collect();
     assert_eq!(taxes, vec![11, 11, 10]);
     assert_eq!(taxes.iter().sum::<i64>(), 32);
+    let mut lines = vec![line("a", 105), line("b", 105), line("c", 105)];
+    // Lines shipped to different prefectures are still one invoice and one rate: one rounding.
+    lines[1].ship_to = Some(country("JP", Some("Osaka")));
+    lines[2].ship_to = Some(country("JP", Some("Kyoto")));
+    let run = |d: (i32, u32, u32), lines: Vec<LineInput>| {
+        engine()
+            .calculate(&CalcInput {
+                currency: Currency::parse("jpy").unwrap(),
+                tax_date: NaiveDate::from_ymd_opt(d.0, d.1, d.2).unwrap(),
+                customer_address: country("JP", Some("Tokyo")),
+                ship_from: None,
+                lines,
+                exemption: Exemption::None,
+                buyer_tax_id: None,
+                settings: &s,
+            })
+            .unwrap()
+            .lines
+            .iter()
+            .map(|l| l.tax)
+            .sum::<i64>()
+    };
+    assert_eq!(run((2026, 11, 1), lines.clone()), 32);
+    // Before the qualified invoice system (2023-10-01) the org's per-line rule applies: 11 × 3.
+    assert_eq!(run((2023, 9, 30), lines), 33);
 }
 
 #[test]
