@@ -7,8 +7,9 @@
 //! - **EU** (Directive 2006/112/EC Art. 44 and 196): B2B services are taxed where the customer is established, and
 //!   the customer accounts for the VAT when the supplier is not established in that member state. Establishment
 //!   decides, not registration: a foreign supplier registered in the member state still does not charge.
-//! - **UK** (VATA 1994 s. 7A and s. 8), **NO** (merverdiavgiftsloven § 3-30), **IS**: the business recipient of
-//!   services from a supplier belonging abroad accounts for the VAT; establishment decides.
+//! - **UK** (VATA 1994 s. 7A and s. 8), **NO** (merverdiavgiftsloven § 3-30): the business recipient of services
+//!   from a supplier belonging abroad accounts for the VAT; establishment decides. **IS** keeps the engine's
+//!   earlier rule (the same as NO), not re-verified against Icelandic law in this change.
 //! - **CH / LI** (MWSTG, SR 641.20, Art. 45 para. 1 let. a; ESTV "Bezugsteuer"): the acquisition tax only
 //!   covers services of companies established abroad *that are not entered in the Swiss register of taxable
 //!   persons*. A supplier registered for Swiss VAT charges 8.1 % to Swiss businesses like any Swiss company, so
