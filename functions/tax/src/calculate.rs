@@ -81,37 +81,32 @@ async fn calculate<S: Store>(
         ));
     }
 
-    // The request's tax_exempt wins; otherwise the synced Sequence customer's status. Either may name the
-    // jurisdictions it applies to; none named = everywhere (the migration rule, shared/src/tax/exemption.rs).
-    let req_scopes = req.tax_exempt_jurisdictions.as_deref();
-    let exemption = match (req.tax_exempt, req_scopes, &req.customer_id) {
-        (Some(false), _, _) => Exemption::None,
-        (Some(true), s, _) | (None, s @ Some(_), _) => Exemption::scoped(s.unwrap_or_default())
-            .map_err(|e| bad("validation_errors", format!("tax_exempt_jurisdictions: {e}")))?,
-        (None, None, Some(id)) => {
+    // Whether the customer is exempt: the request's tax_exempt wins, otherwise the synced Sequence customer's
+    // status. Where: the request's tax_exempt_jurisdictions, else the customer record's exempt_jurisdictions (so
+    // a Texas-only customer stays Texas-only when Sequence sends `tax_exempt: true`), else everywhere (the
+    // migration rule, shared/src/tax/exemption.rs).
+    let customer: Option<CustomerRecord> = match (&req.customer_id, req.tax_exempt, &req.tax_exempt_jurisdictions) {
+        (Some(id), None, _) | (Some(id), Some(true), None) => {
             let k = customer_key(&key.org_id, &key.connection_id, id);
-            let customer: Option<CustomerRecord> =
-                record::get(&app.store, &k).await.map_err(store_err)?.map(|v| v.value);
-            match customer {
-                Some(c) if c.tax_status == CustomerTaxStatus::TaxExempt => {
-                    match Exemption::scoped(&c.exempt_jurisdictions) {
-                        Ok(e) => e,
-                        Err(_) => {
-                            // A stored scope the engine cannot read (written by an older console): exempt nowhere
-                            // would overcharge, everywhere would undercharge; refuse and say which customer.
-                            return Err(bad(
-                                "validation_errors",
-                                format!(
-                                    "customer {id}: stored exemption jurisdictions are not readable; fix them in the console"
-                                ),
-                            ));
-                        }
-                    }
-                }
-                _ => Exemption::None,
-            }
+            record::get(&app.store, &k).await.map_err(store_err)?.map(|v| v.value)
         }
-        (None, None, None) => Exemption::None,
+        _ => None,
+    };
+    let customer_exempt = customer.as_ref().is_some_and(|c| c.tax_status == CustomerTaxStatus::TaxExempt);
+    let exempt = req.tax_exempt.unwrap_or(customer_exempt || req.tax_exempt_jurisdictions.is_some());
+    let exemption = match (&req.tax_exempt_jurisdictions, &customer) {
+        _ if !exempt => Exemption::None,
+        (Some(scopes), _) => {
+            Exemption::scoped(scopes).map_err(|e| bad("validation_errors", format!("tax_exempt_jurisdictions: {e}")))?
+        }
+        (None, Some(c)) => Exemption::scoped(&c.exempt_jurisdictions).map_err(|_| {
+            // Only the console writes these, validated; refuse rather than guess everywhere or nowhere.
+            bad(
+                "validation_errors",
+                format!("customer {}: stored exemption jurisdictions are not readable; fix them in the console", c.id),
+            )
+        })?,
+        (None, None) => Exemption::Everywhere,
     };
 
     let engine = Engine::global().map_err(|e| {

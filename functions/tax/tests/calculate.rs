@@ -295,7 +295,14 @@ async fn an_exemption_applies_only_in_the_jurisdictions_it_names() {
     stored["customer_id"] = json!("cust_exempt_tx");
     let (_, body) = calc(&f.app, &f.key_a, &stored.to_string()).await;
     assert_eq!(body["data"]["lines"][0]["tax_amounts"].as_array().unwrap().len(), 3, "{body}");
+    // …also when the request itself says tax_exempt: true without naming where (the stored scope applies).
+    stored["tax_exempt"] = json!(true);
+    let (_, body) = calc(&f.app, &f.key_a, &stored.to_string()).await;
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"].as_array().unwrap().len(), 3, "{body}");
     stored["customer_id"] = json!("cust_exempt");
+    let (_, body) = calc(&f.app, &f.key_a, &stored.to_string()).await;
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"], json!([]), "{body}");
+    stored.as_object_mut().unwrap().remove("tax_exempt");
     let (_, body) = calc(&f.app, &f.key_a, &stored.to_string()).await;
     assert_eq!(body["data"]["lines"][0]["tax_amounts"], json!([]), "{body}");
     // A scope that names no country is refused, naming the field.
