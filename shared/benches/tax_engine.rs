@@ -10,7 +10,7 @@ use std::hint::black_box;
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group};
 use shared::domain::Currency;
-use shared::tax::{Address, CalcInput, Engine, LineInput, OrgTaxSettings, Registration, Rounding};
+use shared::tax::{Address, CalcInput, Engine, Exemption, LineInput, OrgTaxSettings, Registration, Rounding};
 
 fn settings() -> OrgTaxSettings {
     let from = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
@@ -82,7 +82,7 @@ fn cpu_report() {
             customer_address: nyc.clone(),
             ship_from: None,
             lines: lines(n),
-            tax_exempt: false,
+            exemption: Exemption::None,
             buyer_tax_id: None,
             settings: &s,
         };
@@ -112,7 +112,7 @@ fn bench(c: &mut Criterion) {
             customer_address: nyc.clone(),
             ship_from: None,
             lines: lines(n),
-            tax_exempt: false,
+            exemption: Exemption::None,
             buyer_tax_id: None,
             settings: &s,
         };
@@ -130,7 +130,7 @@ fn bench(c: &mut Criterion) {
         customer_address: mn,
         ship_from: None,
         lines: lines(1),
-        tax_exempt: false,
+        exemption: Exemption::None,
         buyer_tax_id: None,
         settings: &s,
     };

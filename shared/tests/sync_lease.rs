@@ -85,3 +85,33 @@ async fn a_stale_guard_cannot_write_the_ledger() {
     ledger.upsert_product(&new, rec).await.unwrap();
     assert!(ledger.product("p1").await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_customer_sync_keeps_the_exemption_jurisdictions_set_on_our_side() {
+    use shared::ledger::{CustomerRecord, CustomerTaxStatus};
+    use shared::store::ItemStore;
+    let store = TestStore::new();
+    let (o, c) = (org("org1"), conn("c1"));
+    let guard = lease::acquire(&store, &keys::lease_key(&o, &c), "a", t0(), 60_000).await.unwrap().unwrap();
+    let ledger = Ledger::new(&store, o.clone(), c.clone());
+    let rec = CustomerRecord {
+        id: "cu1".into(),
+        legal_name: "School".into(),
+        address: None,
+        region: None,
+        tax_status: CustomerTaxStatus::TaxExempt,
+        tax_ids: vec![],
+        archived: false,
+        content_hash: "h1".into(),
+        exempt_jurisdictions: vec![],
+    };
+    ledger.upsert_customer(&guard, rec.clone()).await.unwrap();
+    // Scoped on our side (what a console edit writes), then Sequence changes the customer.
+    let scoped = CustomerRecord { exempt_jurisdictions: vec!["US-TX".into()], ..rec.clone() };
+    let key = keys::customer_key(&o, &c, "cu1");
+    store.write(vec![shared::store::record::put(key, &scoped, shared::store::Expect::Any).unwrap()]).await.unwrap();
+    let changed = CustomerRecord { legal_name: "School District".into(), content_hash: "h2".into(), ..rec };
+    ledger.upsert_customer(&guard, changed).await.unwrap();
+    let now = ledger.customer("cu1").await.unwrap().unwrap();
+    assert_eq!((now.legal_name.as_str(), now.exempt_jurisdictions), ("School District", vec!["US-TX".to_owned()]));
+}

@@ -4,6 +4,7 @@
 
 pub mod connections;
 pub mod credentials;
+pub mod customers;
 pub mod error;
 pub mod keys;
 pub mod ledger;
@@ -141,6 +142,9 @@ async fn route<S: Store>(
         (&Method::GET, ["v1", "products"]) => products::list(app, who).await,
         (&Method::PUT, ["v1", "products", product, "tax-code"]) => {
             products::set_tax_code(app, who, &percent_decode(product), req.body()).await
+        }
+        (&Method::PUT, ["v1", "customers", customer, "exemption"]) => {
+            customers::set_exemption(app, who, &percent_decode(customer), req.body()).await
         }
         (&Method::GET, ["v1", "ledger", "transactions"]) => ledger::transactions(app, who, &query(req)).await,
         (&Method::GET, ["v1", "ledger", "transactions", id]) => {

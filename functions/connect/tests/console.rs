@@ -297,6 +297,33 @@ async fn settings_registrations_tax_codes_and_product_codes() {
     assert_eq!((status, set["items"][0]["tax_code"].as_str()), (200, Some("saas")));
     let (_, products) = call(&f, &f.a, "GET", "/v1/products", "").await;
     assert_eq!(products["items"][0]["tax_code"], "saas");
+
+    // customers: an exemption is scoped to the jurisdictions the user names (canonical codes); bad scopes and
+    // other orgs are refused; [] = everywhere again
+    let c = shared::ledger::CustomerRecord {
+        id: "cust-1".into(),
+        legal_name: "School".into(),
+        address: None,
+        region: None,
+        tax_status: shared::ledger::CustomerTaxStatus::TaxExempt,
+        tax_ids: vec![],
+        archived: false,
+        content_hash: "h".into(),
+        exempt_jurisdictions: vec![],
+    };
+    let ck = shared::ledger::keys::customer_key(&f.a.org, &f.conn, "cust-1");
+    f.app.store.write(vec![shared::store::record::put(ck.clone(), &c, Expect::Absent).unwrap()]).await.unwrap();
+    let path = "/v1/customers/cust-1/exemption";
+    assert_eq!(call(&f, &f.a, "PUT", path, r#"{"jurisdictions":["Texas"]}"#).await.0, 400);
+    assert_eq!(call(&f, &f.b, "PUT", path, r#"{"jurisdictions":["US-TX"]}"#).await.0, 404);
+    let (status, set) = call(&f, &f.a, "PUT", path, r#"{"jurisdictions":["us-texas","DE","US-TX"]}"#).await;
+    assert_eq!(status, 200, "{set}");
+    assert_eq!(set["items"][0]["exempt_jurisdictions"], serde_json::json!(["US-TX", "DE"]));
+    let stored: shared::ledger::CustomerRecord =
+        shared::store::record::get(&f.app.store, &ck).await.unwrap().unwrap().value;
+    assert_eq!(stored.exempt_jurisdictions, vec!["US-TX".to_owned(), "DE".to_owned()]);
+    let (_, set) = call(&f, &f.a, "PUT", path, r#"{"jurisdictions":[]}"#).await;
+    assert_eq!(set["items"][0]["exempt_jurisdictions"], serde_json::json!([]));
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use shared::keys::ApiKeyRecord;
 use shared::ledger::keys::{customer_key, product_key};
 use shared::ledger::{CustomerRecord, CustomerTaxStatus, ProductRecord};
 use shared::store::record;
-use shared::tax::{CalcInput, Engine, LineInput, TaxError};
+use shared::tax::{CalcInput, Engine, Exemption, LineInput, TaxError};
 use shared::web::{HttpResponse, json, sphere_error};
 use std::collections::BTreeMap;
 
@@ -81,16 +81,32 @@ async fn calculate<S: Store>(
         ));
     }
 
-    // The request's tax_exempt wins; otherwise the synced Sequence customer's status.
-    let tax_exempt = match (req.tax_exempt, &req.customer_id) {
-        (Some(e), _) => e,
-        (None, Some(id)) => {
+    // Whether the customer is exempt: the request's tax_exempt wins, otherwise the synced Sequence customer's
+    // status. Where: the request's tax_exempt_jurisdictions, else the customer record's exempt_jurisdictions (so
+    // a Texas-only customer stays Texas-only when Sequence sends `tax_exempt: true`), else everywhere (the
+    // migration rule, shared/src/tax/exemption.rs).
+    let customer: Option<CustomerRecord> = match (&req.customer_id, req.tax_exempt, &req.tax_exempt_jurisdictions) {
+        (Some(id), None, _) | (Some(id), Some(true), None) => {
             let k = customer_key(&key.org_id, &key.connection_id, id);
-            let customer: Option<CustomerRecord> =
-                record::get(&app.store, &k).await.map_err(store_err)?.map(|v| v.value);
-            customer.is_some_and(|c| c.tax_status == CustomerTaxStatus::TaxExempt)
+            record::get(&app.store, &k).await.map_err(store_err)?.map(|v| v.value)
         }
-        (None, None) => false,
+        _ => None,
+    };
+    let customer_exempt = customer.as_ref().is_some_and(|c| c.tax_status == CustomerTaxStatus::TaxExempt);
+    let exempt = req.tax_exempt.unwrap_or(customer_exempt || req.tax_exempt_jurisdictions.is_some());
+    let exemption = match (&req.tax_exempt_jurisdictions, &customer) {
+        _ if !exempt => Exemption::None,
+        (Some(scopes), _) => {
+            Exemption::scoped(scopes).map_err(|e| bad("validation_errors", format!("tax_exempt_jurisdictions: {e}")))?
+        }
+        (None, Some(c)) => Exemption::scoped(&c.exempt_jurisdictions).map_err(|_| {
+            // Only the console writes these, validated; refuse rather than guess everywhere or nowhere.
+            bad(
+                "validation_errors",
+                format!("customer {}: stored exemption jurisdictions are not readable; fix them in the console", c.id),
+            )
+        })?,
+        (None, None) => Exemption::Everywhere,
     };
 
     let engine = Engine::global().map_err(|e| {
@@ -118,7 +134,7 @@ async fn calculate<S: Store>(
         customer_address: req.customer_address.clone(),
         ship_from: req.ship_from.clone(),
         lines,
-        tax_exempt,
+        exemption,
         buyer_tax_id: req.tax_id.clone(),
         settings: &settings,
     };

@@ -33,6 +33,8 @@ pub struct CalcRequest {
     pub customer_id: Option<String>,
     pub tax_id: Option<String>,
     pub tax_exempt: Option<bool>,
+    /// Extension: where `tax_exempt` applies (`["US-TX", "DE"]`); absent = everywhere, as in Sphere's contract.
+    pub tax_exempt_jurisdictions: Option<Vec<String>>,
     pub include_taxability_reason: bool,
     pub ship_from: Option<Address>,
     pub tax_date: Option<NaiveDate>,
@@ -110,6 +112,28 @@ fn address(v: Option<&Value>, path: &str) -> Result<Option<Address>, WireError> 
         postal_code: text(obj, "postal_code", &p, 20)?,
         country: country.to_ascii_uppercase(),
     }))
+}
+
+/// `tax_exempt_jurisdictions`: an array of `CC` / `CC-REGION` strings, each checked by the engine's parser so a
+/// bad scope is refused here with its index rather than ignored.
+fn scopes(obj: &Map<String, Value>) -> Result<Option<Vec<String>>, WireError> {
+    const F: &str = "tax_exempt_jurisdictions";
+    let items = match obj.get(F) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(a)) if a.len() <= 100 => a,
+        Some(Value::Array(_)) => return Err(invalid(format!("{F} has more than 100 entries"))),
+        Some(_) => return Err(invalid(format!("{F} must be an array of strings such as \"US-TX\" or \"DE\""))),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        let Value::String(s) = v else { return Err(invalid(format!("{F}[{i}] must be a string"))) };
+        if s.chars().count() > 60 {
+            return Err(invalid(format!("{F}[{i}] is longer than 60 characters")));
+        }
+        tax::ExemptScope::parse(s).map_err(|e| invalid(format!("{F}[{i}]: {e}")))?;
+        out.push(s.trim().to_owned());
+    }
+    Ok(Some(out))
 }
 
 /// Reads and validates a request body.
@@ -197,6 +221,7 @@ pub fn parse(body: &[u8]) -> Result<CalcRequest, WireError> {
         customer_id: text(&obj, "customer_id", "", 100)?,
         tax_id: text(&obj, "tax_id", "", 50)?,
         tax_exempt: flag(&obj, "tax_exempt", "")?,
+        tax_exempt_jurisdictions: scopes(&obj)?,
         include_taxability_reason: flag(&obj, "include_taxability_reason", "")?.unwrap_or(false),
         ship_from: address(obj.get("ship_from"), "ship_from")?,
         tax_date,

@@ -75,9 +75,17 @@ async fn fx() -> Fx {
         tax_ids: vec![],
         archived: false,
         content_hash: "h".into(),
+        // Empty: serialised without the field, byte for byte a record stored before scopes existed.
+        exempt_jurisdictions: vec![],
     };
+    // Exempt in Texas only (a Texas certificate).
+    let exempt_tx =
+        CustomerRecord { id: "cust_exempt_tx".into(), exempt_jurisdictions: vec!["US-TX".into()], ..exempt.clone() };
     app.store
-        .write(vec![record::put(customer_key(&a, &ca, "cust_exempt"), &exempt, Expect::Any).unwrap()])
+        .write(vec![
+            record::put(customer_key(&a, &ca, "cust_exempt"), &exempt, Expect::Any).unwrap(),
+            record::put(customer_key(&a, &ca, "cust_exempt_tx"), &exempt_tx, Expect::Any).unwrap(),
+        ])
         .await
         .unwrap();
     Fx { app, key_a: keys.remove(0), key_b: keys.remove(0) }
@@ -258,4 +266,48 @@ async fn another_orgs_products_and_settings_are_invisible() {
     let (status, body) = calc(&f.app, &f.key_b, &atlanta(json!([{"product_id": "prod_goods", "amount": 10000}]))).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["lines"][0]["tax_amounts"], json!([]), "org A's GA registration does not apply to org B");
+}
+
+#[tokio::test]
+async fn an_exemption_applies_only_in_the_jurisdictions_it_names() {
+    let f = fx().await;
+    // Exempt in Texas only (extension field `tax_exempt_jurisdictions`): an Atlanta invoice is taxed (8.9 %).
+    let mut ga: Value = serde_json::from_str(&atlanta(json!([{"product_id": "prod_goods", "amount": 10000}]))).unwrap();
+    ga["tax_exempt"] = json!(true);
+    ga["tax_exempt_jurisdictions"] = json!(["US-TX"]);
+    ga["include_taxability_reason"] = json!(true);
+    let (status, body) = calc(&f.app, &f.key_a, &ga.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    let sum: i64 =
+        body["data"]["lines"][0]["tax_amounts"].as_array().unwrap().iter().map(|a| a["amount"].as_i64().unwrap()).sum();
+    assert_eq!(sum, 890, "{body}");
+    // Exempt in Georgia (state) or in the whole US (country): no tax, reason customer_exempt.
+    for scope in [json!(["US-GA"]), json!(["us-georgia", "DE"]), json!(["US"])] {
+        ga["tax_exempt_jurisdictions"] = scope.clone();
+        let (_, body) = calc(&f.app, &f.key_a, &ga.to_string()).await;
+        assert_eq!(body["data"]["lines"][0]["tax_amounts"], json!([]), "{scope}");
+        assert_eq!(body["data"]["lines"][0]["taxability_reason"], "customer_exempt", "{scope}");
+    }
+    // A stored exemption scoped to Texas: the Atlanta invoice is taxed; a legacy stored exemption (no scope) is
+    // still exempt everywhere.
+    let mut stored: Value =
+        serde_json::from_str(&atlanta(json!([{"product_id": "prod_goods", "amount": 10000}]))).unwrap();
+    stored["customer_id"] = json!("cust_exempt_tx");
+    let (_, body) = calc(&f.app, &f.key_a, &stored.to_string()).await;
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"].as_array().unwrap().len(), 3, "{body}");
+    // …also when the request itself says tax_exempt: true without naming where (the stored scope applies).
+    stored["tax_exempt"] = json!(true);
+    let (_, body) = calc(&f.app, &f.key_a, &stored.to_string()).await;
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"].as_array().unwrap().len(), 3, "{body}");
+    stored["customer_id"] = json!("cust_exempt");
+    let (_, body) = calc(&f.app, &f.key_a, &stored.to_string()).await;
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"], json!([]), "{body}");
+    stored.as_object_mut().unwrap().remove("tax_exempt");
+    let (_, body) = calc(&f.app, &f.key_a, &stored.to_string()).await;
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"], json!([]), "{body}");
+    // A scope that names no country is refused, naming the field.
+    ga["tax_exempt_jurisdictions"] = json!(["Texas"]);
+    let (status, body) = calc(&f.app, &f.key_a, &ga.to_string()).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("validation_errors")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("tax_exempt_jurisdictions[0]"), "{body}");
 }

@@ -201,6 +201,11 @@ pub struct CustomerRecord {
     pub tax_ids: Vec<String>,
     pub archived: bool,
     pub content_hash: String,
+    /// Where a `TaxExempt` status applies (`US-TX`, `DE`; see `shared::tax::Exemption::scoped`). Set by us, not by
+    /// Sequence, and kept across syncs. Empty — including every record stored before this field existed — means
+    /// exempt everywhere, which is what those records meant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exempt_jurisdictions: Vec<String>,
 }
 
 /// A document the sync could not decode or map (a shape our models do not read, unknown status or

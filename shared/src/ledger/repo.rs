@@ -305,6 +305,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         Ok(record::get(self.store, &keys::product_key(&self.org, &self.conn, id)).await?.map(|v| v.value))
     }
 
+    /// Upserts a customer, keeping the exemption jurisdictions set on our side (Sequence has no such field).
     pub async fn upsert_customer(&self, guard: &LeaseGuard, rec: CustomerRecord) -> Result<Upsert, LedgerError> {
         let key = keys::customer_key(&self.org, &self.conn, &rec.id);
         self.upsert_simple::<CustomerRecord>(
@@ -312,7 +313,8 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
             key,
             |cur| match cur {
                 Some(c) if c.content_hash == rec.content_hash => None,
-                _ => Some(rec.clone()),
+                Some(c) => Some(CustomerRecord { exempt_jurisdictions: c.exempt_jurisdictions.clone(), ..rec.clone() }),
+                None => Some(rec.clone()),
             },
             "customer",
         )

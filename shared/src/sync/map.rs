@@ -321,6 +321,8 @@ pub fn customer_record(c: &SourceCustomer) -> Mapped<CustomerRecord> {
         tax_ids: c.tax_ids.clone(),
         archived: c.archived,
         content_hash: hash_of(c),
+        // Sequence has no exemption scope; the ledger keeps the one set on our side (LedgerRepo::upsert_customer).
+        exempt_jurisdictions: Vec::new(),
     })
 }
 

@@ -4,21 +4,20 @@
 use rust_decimal::Decimal;
 
 use super::address::NormAddress;
+use super::b2b::{self, Relief};
 use super::catalog;
 use super::data::{Tables, in_force};
 use super::error::TaxError;
 use super::resolve::{EU27, Family, Juris, Resolved, resolve};
 use super::rounding;
-use super::types::{CalcInput, CalcOutput, LineInput, LineOutput, Resolution, Rounding, TaxAmount, TaxRateInfo};
-use super::vat_id;
+use super::types::{
+    CalcInput, CalcOutput, Exemption, LineInput, LineOutput, Resolution, Rounding, TaxAmount, TaxRateInfo,
+};
 
 /// Largest accepted |amount| in minor units (Anrok's bound, 10^11).
 pub const MAX_AMOUNT: i64 = 100_000_000_000;
 /// Largest number of lines per request.
 pub const MAX_LINES: usize = 1_000;
-
-/// Countries where a buyer VAT id on a cross-border B2B sale moves the tax to the buyer (reverse charge).
-const REVERSE_CHARGE_NON_EU: &[&str] = &["GB", "NO", "CH", "IS", "LI"];
 
 /// Document rounding groups by (jurisdiction, tax type, state, rate).
 type GroupKey = (String, &'static str, Option<String>, Decimal);
@@ -124,42 +123,6 @@ fn taxability(
     }
 }
 
-/// Whether the sale is reverse-charged; adds a warning when a tax id is present but cannot be used.
-fn reverse_charge(t: &Tables, input: &CalcInput<'_>, customer: &NormAddress, warnings: &mut Vec<String>) -> bool {
-    let Some(id) = input.buyer_tax_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return false };
-    let country = customer.country.as_str();
-    if !(EU27.contains(&country) || REVERSE_CHARGE_NON_EU.contains(&country)) {
-        return false;
-    }
-    match vat_id::valid_format(&t.vat_ids, country, id) {
-        Some(true) => {}
-        Some(false) => {
-            warnings.push(format!(
-                "buyer tax id {id:?} is not a valid {country} VAT number format; reverse charge not applied"
-            ));
-            return false;
-        }
-        None => {
-            warnings.push(format!("no VAT number format for {country}; reverse charge not applied"));
-            return false;
-        }
-    }
-    let origin = input
-        .settings
-        .origin_address
-        .as_ref()
-        .or(input.ship_from.as_ref())
-        .map(|a| super::address::country_code(&a.country));
-    match origin {
-        Some(o) if o == country => false,
-        Some(_) => true,
-        None => {
-            warnings.push("seller origin country unknown; reverse charge not applied".into());
-            false
-        }
-    }
-}
-
 fn pct(d: Decimal) -> Decimal {
     d.round_dp(4).normalize()
 }
@@ -196,6 +159,7 @@ fn template(
     regs: &[(String, Option<String>)],
     r: &Resolved,
     code: &str,
+    federal_relief: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Template, TaxError> {
     let families: Vec<Family> = if r.juris.is_empty() {
@@ -215,9 +179,15 @@ fn template(
     }
     let mut items = Vec::new();
     let mut unregistered = false;
+    let mut relieved = false;
     for (i, j) in r.juris.iter().enumerate() {
         if !registered(regs, r, j.family) {
             unregistered = true;
+            continue;
+        }
+        if federal_relief && j.family == Family::CaFederal {
+            // Canada: a GST/HST registrant's number relieves GST/HST only (b2b.rs).
+            relieved = true;
             continue;
         }
         let (taxable, basis, override_rate, reason) = taxability(t, input, r, j, code, warnings);
@@ -228,7 +198,7 @@ fn template(
         }
     }
     if items.is_empty() {
-        return Ok(Template { reason: Some("product_exempt"), items });
+        return Ok(Template { reason: Some(if relieved { "reverse_charge" } else { "product_exempt" }), items });
     }
     if unregistered {
         let place = r.region.clone().unwrap_or_else(|| r.country.clone());
@@ -293,8 +263,9 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
         })
         .collect();
 
-    let exempt = input.tax_exempt;
-    let reverse = !exempt && reverse_charge(t, input, &customer, &mut warnings);
+    let exempt_everywhere = input.exemption == Exemption::Everywhere;
+    // The buyer's tax id (cross-border B2B rules of the customer's country, see b2b.rs).
+    let relief = if exempt_everywhere { Relief::None } else { b2b::relief(t, input, &customer, &regs, &mut warnings) };
 
     // One template per (address, tax code).
     let mut templates: Vec<((usize, &str), Template)> = Vec::new();
@@ -305,12 +276,13 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
             Some(i) => i,
             None => {
                 let r = &addrs[ai];
-                let tpl = if exempt {
+                let tpl = if input.exemption.covers(&r.country, r.region.as_deref()) {
                     Template { reason: Some("customer_exempt"), items: Vec::new() }
-                } else if reverse && r.country == customer.country {
+                } else if relief == Relief::All && r.country == customer.country {
                     Template { reason: Some("reverse_charge"), items: Vec::new() }
                 } else {
-                    template(t, input, &regs, r, &l.tax_code, &mut warnings)?
+                    let federal_relief = relief == Relief::FederalOnly && r.country == customer.country;
+                    template(t, input, &regs, r, &l.tax_code, federal_relief, &mut warnings)?
                 };
                 templates.push((key, tpl));
                 templates.len() - 1
@@ -335,37 +307,37 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
 
     // Rounding (see rounding.rs).
     let overflow = || TaxError::Invalid("amount too large".into());
-    let mut rounded: Vec<Vec<i64>> = Vec::with_capacity(exacts.len());
-    match input.settings.rounding {
-        Rounding::Line => {
-            for ex in &exacts {
-                rounded.push(ex.iter().map(|e| rounding::half_up(*e).ok_or_else(overflow)).collect::<Result<_, _>>()?);
+    // Amounts of an invoice-level group (org setting `document`, or a country whose law rounds per invoice and
+    // rate, see `rounding::per_invoice`) are rounded once per group and handed back to the lines; the others
+    // are rounded per (line, jurisdiction).
+    let mut rounded: Vec<Vec<i64>> = exacts.iter().map(|e| vec![0; e.len()]).collect();
+    let mut groups: Vec<(GroupKey, Vec<(usize, usize)>)> = Vec::new();
+    for (li, ex) in exacts.iter().enumerate() {
+        let tpl = &templates[line_tpl[li]].1;
+        let r = &addrs[line_addr[li]];
+        for (ji, e) in ex.iter().enumerate() {
+            let by_law = rounding::per_invoice(&r.country, input.tax_date);
+            if input.settings.rounding == Rounding::Line && !by_law {
+                rounded[li][ji] = rounding::half_up(*e).ok_or_else(overflow)?;
+                continue;
+            }
+            let item = &tpl.items[ji];
+            let j = &r.juris[item.juris];
+            // A national per-invoice rule groups by rate only: a free-text region (a prefecture) must not split it.
+            let region = if by_law { None } else { r.region.clone() };
+            let key = (j.name.clone(), j.tax_type, region, item.rate);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.push((li, ji)),
+                None => groups.push((key, vec![(li, ji)])),
             }
         }
-        Rounding::Document => {
-            rounded = exacts.iter().map(|e| vec![0; e.len()]).collect();
-            let mut groups: Vec<(GroupKey, Vec<(usize, usize)>)> = Vec::new();
-            for (li, ex) in exacts.iter().enumerate() {
-                let tpl = &templates[line_tpl[li]].1;
-                for ji in 0..ex.len() {
-                    let item = &tpl.items[ji];
-                    let j = &addrs[line_addr[li]].juris[item.juris];
-                    let st = addrs[line_addr[li]].region.clone();
-                    let key = (j.name.clone(), j.tax_type, st, item.rate);
-                    match groups.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, v)) => v.push((li, ji)),
-                        None => groups.push((key, vec![(li, ji)])),
-                    }
-                }
-            }
-            for (_, members) in groups {
-                let exact: Vec<Decimal> = members.iter().map(|(li, ji)| exacts[*li][*ji]).collect();
-                let total = rounding::half_up(exact.iter().sum()).ok_or_else(overflow)?;
-                let shares = rounding::allocate(total, &exact).ok_or_else(overflow)?;
-                for ((li, ji), s) in members.iter().zip(shares) {
-                    rounded[*li][*ji] = s;
-                }
-            }
+    }
+    for (_, members) in groups {
+        let exact: Vec<Decimal> = members.iter().map(|(li, ji)| exacts[*li][*ji]).collect();
+        let total = rounding::half_up(exact.iter().sum()).ok_or_else(overflow)?;
+        let shares = rounding::allocate(total, &exact).ok_or_else(overflow)?;
+        for ((li, ji), s) in members.iter().zip(shares) {
+            rounded[*li][*ji] = s;
         }
     }
 

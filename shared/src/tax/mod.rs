@@ -17,7 +17,7 @@
 //! ```ignore
 //! let engine = shared::tax::Engine::global()?;              // Result<&'static Engine, DataError>
 //! let out = engine.calculate(&CalcInput { currency, tax_date, customer_address, ship_from, lines,
-//!                                          tax_exempt, buyer_tax_id, settings: &org_settings })?;
+//!                                          exemption, buyer_tax_id, settings: &org_settings })?;
 //! // TaxError::LocationInvalid → customer_tax_location_invalid, UnknownTaxCode → invalid_product_tax_code,
 //! // Invalid → validation_errors, NoRateData / Data → internal_server_error (never a silent zero).
 //! ```
@@ -25,12 +25,15 @@
 //! [`catalog()`] lists the product tax codes the endpoint accepts.
 
 mod address;
+mod b2b;
+mod business_id;
 mod calc;
 mod catalog;
 pub mod coverage;
 mod csv;
 mod data;
 mod error;
+mod exemption;
 mod resolve;
 pub mod rounding;
 mod types;
@@ -38,6 +41,8 @@ mod vat_id;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_intl;
 
 use std::sync::OnceLock;
 
@@ -45,8 +50,8 @@ pub use calc::{MAX_AMOUNT, MAX_LINES};
 pub use catalog::catalog;
 pub use error::{DataError, TaxError};
 pub use types::{
-    Address, CalcInput, CalcOutput, LineInput, LineOutput, OrgTaxSettings, Registration, Resolution, Rounding,
-    TaxAmount, TaxCode, TaxRateInfo,
+    Address, CalcInput, CalcOutput, ExemptScope, Exemption, LineInput, LineOutput, OrgTaxSettings, Registration,
+    Resolution, Rounding, TaxAmount, TaxCode, TaxRateInfo,
 };
 
 /// The loaded tax content. Load once per process with [`Engine::global`].

@@ -14,9 +14,24 @@
 //!   to the rounded document total, and a line with a positive exact amount never gets a negative one
 //!   (vector A2: 4 × $2.50 at 8.625 % → $0.86, not $0.88).
 //!
+//! - **Per invoice and rate, by law** ([`per_invoice`]): Japan's qualified invoice system (適格請求書等保存方式,
+//!   from 2023-10-01; 消費税法施行令 第70条の10 and the NTA's Q&A on the qualified invoice system, "端数処理")
+//!   requires the consumption tax on a qualified invoice to be computed once per rate
+//!   from the invoice's total per rate, with one rounding of the fraction per invoice and rate; rounding each line
+//!   is not allowed. The direction of that one rounding is the business's choice (up, down or half), so we keep
+//!   half-up. For a Japanese address the engine therefore uses the `Document` rule whatever the org's setting:
+//!   one half-up rounding per (jurisdiction, rate) over the whole request, handed back to the lines by largest
+//!   remainder so the lines sum to the invoice total.
+//!
 //! For a tax-inclusive line, the net (`taxable_amount`) is `gross − Σ rounded taxes`, so net + tax == gross exactly.
 
 use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Whether the law of `country` fixes rounding at one per invoice and rate on `date` (Japan from 2023-10-01,
+/// see the module docs).
+pub(crate) fn per_invoice(country: &str, date: chrono::NaiveDate) -> bool {
+    country == "JP" && date >= chrono::NaiveDate::from_ymd_opt(2023, 10, 1).unwrap_or(chrono::NaiveDate::MAX)
+}
 
 /// Rounds an exact minor-unit amount half away from zero. `None` on overflow.
 pub(crate) fn half_up(exact: Decimal) -> Option<i64> {
@@ -149,6 +164,14 @@ mod tests {
         for (s, e) in shares.iter().zip(&exact) {
             assert!((Decimal::from(*s) - e).abs() < Decimal::ONE);
         }
+    }
+
+    #[test]
+    fn japan_rounds_per_invoice_from_the_qualified_invoice_system() {
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        assert!(per_invoice("JP", d("2023-10-01")));
+        assert!(!per_invoice("JP", d("2023-09-30")));
+        assert!(!per_invoice("DE", d("2026-11-01")));
     }
 
     #[test]

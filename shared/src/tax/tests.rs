@@ -55,7 +55,7 @@ fn calc(s: &OrgTaxSettings, cur: &str, d: &str, addr: Address, lines: Vec<LineIn
         customer_address: addr,
         ship_from: None,
         lines,
-        tax_exempt: false,
+        exemption: Exemption::None,
         buyer_tax_id: None,
         settings: s,
     })
@@ -241,7 +241,7 @@ fn reverse_charge_needs_valid_vat_format_and_cross_border() {
                 customer_address: country(c, None),
                 ship_from: None,
                 lines: vec![line("1", 10000, "saas")],
-                tax_exempt: false,
+                exemption: Exemption::None,
                 buyer_tax_id: Some(id.into()),
                 settings: &s,
             })
@@ -267,7 +267,7 @@ fn domestic_b2b_is_not_reverse_charged() {
             customer_address: country("DE", None),
             ship_from: None,
             lines: vec![line("1", 10000, "saas")],
-            tax_exempt: false,
+            exemption: Exemption::None,
             buyer_tax_id: Some("DE123456789".into()),
             settings: &s,
         })
@@ -318,7 +318,7 @@ fn reasons_for_zero() {
             customer_address: us("MA", "02108", None),
             ship_from: None,
             lines: vec![line("1", 10000, "physical_goods")],
-            tax_exempt: true,
+            exemption: Exemption::Everywhere,
             buyer_tax_id: None,
             settings: &s,
         })
@@ -572,7 +572,7 @@ proptest! {
             customer_address: addr,
             ship_from: None,
             lines: lines.clone(),
-            tax_exempt: false,
+            exemption: Exemption::None,
             buyer_tax_id: None,
             settings: &s,
         };
@@ -685,7 +685,7 @@ fn sst_boundary_semantics_zip4_beats_zip5_unpadded_zip4_type45_skipped() {
                 customer_address: us("MN", zip, None),
                 ship_from: None,
                 lines: vec![line("1", 100_000, "physical_goods")],
-                tax_exempt: false,
+                exemption: Exemption::None,
                 buyer_tax_id: None,
                 settings: &s,
             },

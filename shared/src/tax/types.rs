@@ -92,9 +92,32 @@ pub struct CalcInput<'a> {
     pub customer_address: Address,
     pub ship_from: Option<Address>,
     pub lines: Vec<LineInput>,
-    pub tax_exempt: bool,
+    /// Where the customer is exempt (see [`Exemption`]).
+    pub exemption: Exemption,
     pub buyer_tax_id: Option<String>,
     pub settings: &'a OrgTaxSettings,
+}
+
+/// Where a customer is exempt from tax. Built with [`Exemption::scoped`]; see `exemption.rs` for the rules and
+/// the migration rule (no jurisdiction named = everywhere, the meaning of every exemption stored before scopes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Exemption {
+    /// Not exempt.
+    #[default]
+    None,
+    /// Exempt in every jurisdiction.
+    Everywhere,
+    /// Exempt only in these jurisdictions.
+    In(Vec<ExemptScope>),
+}
+
+/// A jurisdiction an exemption names: a country, or one US state / Canadian province.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExemptScope {
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// US state or Canadian province code; `None` = the whole country.
+    pub region: Option<String>,
 }
 
 /// How precisely the address was resolved to jurisdictions (least precise over all lines).

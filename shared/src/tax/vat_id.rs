@@ -20,10 +20,17 @@ fn matches(template: &str, id: &str) -> bool {
 }
 
 /// Whether `id` has a valid format for `country`. `None` when we have no format for that country.
+///
+/// Some source templates carry no country prefix where the number is commonly written with one: Norway's is
+/// `#########MVA` (the 9-digit organisation number of the Brønnøysund register plus "MVA", which
+/// bokføringsforskriften § 5-1-1 puts after the number on invoices), and in cross-border use it is commonly
+/// written with the ISO prefix, `NO 123 456 789 MVA`. So an id that starts with the ISO code is also tried
+/// without it; templates that include the prefix (`DE#########`) are unaffected, since they need it.
 pub(crate) fn valid_format(formats: &HashMap<String, Vec<String>>, country: &str, id: &str) -> Option<bool> {
     let templates = formats.get(country)?;
     let id = normalise(id);
-    Some(templates.iter().any(|t| matches(t, &id)))
+    let bare = id.strip_prefix(country);
+    Some(templates.iter().any(|t| matches(t, &id) || bare.is_some_and(|b| !t.starts_with(country) && matches(t, b))))
 }
 
 #[cfg(test)]
@@ -34,7 +41,21 @@ mod tests {
         let mut m = HashMap::new();
         m.insert("DE".into(), vec!["DE#########".into()]);
         m.insert("GB".into(), vec!["GB#########".into(), "GB############".into(), "GBGD###".into()]);
+        m.insert("NO".into(), vec!["#########MVA".into()]);
         m
+    }
+
+    #[test]
+    fn norwegian_numbers_with_or_without_the_no_prefix() {
+        let f = formats();
+        for id in ["NO 123 456 789 MVA", "NO123456789MVA", "123456789MVA", "no 123.456.789 mva"] {
+            assert_eq!(valid_format(&f, "NO", id), Some(true), "{id}");
+        }
+        for id in ["NO12345678MVA", "NO123456789", "NONO123456789MVA"] {
+            assert_eq!(valid_format(&f, "NO", id), Some(false), "{id}");
+        }
+        // A prefix template still needs its prefix: "DE" is not stripped into a match.
+        assert_eq!(valid_format(&f, "DE", "123456789"), Some(false));
     }
 
     #[test]
