@@ -119,16 +119,33 @@ impl SstState {
 #[derive(Debug, Clone)]
 pub(crate) struct LocalComponent {
     pub jurisdiction: String,
+    /// Where the row is (`us-local/<st>.csv`, line), for load-time consistency errors.
+    pub file: String,
+    pub line: usize,
     pub rate: Decimal,
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
 }
 
-/// A place (city) with its local components.
+/// A place: one block of a city's rate table, identified by its jurisdictions (state, county, place), not by
+/// its name alone. A city spread over several counties (Kansas City, MO: Jackson, Clay, Platte) is one place per
+/// county, each with its own county + city stack; merging them by name once taxed every address with all of them.
 #[derive(Debug, Clone)]
 pub(crate) struct Place {
+    pub state: String,
     pub name: String,
+    /// The county block this place's rows belong to (empty where the table has none, e.g. Virginia districts).
+    pub county: String,
     pub components: Vec<LocalComponent>,
+    /// How many ZIP5s the table lists for this block (the documented tie-break among same-name places).
+    pub zip_count: usize,
+}
+
+impl Place {
+    /// "Kansas City (Clay County)" where the block has a county, for warnings that list candidates.
+    pub(crate) fn label(&self) -> String {
+        if self.county.is_empty() { self.name.clone() } else { format!("{} ({})", self.name, self.county) }
+    }
 }
 
 /// A taxability rule of `taxability/us.csv`.
@@ -193,8 +210,10 @@ pub(crate) struct Tables {
     pub places: Vec<Place>,
     /// ZIP5 → indices into `places`.
     pub place_by_zip: HashMap<u32, Vec<usize>>,
-    /// state → normalised place name → index into `places`.
-    pub place_by_name: Nested<usize>,
+    /// state → normalised place name → indices into `places` (several when a city spans counties).
+    pub place_by_name: Nested<Vec<usize>>,
+    /// (state, normalised place name, county) → index into `places`: the identity of a place block.
+    place_ids: HashMap<(String, String, String), usize>,
     /// States whose local rates come from `us-local` (so an unmatched place there is "not in our data").
     pub local_states: HashSet<String>,
     pub no_local_tax: HashSet<String>,
@@ -347,6 +366,7 @@ impl Tables {
             }
         }
         t.check_overlaps()?;
+        t.check_local_rates()?;
         Ok(t)
     }
 
@@ -613,17 +633,28 @@ impl Tables {
             check_sources(&row, 8, &self.source_ids)?;
             let comp = LocalComponent {
                 jurisdiction: row.req(4, "jurisdiction")?.to_owned(),
+                file: file.to_owned(),
+                line: rec.line,
                 rate: row.percent(5, "rate")?,
                 from,
                 to,
             };
+            let county = row.get(2)?.to_owned();
             let key = super::address::norm_name(&name);
-            let idx = match self.place_by_name.get(&state, &key) {
+            let id = (state.clone(), key.clone(), county.clone());
+            let idx = match self.place_ids.get(&id) {
                 Some(&i) => i,
                 None => {
-                    self.places.push(Place { name, components: Vec::new() });
+                    self.places.push(Place {
+                        state: state.clone(),
+                        name,
+                        county,
+                        components: Vec::new(),
+                        zip_count: 0,
+                    });
                     let i = self.places.len() - 1;
-                    self.place_by_name.insert(&state, &key, i);
+                    self.place_ids.insert(id, i);
+                    self.place_by_name.entry(&state, &key).push(i);
                     i
                 }
             };
@@ -632,7 +663,22 @@ impl Tables {
                 let v = self.place_by_zip.entry(zip).or_default();
                 if !v.contains(&idx) {
                     v.push(idx);
+                    self.places[idx].zip_count += 1;
                 }
+            }
+            let place = &self.places[idx];
+            if let Some(dup) = place
+                .components
+                .iter()
+                .find(|c| c.jurisdiction == comp.jurisdiction && overlaps((c.from, c.to), (comp.from, comp.to)))
+            {
+                return Err(row.fail(format!(
+                    "{} already has {} ({} % from {}) in force on overlapping dates: a jurisdiction may apply once per place and date",
+                    place.label(),
+                    comp.jurisdiction,
+                    dup.rate,
+                    dup.from
+                )));
             }
             self.places[idx].components.push(comp);
             self.local_states.insert(state);
@@ -692,6 +738,29 @@ impl Tables {
             check_sources(&row, 2, &self.source_ids)?;
             let templates = row.req(1, "templates")?.split('|').map(super::vat_id::normalise).collect();
             self.vat_ids.insert(row.req(0, "country")?.to_owned(), templates);
+        }
+        Ok(())
+    }
+
+    /// A local jurisdiction has one rate at a time across every place it appears in (Jackson County is 1.5 %
+    /// for Kansas City and for Independence alike): two places disagreeing means one row is wrong.
+    fn check_local_rates(&self) -> Result<(), DataError> {
+        let mut seen: HashMap<(&str, &str), Vec<&LocalComponent>> = HashMap::new();
+        for p in &self.places {
+            for c in &p.components {
+                let others = seen.entry((p.state.as_str(), c.jurisdiction.as_str())).or_default();
+                if let Some(o) = others.iter().find(|o| o.rate != c.rate && overlaps((o.from, o.to), (c.from, c.to))) {
+                    return Err(err(
+                        &c.file,
+                        c.line,
+                        format!(
+                            "{} {} is {} % here but {} % at {}:{} on overlapping dates",
+                            p.state, c.jurisdiction, c.rate, o.rate, o.file, o.line
+                        ),
+                    ));
+                }
+                others.push(c);
+            }
         }
         Ok(())
     }
@@ -797,6 +866,48 @@ mod tests {
             let text: &'static str = Box::leak(format!("{H}{c}").into_boxed_str());
             assert!(load_with(("rates/x.csv", text)).is_err(), "{c}");
         }
+    }
+
+    const LH: &str = "state,place,county,level,jurisdiction,rate,effective_from,effective_to,source,zips\n";
+
+    fn local(rows: &str) -> Result<Tables, DataError> {
+        let text: &'static str = Box::leak(format!("{LH}{rows}").into_boxed_str());
+        load_with(("us-local/mo.csv", text))
+    }
+
+    #[test]
+    fn local_places_are_county_blocks_and_consistent() {
+        // One city over two counties: two places, one county + one city each.
+        let t = local(
+            "MO,Kansas City,Jackson County,county,Jackson County,1.5,2026-01-01,,s1,64106\n\
+             MO,Kansas City,Jackson County,city,Kansas City,3.25,2026-01-01,,s1,\n\
+             MO,Kansas City,Clay County,county,Clay County,1.25,2026-01-01,,s1,64118\n\
+             MO,Kansas City,Clay County,city,Kansas City,3.25,2026-01-01,,s1,\n",
+        )
+        .unwrap();
+        assert_eq!(t.places.len(), 2);
+        assert!(t.places.iter().all(|p| p.components.len() == 2));
+        assert_eq!(t.place_by_name.get("MO", &crate::tax::address::norm_name("Kansas City")).map(Vec::len), Some(2));
+        // A jurisdiction twice in one place on overlapping dates (two rates for one place) fails the load.
+        let e = local(
+            "MO,Kansas City,Jackson County,city,Kansas City,3.25,2026-01-01,,s1,64106\n\
+             MO,Kansas City,Jackson County,city,Kansas City,3.5,2026-06-01,,s1,\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("us-local/mo.csv", 3), "{e}");
+        // Dated rows that follow each other are fine.
+        local(
+            "MO,Kansas City,Jackson County,city,Kansas City,3.25,2026-01-01,2026-05-31,s1,64106\n\
+             MO,Kansas City,Jackson County,city,Kansas City,3.5,2026-06-01,,s1,\n",
+        )
+        .unwrap();
+        // One jurisdiction with two rates in two places on the same dates fails the load.
+        let e = local(
+            "MO,Kansas City,Jackson County,county,Jackson County,1.5,2026-01-01,,s1,64106\n\
+             MO,Independence,Jackson County,county,Jackson County,1.25,2026-01-01,,s1,64050\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("Jackson County"), "{e}");
     }
 
     #[test]

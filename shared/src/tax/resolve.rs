@@ -347,6 +347,25 @@ fn sst_locals(
     resolution
 }
 
+/// The documented rule among several candidate places (a ZIP shared by cities, or a city name without ZIP that
+/// spans counties): the place with the most ZIP5s in the table (the city's principal block), ties in data order.
+/// The warning lists every candidate so the caller can send a more precise address.
+fn choose_place(t: &Tables, candidates: &[usize], warnings: &mut Vec<String>) -> Option<usize> {
+    let best = candidates.iter().copied().fold(None, |best: Option<usize>, i| match best {
+        Some(b) if t.places[b].zip_count >= t.places[i].zip_count => Some(b),
+        _ => Some(i),
+    })?;
+    if candidates.len() > 1 {
+        let labels: Vec<String> = candidates.iter().map(|i| t.places[*i].label()).collect();
+        warnings.push(format!(
+            "address matches several local jurisdictions: {}; used {} (the one with the most ZIP codes in our data; send the ZIP code for precision)",
+            labels.join(", "),
+            t.places[best].label()
+        ));
+    }
+    Some(best)
+}
+
 fn table_locals(
     t: &Tables,
     state: &str,
@@ -356,22 +375,24 @@ fn table_locals(
     warnings: &mut Vec<String>,
 ) -> Resolution {
     let city = a.city.as_deref().map(super::address::norm_name);
-    let by_name = city.as_ref().and_then(|c| t.place_by_name.get(state, c).copied());
-    let zip_places: Vec<usize> = a.zip5.and_then(|z| t.place_by_zip.get(&z)).cloned().unwrap_or_default();
-    let (place, resolution) = if !zip_places.is_empty() {
-        match by_name.filter(|i| zip_places.contains(i)) {
-            Some(i) => (Some(i), Resolution::Zip5),
-            None => {
-                if zip_places.len() > 1 {
-                    let names: Vec<&str> = zip_places.iter().map(|i| t.places[*i].name.as_str()).collect();
-                    warnings.push(format!("ZIP spans {}; used {}", names.join(", "), names[0]));
-                }
-                (zip_places.first().copied(), Resolution::Zip5)
-            }
-        }
+    let by_name: &[usize] = city.as_ref().and_then(|c| t.place_by_name.get(state, c)).map_or(&[], Vec::as_slice);
+    let by_zip: &[usize] = a.zip5.and_then(|z| t.place_by_zip.get(&z)).map_or(&[], Vec::as_slice);
+    let (candidates, resolution): (Vec<usize>, Resolution) = if by_zip.is_empty() {
+        (by_name.to_vec(), Resolution::City)
     } else {
-        (by_name, Resolution::City)
+        // City name and ZIP together: the places of the ZIP that carry the name; when the name matches none of
+        // them (a postal name, or no name), the ZIP's places.
+        let both: Vec<usize> = by_zip.iter().copied().filter(|i| by_name.contains(i)).collect();
+        if both.is_empty() && !by_name.is_empty() {
+            warnings.push(format!(
+                "{}: the city named is not a place of ZIP {} in our data; the ZIP's place was used",
+                a.city.as_deref().unwrap_or_default(),
+                a.zip5.map(|z| format!("{z:05}")).unwrap_or_default()
+            ));
+        }
+        if both.is_empty() { (by_zip.to_vec(), Resolution::Zip5) } else { (both, Resolution::Zip5) }
     };
+    let place = choose_place(t, &candidates, warnings);
     let Some(i) = place else {
         warnings.push(format!("local rates for this {state} place not in our data; state rate only"));
         return Resolution::Region;

@@ -704,3 +704,31 @@ fn sst_boundary_semantics_zip4_beats_zip5_unpadded_zip4_type45_skipped() {
     assert_eq!(amounts, vec![6875, 150, 500]);
     assert_eq!(run("55403").address_resolution, Resolution::Zip5);
 }
+
+#[test]
+fn us_kansas_city_each_county_block_is_its_own_place() {
+    // Kansas City, MO (MO DOR rate table via OpenSalesTax, data/us-local/mo.csv): MO 4.225 % + the county of the
+    // address + Kansas City 3.25 %. Jackson County 1.5 % (64106) → 8.975 %; Clay County 1.25 % (64118) → 8.725 %.
+    // Before places were keyed by jurisdiction block, all three county blocks merged into one place and every
+    // address paid all six parts (17.975 %).
+    let s = settings(vec![reg("US", Some("MO"))]);
+    let t = |zip: &str| {
+        calc(&s, "usd", "2026-11-01", us("MO", zip, Some("Kansas City")), vec![line("1", 100_000, "physical_goods")])
+            .unwrap()
+    };
+    let jackson = t("64106");
+    assert_eq!(jackson.lines[0].tax, 4225 + 1500 + 3250);
+    let clay = t("64118");
+    assert_eq!(clay.lines[0].tax, 4225 + 1250 + 3250);
+    let names: Vec<&str> = clay.lines[0].tax_amounts.iter().map(|a| a.rate.jurisdiction.as_str()).collect();
+    assert!(names.contains(&"Clay County") && !names.contains(&"Jackson County"), "{names:?}");
+    // City name without ZIP: three candidate places; the warning lists them and one block is chosen.
+    let o = calc(&s, "usd", "2026-11-01", us_no_zip("MO", "Kansas City"), vec![line("1", 100_000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax_amounts.len(), 3, "{:?}", o.lines[0].tax_amounts);
+    assert!(o.warnings.iter().any(|w| w.contains("Clay County") && w.contains("Platte County")), "{:?}", o.warnings);
+}
+
+fn us_no_zip(state: &str, city: &str) -> Address {
+    Address { country: "US".into(), state: Some(state.into()), city: Some(city.into()), ..Address::default() }
+}
