@@ -732,3 +732,29 @@ fn us_kansas_city_each_county_block_is_its_own_place() {
 fn us_no_zip(state: &str, city: &str) -> Address {
     Address { country: "US".into(), state: Some(state.into()), city: Some(city.into()), ..Address::default() }
 }
+
+#[test]
+fn us_date_before_first_state_row_is_not_collecting_unless_registered() {
+    // Utah's first state row starts 2019-04-01 (data/rates/us-states.csv). An org registered elsewhere selling
+    // into Utah in 2018 owes nothing there: `not_collecting`, not an error (this answered 500 before).
+    let s = settings(vec![reg("US", Some("CA"))]);
+    let o = calc(&s, "usd", "2018-06-01", us("UT", "84101", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].reason, Some("not_collecting"));
+    // Registered there: a NoRateData error naming the region, never a zero.
+    let s = settings(vec![reg("US", Some("UT"))]);
+    let e =
+        calc(&s, "usd", "2018-06-01", us("UT", "84101", None), vec![line("1", 10000, "physical_goods")]).unwrap_err();
+    assert!(matches!(&e, TaxError::NoRateData(m) if m.contains("US-UT") && m.contains("2018-06-01")), "{e}");
+}
+
+#[test]
+fn partial_local_data_is_machine_readable() {
+    let s = settings(vec![reg("US", Some("WA")), reg("US", Some("MA")), reg("US", Some("WI"))]);
+    let t = |a: Address| calc(&s, "usd", "2026-11-01", a, vec![line("1", 10000, "physical_goods")]).unwrap();
+    // Washington: no local data at all.
+    assert_eq!(t(us("WA", "98101", Some("Seattle"))).missing_jurisdiction_types, vec![MISSING_LOCAL]);
+    // Massachusetts has no local sales taxes: complete.
+    assert!(t(us("MA", "02108", Some("Boston"))).missing_jurisdiction_types.is_empty());
+    // Wisconsin without boundary data: county by ZIP, a city not in place-codes.csv → city and districts unknown.
+    assert_eq!(t(us("WI", "53703", Some("Madison"))).missing_jurisdiction_types, vec![MISSING_CITY, MISSING_DISTRICT]);
+}
