@@ -160,6 +160,9 @@ pub(crate) struct TaxRule {
     pub to: Option<NaiveDate>,
 }
 
+/// A county-wide SST special district: (jurisdiction code, display name).
+pub(crate) type CountyDistrict = (String, String);
+
 /// A two-level map looked up by two `&str` keys without allocating (country → region, state → code, …).
 #[derive(Debug)]
 pub(crate) struct Nested<V>(HashMap<String, HashMap<String, V>>);
@@ -219,6 +222,11 @@ pub(crate) struct Tables {
     pub no_local_tax: HashSet<String>,
     /// SST states: state → normalised place name → (jurisdiction code, display name).
     pub sst_places: Nested<(String, String)>,
+    /// SST states: (state, county FIPS) → special districts that cover the whole county (code, name), for
+    /// addresses resolved through ZIP → county when the boundary file is not in our data.
+    pub sst_county_districts: HashMap<([u8; 2], u16), Vec<CountyDistrict>>,
+    /// (file, line, state, code) of each `district-counties.csv` row, checked against the rates files at the end.
+    district_rows: Vec<(String, usize, String, String)>,
     /// SST states: (state, jurisdiction code) → place name.
     pub sst_place_names: HashMap<(String, String), String>,
     /// state → tax code → rules.
@@ -351,6 +359,8 @@ impl Tables {
                 t.load_zip_county(file, text)?;
             } else if file == "us-sst/place-codes.csv" {
                 t.load_place_codes(file, text)?;
+            } else if file == "us-sst/district-counties.csv" {
+                t.load_district_counties(file, text)?;
             } else if file == "us-sst/county-names.csv" {
                 t.load_county_names(file, text)?;
             } else if file == "us-local/no-local-tax.csv" {
@@ -367,6 +377,7 @@ impl Tables {
         }
         t.check_overlaps()?;
         t.check_local_rates()?;
+        t.check_district_codes()?;
         Ok(t)
     }
 
@@ -556,6 +567,45 @@ impl Tables {
             let state = state_code(state).ok_or_else(|| err(file, n, "state is not a 2-letter code"))?;
             let county = parse_fips3(county).ok_or_else(|| err(file, n, "county_fips not 3 digits"))?;
             self.zip_county.entry(zip).or_default().push((state, county));
+        }
+        Ok(())
+    }
+
+    /// `us-sst/district-counties.csv`: which SST special districts cover a whole county (see the file's notes for
+    /// the evidence of each code). Every code must exist in the state's rates file (checked after all files load).
+    fn load_district_counties(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(file, &recs, &["state", "jurisdiction_code", "county_fips", "name", "source", "notes"])?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            check_sources(&row, 4, &self.source_ids)?;
+            let st = row.req(0, "state")?;
+            let state = state_code(st).ok_or_else(|| row.fail("state is not a 2-letter code"))?;
+            let code = row.req(1, "jurisdiction_code")?.to_owned();
+            let county = parse_fips3(row.req(2, "county_fips")?).ok_or_else(|| row.fail("county_fips not 3 digits"))?;
+            let v = self.sst_county_districts.entry((state, county)).or_default();
+            if v.iter().any(|(c, _)| *c == code) {
+                return Err(row.fail(format!("district {code} listed twice for county {county:03}")));
+            }
+            v.push((code.clone(), row.req(3, "name")?.to_owned()));
+            self.district_rows.push((file.to_owned(), rec.line, st.to_owned(), code));
+        }
+        Ok(())
+    }
+
+    fn check_district_codes(&self) -> Result<(), DataError> {
+        for (file, line, state, code) in &self.district_rows {
+            let known = self
+                .sst
+                .get(state)
+                .is_some_and(|s| s.rates.get(code).is_some_and(|r| r.iter().all(|x| x.jtype == "63")));
+            if !known {
+                return Err(err(
+                    file,
+                    *line,
+                    format!("{state} district {code} is not a type-63 row of the state's SST rates file"),
+                ));
+            }
         }
         Ok(())
     }
@@ -908,6 +958,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("Jackson County"), "{e}");
+    }
+
+    #[test]
+    fn district_counties_must_name_a_district_of_the_rates_file() {
+        let rates = ("us-sst/rates/MNR2026Q2FEB18.csv", "27,63,80004,0.005,0.005,0.005,0.005,20171001,29991231\n");
+        let h = "state,jurisdiction_code,county_fips,name,source,notes\n";
+        let ok: &'static str = Box::leak(format!("{h}MN,80004,053,Hennepin transit,s1,\n").into_boxed_str());
+        let t = Tables::load(&[sources(), rates, ("us-sst/district-counties.csv", ok)]).unwrap();
+        assert_eq!(t.sst_county_districts.get(&(*b"MN", 53)).map(Vec::len), Some(1));
+        let bad: &'static str = Box::leak(format!("{h}MN,80099,053,Unknown,s1,\n").into_boxed_str());
+        let e = Tables::load(&[sources(), rates, ("us-sst/district-counties.csv", bad)]).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("us-sst/district-counties.csv", 2), "{e}");
     }
 
     #[test]

@@ -351,6 +351,15 @@ fn sst_locals(
     {
         out.juris.push(us_juris(county_name(t, state, first), rate));
     }
+    // County-wide special districts (transit, housing) from us-sst/district-counties.csv.
+    let districts = super::data::state_code(state).and_then(|s| t.sst_county_districts.get(&(s, first)));
+    for (code, name) in districts.into_iter().flatten() {
+        if let Some(rate) = sst_rate(sst, code, Some("63"), date)
+            && rate > Decimal::ZERO
+        {
+            out.juris.push(us_juris(name.clone(), rate));
+        }
+    }
     // The city tax by city name (SST rate files key city taxes by FIPS place code; us-sst/place-codes.csv).
     let city = a.city.as_deref().map(super::address::norm_name);
     let place = city.and_then(|c| t.sst_places.get(state, &c));
@@ -363,12 +372,12 @@ fn sst_locals(
             out.juris.push(us_juris(name.clone(), rate));
         }
         out.warnings.push(format!(
-            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county and city rate from the city name, special-district rates not applied"
+            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county and city rate from the city name, special-district rates only where us-sst/district-counties.csv maps them to the county"
         ));
         out.missing.push(MISSING_DISTRICT);
     } else {
         out.warnings.push(format!(
-            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county, city and special-district rates not applied"
+            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county, city rate not applied, special-district rates only where mapped to the county"
         ));
         out.missing.extend([MISSING_CITY, MISSING_DISTRICT]);
     }

@@ -165,16 +165,43 @@ fn us_saas_exempt_state_reports_product_exempt() {
 
 #[test]
 fn us_sst_zip_to_county_minnesota() {
-    // Minneapolis 55401 → Hennepin County (Census ZCTA); MN 6.875 % + Hennepin 0.15 % (MNR2026Q2FEB18 row
-    // 27,00,053,0.0015): $100 → 6.88 + 0.15. City and transit taxes need the full boundary file → warning.
+    // 55401 → Hennepin County (Census ZCTA); MN 6.875 % + Hennepin 0.15 % (MNR2026Q2FEB18 row 27,00,053,0.0015)
+    // + the county-wide districts of us-sst/district-counties.csv: Hennepin transportation 0.5 % (80004), metro
+    // transportation 0.75 % (80008), metro housing 0.25 % (80009). No city name → no city tax, and a warning.
     let s = settings(vec![reg("US", Some("MN"))]);
     let o = calc(&s, "usd", "2026-11-01", us("MN", "55401", None), vec![line("1", 10000, "physical_goods")]).unwrap();
-    let a = &o.lines[0].tax_amounts;
-    assert_eq!(a.len(), 2, "{a:?}");
-    assert_eq!((a[0].amount, a[1].amount), (688, 15));
-    assert_eq!(a[1].rate.jurisdiction, "Hennepin County");
+    let a: Vec<(i64, &str)> = o.lines[0].tax_amounts.iter().map(|x| (x.amount, x.rate.jurisdiction.as_str())).collect();
+    assert_eq!(a[..2], [(688, "Minnesota"), (15, "Hennepin County")], "{a:?}");
+    assert_eq!(a.iter().map(|x| x.0).sum::<i64>(), 688 + 15 + 50 + 75 + 25, "{a:?}");
     assert_eq!(o.address_resolution, Resolution::Zip5);
     assert!(o.warnings.iter().any(|w| w.contains("boundary data")));
+}
+
+#[test]
+fn us_minneapolis_transit_and_special_districts_apply() {
+    // Minneapolis 9.025 % = MN 6.875 + Hennepin County 0.15 + Minneapolis 0.5 (27,01,43000) + Hennepin
+    // transportation 0.5 (27,63,80004 from 2017-10-01) + metro transportation 0.75 (27,63,80008 from 2023-10-01)
+    // + metro housing 0.25 (27,63,80009 from 2023-10-01), all from MNR2026Q2FEB18. Before: 7.525 %.
+    let s = settings(vec![reg("US", Some("MN"))]);
+    let o = calc(
+        &s,
+        "usd",
+        "2026-11-01",
+        us("MN", "55401", Some("Minneapolis")),
+        vec![line("1", 100_000, "physical_goods")],
+    )
+    .unwrap();
+    assert_eq!(o.lines[0].tax, 6875 + 150 + 500 + 500 + 750 + 250, "{:?}", o.lines[0].tax_amounts);
+    // Before the metro taxes (2023-09-30): 8.025 %.
+    let o = calc(
+        &s,
+        "usd",
+        "2023-09-30",
+        us("MN", "55401", Some("Minneapolis")),
+        vec![line("1", 100_000, "physical_goods")],
+    )
+    .unwrap();
+    assert_eq!(o.lines[0].tax, 6875 + 150 + 500 + 500);
 }
 
 #[test]
