@@ -220,6 +220,8 @@ pub(crate) struct Tables {
     /// States whose local rates come from `us-local` (so an unmatched place there is "not in our data").
     pub local_states: HashSet<String>,
     pub no_local_tax: HashSet<String>,
+    /// state → local taxes levied at every address of the state (Utah's 1 % local and 0.25 % county option).
+    pub statewide_local: HashMap<String, Vec<LocalComponent>>,
     /// SST states: state → normalised place name → (jurisdiction code, display name).
     pub sst_places: Nested<(String, String)>,
     /// SST states: (state, county FIPS) → special districts that cover the whole county (code, name), for
@@ -363,6 +365,8 @@ impl Tables {
                 t.load_district_counties(file, text)?;
             } else if file == "us-sst/county-names.csv" {
                 t.load_county_names(file, text)?;
+            } else if file == "us-local/statewide.csv" {
+                t.load_statewide(file, text)?;
             } else if file == "us-local/no-local-tax.csv" {
                 t.load_no_local(file, text)?;
             } else if file.starts_with("us-local/") {
@@ -636,6 +640,45 @@ impl Tables {
             }
             self.sst_place_names.insert((state.clone(), code.clone()), place.clone());
             self.sst_places.insert(&state, &super::address::norm_name(&place), (code, place));
+        }
+        Ok(())
+    }
+
+    /// `us-local/statewide.csv`: local taxes every address of a state pays (data, not code: a rate chart row).
+    fn load_statewide(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(
+            file,
+            &recs,
+            &["state", "level", "jurisdiction", "rate", "effective_from", "effective_to", "source", "notes"],
+        )?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            let state = row.req(0, "state")?;
+            if state_code(state).is_none() {
+                return Err(row.fail("state is not a 2-letter code"));
+            }
+            let level = row.req(1, "level")?;
+            if !["county", "city", "district"].contains(&level) {
+                return Err(row.fail(format!("level {level:?} unknown")));
+            }
+            let from = row.date(4, "effective_from")?;
+            let to = row.opt_date(5, "effective_to")?;
+            check_range(&row, from, to)?;
+            check_sources(&row, 6, &self.source_ids)?;
+            let comp = LocalComponent {
+                jurisdiction: row.req(2, "jurisdiction")?.to_owned(),
+                file: file.to_owned(),
+                line: rec.line,
+                rate: row.percent(3, "rate")?,
+                from,
+                to,
+            };
+            let v = self.statewide_local.entry(state.to_owned()).or_default();
+            if v.iter().any(|c| c.jurisdiction == comp.jurisdiction && overlaps((c.from, c.to), (comp.from, comp.to))) {
+                return Err(row.fail(format!("{} overlaps another row of the same jurisdiction", comp.jurisdiction)));
+            }
+            v.push(comp);
         }
         Ok(())
     }

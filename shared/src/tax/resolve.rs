@@ -247,6 +247,17 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         });
     }
     let mut out = LocalOut { juris, ..LocalOut::default() };
+    // Local taxes levied at every address of the state (us-local/statewide.csv), whatever else is known.
+    let statewide: Vec<_> = t
+        .statewide_local
+        .get(&state)
+        .into_iter()
+        .flatten()
+        .filter(|c| in_force(c.from, c.to, date) && c.rate > Decimal::ZERO)
+        .collect();
+    for c in &statewide {
+        out.juris.push(us_juris(c.jurisdiction.clone(), c.rate));
+    }
     let resolution = if t.no_local_tax.contains(&state) {
         Resolution::Region
     } else if let Some(sst) = t.sst.get(&state) {
@@ -254,7 +265,11 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     } else if t.local_states.contains(&state) {
         table_locals(t, &state, a, date, &mut out)
     } else {
-        out.warnings.push(format!("local rates not in our data for {state}; state rate only"));
+        out.warnings.push(if statewide.is_empty() {
+            format!("local rates not in our data for {state}; state rate only")
+        } else {
+            format!("local rates not in our data for {state} beyond its statewide local taxes")
+        });
         out.missing.push(MISSING_LOCAL);
         Resolution::Region
     };

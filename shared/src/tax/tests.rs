@@ -785,3 +785,22 @@ fn partial_local_data_is_machine_readable() {
     // Wisconsin without boundary data: county by ZIP, a city not in place-codes.csv → city and districts unknown.
     assert_eq!(t(us("WI", "53703", Some("Madison"))).missing_jurisdiction_types, vec![MISSING_CITY, MISSING_DISTRICT]);
 }
+
+#[test]
+fn us_utah_statewide_local_taxes_apply() {
+    // Utah State Tax Commission combined rate chart (rates in effect 2026-07-01): every location pays ST 4.85 %
+    // + LS 1.00 % + CO 0.25 % = 6.10 % at least (data/us-local/statewide.csv). Before: 4.85 %.
+    let s = settings(vec![reg("US", Some("UT"))]);
+    let o = calc(
+        &s,
+        "usd",
+        "2026-11-01",
+        us("UT", "84101", Some("Salt Lake City")),
+        vec![line("1", 100_000, "physical_goods")],
+    )
+    .unwrap();
+    assert_eq!(o.lines[0].tax, 4850 + 1000 + 250, "{:?}", o.lines[0].tax_amounts);
+    // County, city and transit rates beyond the statewide ones are still missing: said so.
+    assert_eq!(o.missing_jurisdiction_types, vec![MISSING_LOCAL]);
+    assert!(o.warnings.iter().any(|w| w.contains("beyond its statewide local taxes")), "{:?}", o.warnings);
+}

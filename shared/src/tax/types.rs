@@ -183,7 +183,8 @@ pub struct TaxCode {
     pub description: &'static str,
 }
 
-/// `missing_jurisdiction_types`: no local (county / city / district) rates at all, state rate only.
+/// `missing_jurisdiction_types`: none of the address's own local (county / city / district) rates are in our
+/// data: only the state rate and any tax levied statewide (Utah's local and county options).
 pub const MISSING_LOCAL: &str = "local";
 /// `missing_jurisdiction_types`: a city tax may apply but was not resolved (no boundary data, city not matched).
 pub const MISSING_CITY: &str = "city";
