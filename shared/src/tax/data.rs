@@ -160,6 +160,16 @@ pub(crate) struct TaxRule {
     pub to: Option<NaiveDate>,
 }
 
+/// A city of `us-sst/place-codes.csv`: its SST jurisdiction code, name, and the counties it lies in (a city tax
+/// chosen by name applies only where the ZIP's counties are the city's: a postal "Atlanta" in Cobb County is not
+/// in Atlanta).
+#[derive(Debug, Clone)]
+pub(crate) struct SstPlace {
+    pub code: String,
+    pub name: String,
+    pub counties: Vec<u16>,
+}
+
 /// A county-wide SST special district: (jurisdiction code, display name).
 pub(crate) type CountyDistrict = (String, String);
 
@@ -223,7 +233,7 @@ pub(crate) struct Tables {
     /// state → local taxes levied at every address of the state (Utah's 1 % local and 0.25 % county option).
     pub statewide_local: HashMap<String, Vec<LocalComponent>>,
     /// SST states: state → normalised place name → (jurisdiction code, display name).
-    pub sst_places: Nested<(String, String)>,
+    pub sst_places: Nested<SstPlace>,
     /// SST states: (state, county FIPS) → special districts that cover the whole county (code, name), for
     /// addresses resolved through ZIP → county when the boundary file is not in our data.
     pub sst_county_districts: HashMap<([u8; 2], u16), Vec<CountyDistrict>>,
@@ -628,10 +638,15 @@ impl Tables {
 
     fn load_place_codes(&mut self, file: &str, text: &str) -> Result<(), DataError> {
         let recs = records(file, text)?;
-        check_header(file, &recs, &["state", "place", "jurisdiction_code", "source", "notes"])?;
+        check_header(file, &recs, &["state", "place", "jurisdiction_code", "counties", "source", "notes"])?;
         for rec in &recs[1..] {
             let row = Row { file, rec };
-            check_sources(&row, 3, &self.source_ids)?;
+            check_sources(&row, 4, &self.source_ids)?;
+            let counties = row
+                .req(3, "counties")?
+                .split_whitespace()
+                .map(|c| parse_fips3(c).ok_or_else(|| row.fail(format!("county {c:?} is not 3 digits"))))
+                .collect::<Result<Vec<u16>, _>>()?;
             let state = row.req(0, "state")?.to_owned();
             let place = row.req(1, "place")?.to_owned();
             let code = row.req(2, "jurisdiction_code")?.to_owned();
@@ -639,7 +654,11 @@ impl Tables {
                 return Err(row.fail(format!("jurisdiction_code {code:?} is not 5 digits")));
             }
             self.sst_place_names.insert((state.clone(), code.clone()), place.clone());
-            self.sst_places.insert(&state, &super::address::norm_name(&place), (code, place));
+            self.sst_places.insert(
+                &state,
+                &super::address::norm_name(&place),
+                SstPlace { code, name: place, counties },
+            );
         }
         Ok(())
     }

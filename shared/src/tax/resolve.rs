@@ -379,12 +379,29 @@ fn sst_locals(
     let city = a.city.as_deref().map(super::address::norm_name);
     let place = city.and_then(|c| t.sst_places.get(state, &c));
     let mut resolution = Resolution::Zip5;
-    if let Some((code, name)) = place {
+    // A postal city name is not the city's limits: the city tax applies by name only when every county the ZIP
+    // touches is one the city lies in (ZIP 30339 "Atlanta" reaches Cobb County, outside Atlanta: no city tax).
+    let place = match place {
+        Some(p) if !counties.iter().all(|c| p.counties.contains(c)) => {
+            let outside: Vec<String> =
+                counties.iter().filter(|c| !p.counties.contains(c)).map(|c| county_name(t, state, *c)).collect();
+            out.warnings.push(format!(
+                "ZIP {zip5:05} reaches {}, outside {}; its city tax was not applied (candidates: {} city tax or none; send ZIP+4 or use the city's own ZIP)",
+                outside.join(", "),
+                p.name,
+                p.name
+            ));
+            out.missing.push(MISSING_CITY);
+            None
+        }
+        p => p,
+    };
+    if let Some(p) = place {
         resolution = Resolution::City;
-        if let Some(rate) = sst_rate(sst, code, Some("01"), date)
+        if let Some(rate) = sst_rate(sst, &p.code, Some("01"), date)
             && rate > Decimal::ZERO
         {
-            out.juris.push(us_juris(name.clone(), rate));
+            out.juris.push(us_juris(p.name.clone(), rate));
         }
         out.warnings.push(format!(
             "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county and city rate from the city name, special-district rates only where us-sst/district-counties.csv maps them to the county"
@@ -394,7 +411,10 @@ fn sst_locals(
         out.warnings.push(format!(
             "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county, city rate not applied, special-district rates only where mapped to the county"
         ));
-        out.missing.extend([MISSING_CITY, MISSING_DISTRICT]);
+        if !out.missing.contains(&MISSING_CITY) {
+            out.missing.push(MISSING_CITY);
+        }
+        out.missing.push(MISSING_DISTRICT);
     }
     resolution
 }

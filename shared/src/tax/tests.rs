@@ -804,3 +804,22 @@ fn us_utah_statewide_local_taxes_apply() {
     assert_eq!(o.missing_jurisdiction_types, vec![MISSING_LOCAL]);
     assert!(o.warnings.iter().any(|w| w.contains("beyond its statewide local taxes")), "{:?}", o.warnings);
 }
+
+#[test]
+fn us_postal_city_outside_the_city_gets_no_city_tax() {
+    // ZIP 30339 is addressed "Atlanta" but reaches Cobb County (Census ZCTA relation: Cobb 067 and Fulton 121),
+    // outside Atlanta's counties (Fulton, DeKalb: us-sst/place-codes.csv). GA 4 % + Cobb 2 % (GAR2026Q2FEB19
+    // 13,00,067,0.02); no Atlanta 1.9 %. Before, the city name alone added Atlanta's tax.
+    let s = settings(vec![reg("US", Some("GA"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("GA", "30339", Some("Atlanta")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    let names: Vec<&str> = o.lines[0].tax_amounts.iter().map(|a| a.rate.jurisdiction.as_str()).collect();
+    assert!(!names.contains(&"Atlanta"), "{names:?}");
+    assert_eq!(o.lines[0].tax, 400 + 200, "{names:?}");
+    assert!(o.warnings.iter().any(|w| w.contains("Cobb County") && w.contains("Atlanta")), "{:?}", o.warnings);
+    assert!(o.missing_jurisdiction_types.contains(&MISSING_CITY));
+    // A ZIP inside the city still gets it (30303, Fulton only).
+    let o = calc(&s, "usd", "2026-11-01", us("GA", "30303", Some("Atlanta")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 400 + 300 + 190);
+}
