@@ -209,8 +209,8 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     {
         return Err(TaxError::LocationInvalid(format!("ZIP {z:05} is not in {state}")));
     }
-    if !is_us_state(&state) {
-        // A territory (PR, GU, VI, AS, MP): a valid address, but no rates in our data.
+    if !is_us_state(&state) && t.rates.get("US", &state).is_none() {
+        // A territory without rows in our data (GU, VI, AS, MP; Puerto Rico has its IVU rows): a valid address.
         return Ok(Resolved {
             country: "US".into(),
             region: Some(state),

@@ -369,11 +369,12 @@ fn registered_without_rate_data_is_an_error_not_zero() {
 
 #[test]
 fn us_territories_are_valid_but_not_covered() {
+    // Guam: no rates in our data.
     let s = settings(vec![]);
-    let o = calc(&s, "usd", "2026-11-01", us("PR", "00901", None), vec![line("1", 100, "saas")]).unwrap();
+    let o = calc(&s, "usd", "2026-11-01", us("GU", "96910", None), vec![line("1", 100, "saas")]).unwrap();
     assert_eq!(o.lines[0].reason, Some("not_collecting"));
-    let s = settings(vec![reg("US", Some("PR"))]);
-    let e = calc(&s, "usd", "2026-11-01", us("PR", "00901", None), vec![line("1", 100, "saas")]).unwrap_err();
+    let s = settings(vec![reg("US", Some("GU"))]);
+    let e = calc(&s, "usd", "2026-11-01", us("GU", "96910", None), vec![line("1", 100, "saas")]).unwrap_err();
     assert!(matches!(e, TaxError::NoRateData(_)));
 }
 
@@ -822,4 +823,19 @@ fn us_postal_city_outside_the_city_gets_no_city_tax() {
     let o = calc(&s, "usd", "2026-11-01", us("GA", "30303", Some("Atlanta")), vec![line("1", 10000, "physical_goods")])
         .unwrap();
     assert_eq!(o.lines[0].tax, 400 + 300 + 190);
+}
+
+#[test]
+fn us_puerto_rico_ivu_is_11_5_percent() {
+    // 13 L.P.R.A. § 32021 (6 %) + § 32281 (4.5 % surtax on sales after 2015-06-30) + § 33344 (municipal 1 %) =
+    // 11.5 %. Before: no Puerto Rico rows, a registered org got an error and others 0 %.
+    let s = settings(vec![reg("US", Some("PR"))]);
+    let o =
+        calc(&s, "usd", "2026-11-01", us("PR", "00901", Some("San Juan")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
+    assert_eq!(o.lines[0].tax, 1050 + 100, "{:?}", o.lines[0].tax_amounts);
+    assert!(o.missing_jurisdiction_types.is_empty());
+    // Before the surtax: 6 % + 1 %.
+    let o = calc(&s, "usd", "2015-03-01", us("PR", "00901", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].tax, 600 + 100);
 }
