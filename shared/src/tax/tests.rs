@@ -839,3 +839,18 @@ fn us_puerto_rico_ivu_is_11_5_percent() {
     let o = calc(&s, "usd", "2015-03-01", us("PR", "00901", None), vec![line("1", 10000, "physical_goods")]).unwrap();
     assert_eq!(o.lines[0].tax, 600 + 100);
 }
+
+#[test]
+fn us_alaska_juneau_borough_tax() {
+    // City and Borough of Juneau, general retail 5 % (ARSSTC member table, code 9033); Alaska has no state tax.
+    let s = settings(vec![reg("US", Some("AK"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("AK", "99801", Some("Juneau")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 500);
+    // Anchorage: no general sales tax in our data, said so.
+    let o =
+        calc(&s, "usd", "2026-11-01", us("AK", "99501", Some("Anchorage")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
+    assert_eq!(o.lines[0].tax, 0);
+    assert_eq!(o.missing_jurisdiction_types, vec![MISSING_LOCAL]);
+}
