@@ -30,7 +30,7 @@ def main():
     data = Path(sys.argv[1])
     places = {}
     for f in sorted((data / "us-local").glob("*.csv")):
-        if f.name == "no-local-tax.csv":
+        if f.name in ("no-local-tax.csv", "statewide.csv"):
             continue
         for r in csv.DictReader(open(f)):
             places.setdefault((r["state"], norm(r["place"])), []).append(r)
@@ -42,7 +42,9 @@ def main():
         city, st = item.split(",")
         key = (st, norm(city))
         if key in places:
-            comps = places[key]
+            # A place is one county block (state, county, place), as the engine keys it: a city over several
+            # counties (Kansas City, MO) reports its first block, not the sum of all of them.
+            comps = [c for c in places[key] if c["county"] == places[key][0]["county"]]
             local = sum(float(c["rate"]) for c in comps)
             status = f"city table ({local:g} % local; {comps[0]['source'].split(';')[0]}, from {comps[0]['effective_from']})"
             k = "city table"

@@ -769,6 +769,7 @@
     boundaries: 'rate + boundary files',
     county_by_zip: 'county by ZIP, city by name',
     local_tables: 'county / city / district tables',
+    statewide_only: 'statewide local taxes only: county / city / district taxes not charged',
     state_rate_only: 'state rate only: local taxes not charged',
   };
 
@@ -776,7 +777,7 @@
     await optional('coverage-section', 'coverage-note', async () => {
       const data = await api('GET', '/v1/tax-coverage');
       const rows = (data && data.us) || [];
-      const gaps = rows.filter((r) => r.local === 'state_rate_only').map((r) => r.state);
+      const gaps = rows.filter((r) => r.local === 'state_rate_only' || r.local === 'statewide_only').map((r) => r.state);
       $('coverage-summary').textContent = gaps.length === 0
         ? `Local data for every state with local taxes (${rows.length} states).`
         : `${gaps.length} of ${rows.length} states have local taxes we do not hold yet (not charged): ${gaps.join(', ')}.`;

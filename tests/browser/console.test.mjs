@@ -487,7 +487,7 @@ async function main() {
   await step('tax coverage names the states whose local taxes are not charged', async () => {
     if (!(await routeExists('/v1/tax-coverage'))) return skip('the route is not on this server yet');
     const { body } = await apiGet('/v1/tax-coverage');
-    const gaps = body.us.filter((r) => r.local === 'state_rate_only').map((r) => r.state);
+    const gaps = body.us.filter((r) => r.local === 'state_rate_only' || r.local === 'statewide_only').map((r) => r.state);
     await until('the coverage rows', async () => (await page.getByTestId('coverage-row').count()) === body.us.length);
     const summary = await tid('coverage-summary').textContent();
     for (const s of gaps) assert(summary.includes(s), `the summary names ${s}: ${summary}`);

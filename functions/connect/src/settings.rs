@@ -26,7 +26,7 @@ pub async fn tax_codes() -> Result<HttpResponse, ConnectError> {
 /// so the console can say where local taxes are not charged.
 pub async fn tax_coverage() -> Result<HttpResponse, ConnectError> {
     let rows = shared::tax::Engine::global()?.us_coverage();
-    let gaps = rows.iter().filter(|r| r.local == "state_rate_only").count();
+    let gaps = rows.iter().filter(|r| r.is_gap()).count();
     Ok(json(StatusCode::OK, &json!({"us": rows, "states_without_local_data": gaps})))
 }
 

@@ -145,7 +145,20 @@ async fn calculate<S: Store>(
             format!("unknown product tax code(s) {}; see GET /v1/tax-codes", ids.join(", ")),
         ),
         TaxError::Invalid(m) => bad("validation_errors", m),
-        e @ (TaxError::NoRateData(_) | TaxError::Data(_)) => {
+        // A registered region without rates for the date is a content gap, not an outage: a documented 422 that
+        // names the region (so Sequence and the user can act, and nobody retries forever), counted in a metric.
+        TaxError::NoRateData(m) => {
+            tracing::warn!(org = %key.org_id, detail = %m, "tax calculation refused: no rate data");
+            crate::metrics::emit_no_rate_data(now_ms, key.org_id.as_str(), &m);
+            sphere_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "tax_rates_unavailable",
+                format!(
+                    "{m}. The organisation is registered to collect tax there, so no zero is returned; retrying will not help until the tax content covers it."
+                ),
+            )
+        }
+        e @ TaxError::Data(_) => {
             tracing::error!(error = %e, "tax calculation refused rather than answer zero");
             internal()
         }
@@ -206,6 +219,7 @@ async fn calculate<S: Store>(
             livemode: key.mode.is_live(),
             address_resolution: out.address_resolution.as_str(),
             warnings: out.warnings,
+            missing_jurisdiction_types: out.missing_jurisdiction_types,
         },
     };
     Ok(json(StatusCode::OK, &response))

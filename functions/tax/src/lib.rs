@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod calculate;
+pub mod metrics;
 pub mod wire;
 
 use http::{Method, StatusCode};

@@ -242,6 +242,9 @@ pub struct Data {
     pub livemode: bool,
     pub address_resolution: &'static str,
     pub warnings: Vec<String>,
+    /// Kinds of jurisdiction (`local`, `city`, `special_district`) that may tax the address but are not in our
+    /// data: the machine-readable side of `warnings`. Empty when the data is complete for the address.
+    pub missing_jurisdiction_types: Vec<&'static str>,
 }
 
 #[derive(Serialize)]

@@ -311,3 +311,29 @@ async fn an_exemption_applies_only_in_the_jurisdictions_it_names() {
     assert_eq!((status, body["code"].as_str()), (400, Some("validation_errors")), "{body}");
     assert!(body["message"].as_str().unwrap().contains("tax_exempt_jurisdictions[0]"), "{body}");
 }
+
+#[tokio::test]
+async fn a_registered_region_without_rates_is_a_documented_422_naming_it() {
+    let f = fx().await;
+    let a = OrgId::parse("org_a").unwrap();
+    register(&f.app, &a, "US", Some("GU")).await;
+    let (b, cb) = (OrgId::parse("org_b").unwrap(), ConnectionId::parse("conn_b").unwrap());
+    product(&f.app, &b, &cb, "prod_goods", Some("physical_goods")).await;
+    // Guam is a valid US address but no Guam rates are in our data: 422 tax_rates_unavailable naming US-GU,
+    // not 500 internal_server_error ("please retry").
+    let gu = json!({"currency": "usd", "tax_date": "2026-11-01",
+        "customer_address": {"city": "Hagatna", "state": "GU", "postal_code": "96910", "country": "US"},
+        "line_items": [{"product_id": "prod_goods", "amount": 10000}]});
+    let (status, body) = calc(&f.app, &f.key_a, &gu.to_string()).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("tax_rates_unavailable")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("US-GU"), "{body}");
+    // The other org is not registered there: the normal not-collecting answer.
+    let (status, body) = calc(&f.app, &f.key_b, &gu.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["lines"][0]["tax_amounts"], json!([]));
+
+    // Partial local data is machine-readable: Atlanta has county and city rates, special districts unknown.
+    let (_, body) =
+        calc(&f.app, &f.key_a, &atlanta(json!([{"id": "line_1", "product_id": "prod_goods", "amount": 10000}]))).await;
+    assert_eq!(body["data"]["missing_jurisdiction_types"], json!(["special_district"]));
+}

@@ -172,7 +172,8 @@ fn template(
         return Ok(Template { reason: Some("not_collecting"), items: Vec::new() });
     }
     if !r.covered {
-        return Err(TaxError::NoRateData(format!("no {} rate in our data for {}", r.country, input.tax_date)));
+        let place = r.region.as_ref().map_or_else(|| r.country.clone(), |reg| format!("{}-{reg}", r.country));
+        return Err(TaxError::NoRateData(format!("no tax rates in our data for {place} on {}", input.tax_date)));
     }
     if r.juris.is_empty() {
         return Ok(Template { reason: Some("no_tax_in_jurisdiction"), items: Vec::new() });
@@ -378,7 +379,14 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
         };
         outputs.push(LineOutput { id: l.id.clone(), tax_amounts, tax, reason });
     }
-    let output = CalcOutput { lines: outputs, address_resolution: worst, warnings };
+    let mut missing: Vec<&'static str> = Vec::new();
+    for m in addrs.iter().flat_map(|r| r.missing.iter()) {
+        if !missing.contains(m) {
+            missing.push(m);
+        }
+    }
+    let output =
+        CalcOutput { lines: outputs, address_resolution: worst, warnings, missing_jurisdiction_types: missing };
     check_invariants(&input.lines, &output)?;
     Ok(output)
 }

@@ -10,7 +10,11 @@
 //!   relation, the city by name for the cities we map; districts are not applied.
 //! - `local_tables`: county / city / district rates from the revenue department's tables, places
 //!   chosen by city name and ZIP5.
-//! - `state_rate_only`: no local data — local taxes the state has are NOT charged (the gap to close).
+//! - `statewide_only`: only the local taxes every address of the state pays (`us-local/statewide.csv`);
+//!   county, city and district taxes are NOT charged.
+//! - `state_rate_only`: no local data — local taxes the state has are NOT charged.
+//!
+//! [`StateCoverage::is_gap`] is true for the last two: the gaps to close.
 
 use super::data::Tables;
 use chrono::NaiveDate;
@@ -30,6 +34,13 @@ pub struct StateCoverage {
     pub sources: Vec<String>,
     /// The latest effective date among the state's local rates (its data "as of").
     pub as_of: Option<NaiveDate>,
+}
+
+impl StateCoverage {
+    /// Local taxes exist in the state that the engine does not charge.
+    pub fn is_gap(&self) -> bool {
+        matches!(self.local, "state_rate_only" | "statewide_only")
+    }
 }
 
 /// Boundary files with fewer records than this are samples, not the state's map.
@@ -65,8 +76,11 @@ pub(crate) fn us(t: &Tables) -> Vec<StateCoverage> {
                 };
             }
             if t.local_states.contains(&state) {
-                let places: Vec<usize> =
-                    t.place_by_name.get_all(&state).map(|m| m.values().copied().collect()).unwrap_or_default();
+                let places: Vec<usize> = t
+                    .place_by_name
+                    .get_all(&state)
+                    .map(|m| m.values().flatten().copied().collect())
+                    .unwrap_or_default();
                 let as_of =
                     places.iter().filter_map(|i| t.places.get(*i)).flat_map(|p| &p.components).map(|c| c.from).max();
                 return StateCoverage {
@@ -75,6 +89,16 @@ pub(crate) fn us(t: &Tables) -> Vec<StateCoverage> {
                     local_jurisdictions: places.len(),
                     sources: vec![format!("us-local/{}.csv", state.to_ascii_lowercase())],
                     as_of,
+                    state,
+                };
+            }
+            if let Some(comps) = t.statewide_local.get(&state) {
+                return StateCoverage {
+                    local: "statewide_only",
+                    precision: "state",
+                    local_jurisdictions: comps.len(),
+                    sources: vec!["us-local/statewide.csv".into()],
+                    as_of: comps.iter().map(|c| c.from).max(),
                     state,
                 };
             }

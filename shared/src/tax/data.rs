@@ -119,16 +119,33 @@ impl SstState {
 #[derive(Debug, Clone)]
 pub(crate) struct LocalComponent {
     pub jurisdiction: String,
+    /// Where the row is (`us-local/<st>.csv`, line), for load-time consistency errors.
+    pub file: String,
+    pub line: usize,
     pub rate: Decimal,
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
 }
 
-/// A place (city) with its local components.
+/// A place: one block of a city's rate table, identified by its jurisdictions (state, county, place), not by
+/// its name alone. A city spread over several counties (Kansas City, MO: Jackson, Clay, Platte) is one place per
+/// county, each with its own county + city stack; merging them by name once taxed every address with all of them.
 #[derive(Debug, Clone)]
 pub(crate) struct Place {
+    pub state: String,
     pub name: String,
+    /// The county block this place's rows belong to (empty where the table has none, e.g. Virginia districts).
+    pub county: String,
     pub components: Vec<LocalComponent>,
+    /// How many ZIP5s the table lists for this block (the documented tie-break among same-name places).
+    pub zip_count: usize,
+}
+
+impl Place {
+    /// "Kansas City (Clay County)" where the block has a county, for warnings that list candidates.
+    pub(crate) fn label(&self) -> String {
+        if self.county.is_empty() { self.name.clone() } else { format!("{} ({})", self.name, self.county) }
+    }
 }
 
 /// A taxability rule of `taxability/us.csv`.
@@ -142,6 +159,19 @@ pub(crate) struct TaxRule {
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
 }
+
+/// A city of `us-sst/place-codes.csv`: its SST jurisdiction code, name, and the counties it lies in (a city tax
+/// chosen by name applies only where the ZIP's counties are the city's: a postal "Atlanta" in Cobb County is not
+/// in Atlanta).
+#[derive(Debug, Clone)]
+pub(crate) struct SstPlace {
+    pub code: String,
+    pub name: String,
+    pub counties: Vec<u16>,
+}
+
+/// A county-wide SST special district: (jurisdiction code, display name).
+pub(crate) type CountyDistrict = (String, String);
 
 /// A two-level map looked up by two `&str` keys without allocating (country → region, state → code, …).
 #[derive(Debug)]
@@ -197,13 +227,22 @@ pub(crate) struct Tables {
     pub places: Vec<Place>,
     /// ZIP5 → indices into `places`.
     pub place_by_zip: HashMap<u32, Vec<usize>>,
-    /// state → normalised place name → index into `places`.
-    pub place_by_name: Nested<usize>,
+    /// state → normalised place name → indices into `places` (several when a city spans counties).
+    pub place_by_name: Nested<Vec<usize>>,
+    /// (state, normalised place name, county) → index into `places`: the identity of a place block.
+    place_ids: HashMap<(String, String, String), usize>,
     /// States whose local rates come from `us-local` (so an unmatched place there is "not in our data").
     pub local_states: HashSet<String>,
     pub no_local_tax: HashSet<String>,
+    /// state → local taxes levied at every address of the state (Utah's 1 % local and 0.25 % county option).
+    pub statewide_local: HashMap<String, Vec<LocalComponent>>,
     /// SST states: state → normalised place name → (jurisdiction code, display name).
-    pub sst_places: Nested<(String, String)>,
+    pub sst_places: Nested<SstPlace>,
+    /// SST states: (state, county FIPS) → special districts that cover the whole county (code, name), for
+    /// addresses resolved through ZIP → county when the boundary file is not in our data.
+    pub sst_county_districts: HashMap<([u8; 2], u16), Vec<CountyDistrict>>,
+    /// (file, line, state, code) of each `district-counties.csv` row, checked against the rates files at the end.
+    district_rows: Vec<(String, usize, String, String)>,
     /// SST states: (state, jurisdiction code) → place name.
     pub sst_place_names: HashMap<(String, String), String>,
     /// state → tax code → rules.
@@ -336,8 +375,12 @@ impl Tables {
                 t.load_zip_county(file, text)?;
             } else if file == "us-sst/place-codes.csv" {
                 t.load_place_codes(file, text)?;
+            } else if file == "us-sst/district-counties.csv" {
+                t.load_district_counties(file, text)?;
             } else if file == "us-sst/county-names.csv" {
                 t.load_county_names(file, text)?;
+            } else if file == "us-local/statewide.csv" {
+                t.load_statewide(file, text)?;
             } else if file == "us-local/no-local-tax.csv" {
                 t.load_no_local(file, text)?;
             } else if file.starts_with("us-local/") {
@@ -351,6 +394,8 @@ impl Tables {
             }
         }
         t.check_overlaps()?;
+        t.check_local_rates()?;
+        t.check_district_codes()?;
         Ok(t)
     }
 
@@ -544,6 +589,45 @@ impl Tables {
         Ok(())
     }
 
+    /// `us-sst/district-counties.csv`: which SST special districts cover a whole county (see the file's notes for
+    /// the evidence of each code). Every code must exist in the state's rates file (checked after all files load).
+    fn load_district_counties(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(file, &recs, &["state", "jurisdiction_code", "county_fips", "name", "source", "notes"])?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            check_sources(&row, 4, &self.source_ids)?;
+            let st = row.req(0, "state")?;
+            let state = state_code(st).ok_or_else(|| row.fail("state is not a 2-letter code"))?;
+            let code = row.req(1, "jurisdiction_code")?.to_owned();
+            let county = parse_fips3(row.req(2, "county_fips")?).ok_or_else(|| row.fail("county_fips not 3 digits"))?;
+            let v = self.sst_county_districts.entry((state, county)).or_default();
+            if v.iter().any(|(c, _)| *c == code) {
+                return Err(row.fail(format!("district {code} listed twice for county {county:03}")));
+            }
+            v.push((code.clone(), row.req(3, "name")?.to_owned()));
+            self.district_rows.push((file.to_owned(), rec.line, st.to_owned(), code));
+        }
+        Ok(())
+    }
+
+    fn check_district_codes(&self) -> Result<(), DataError> {
+        for (file, line, state, code) in &self.district_rows {
+            let known = self
+                .sst
+                .get(state)
+                .is_some_and(|s| s.rates.get(code).is_some_and(|r| r.iter().all(|x| x.jtype == "63")));
+            if !known {
+                return Err(err(
+                    file,
+                    *line,
+                    format!("{state} district {code} is not a type-63 row of the state's SST rates file"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn load_county_names(&mut self, file: &str, text: &str) -> Result<(), DataError> {
         let recs = records(file, text)?;
         check_header(file, &recs, &["state", "county_fips", "name"])?;
@@ -558,10 +642,15 @@ impl Tables {
 
     fn load_place_codes(&mut self, file: &str, text: &str) -> Result<(), DataError> {
         let recs = records(file, text)?;
-        check_header(file, &recs, &["state", "place", "jurisdiction_code", "source", "notes"])?;
+        check_header(file, &recs, &["state", "place", "jurisdiction_code", "counties", "source", "notes"])?;
         for rec in &recs[1..] {
             let row = Row { file, rec };
-            check_sources(&row, 3, &self.source_ids)?;
+            check_sources(&row, 4, &self.source_ids)?;
+            let counties = row
+                .req(3, "counties")?
+                .split_whitespace()
+                .map(|c| parse_fips3(c).ok_or_else(|| row.fail(format!("county {c:?} is not 3 digits"))))
+                .collect::<Result<Vec<u16>, _>>()?;
             let state = row.req(0, "state")?.to_owned();
             let place = row.req(1, "place")?.to_owned();
             let code = row.req(2, "jurisdiction_code")?.to_owned();
@@ -569,7 +658,50 @@ impl Tables {
                 return Err(row.fail(format!("jurisdiction_code {code:?} is not 5 digits")));
             }
             self.sst_place_names.insert((state.clone(), code.clone()), place.clone());
-            self.sst_places.insert(&state, &super::address::norm_name(&place), (code, place));
+            self.sst_places.insert(
+                &state,
+                &super::address::norm_name(&place),
+                SstPlace { code, name: place, counties },
+            );
+        }
+        Ok(())
+    }
+
+    /// `us-local/statewide.csv`: local taxes every address of a state pays (data, not code: a rate chart row).
+    fn load_statewide(&mut self, file: &str, text: &str) -> Result<(), DataError> {
+        let recs = records(file, text)?;
+        check_header(
+            file,
+            &recs,
+            &["state", "level", "jurisdiction", "rate", "effective_from", "effective_to", "source", "notes"],
+        )?;
+        for rec in &recs[1..] {
+            let row = Row { file, rec };
+            let state = row.req(0, "state")?;
+            if state_code(state).is_none() {
+                return Err(row.fail("state is not a 2-letter code"));
+            }
+            let level = row.req(1, "level")?;
+            if !["county", "city", "district"].contains(&level) {
+                return Err(row.fail(format!("level {level:?} unknown")));
+            }
+            let from = row.date(4, "effective_from")?;
+            let to = row.opt_date(5, "effective_to")?;
+            check_range(&row, from, to)?;
+            check_sources(&row, 6, &self.source_ids)?;
+            let comp = LocalComponent {
+                jurisdiction: row.req(2, "jurisdiction")?.to_owned(),
+                file: file.to_owned(),
+                line: rec.line,
+                rate: row.percent(3, "rate")?,
+                from,
+                to,
+            };
+            let v = self.statewide_local.entry(state.to_owned()).or_default();
+            if v.iter().any(|c| c.jurisdiction == comp.jurisdiction && overlaps((c.from, c.to), (comp.from, comp.to))) {
+                return Err(row.fail(format!("{} overlaps another row of the same jurisdiction", comp.jurisdiction)));
+            }
+            v.push(comp);
         }
         Ok(())
     }
@@ -617,17 +749,28 @@ impl Tables {
             check_sources(&row, 8, &self.source_ids)?;
             let comp = LocalComponent {
                 jurisdiction: row.req(4, "jurisdiction")?.to_owned(),
+                file: file.to_owned(),
+                line: rec.line,
                 rate: row.percent(5, "rate")?,
                 from,
                 to,
             };
+            let county = row.get(2)?.to_owned();
             let key = super::address::norm_name(&name);
-            let idx = match self.place_by_name.get(&state, &key) {
+            let id = (state.clone(), key.clone(), county.clone());
+            let idx = match self.place_ids.get(&id) {
                 Some(&i) => i,
                 None => {
-                    self.places.push(Place { name, components: Vec::new() });
+                    self.places.push(Place {
+                        state: state.clone(),
+                        name,
+                        county,
+                        components: Vec::new(),
+                        zip_count: 0,
+                    });
                     let i = self.places.len() - 1;
-                    self.place_by_name.insert(&state, &key, i);
+                    self.place_ids.insert(id, i);
+                    self.place_by_name.entry(&state, &key).push(i);
                     i
                 }
             };
@@ -636,7 +779,22 @@ impl Tables {
                 let v = self.place_by_zip.entry(zip).or_default();
                 if !v.contains(&idx) {
                     v.push(idx);
+                    self.places[idx].zip_count += 1;
                 }
+            }
+            let place = &self.places[idx];
+            if let Some(dup) = place
+                .components
+                .iter()
+                .find(|c| c.jurisdiction == comp.jurisdiction && overlaps((c.from, c.to), (comp.from, comp.to)))
+            {
+                return Err(row.fail(format!(
+                    "{} already has {} ({} % from {}) in force on overlapping dates: a jurisdiction may apply once per place and date",
+                    place.label(),
+                    comp.jurisdiction,
+                    dup.rate,
+                    dup.from
+                )));
             }
             self.places[idx].components.push(comp);
             self.local_states.insert(state);
@@ -696,6 +854,29 @@ impl Tables {
             check_sources(&row, 2, &self.source_ids)?;
             let templates = row.req(1, "templates")?.split('|').map(super::vat_id::normalise).collect();
             self.vat_ids.insert(row.req(0, "country")?.to_owned(), templates);
+        }
+        Ok(())
+    }
+
+    /// A local jurisdiction has one rate at a time across every place it appears in (Jackson County is 1.5 %
+    /// for Kansas City and for Independence alike): two places disagreeing means one row is wrong.
+    fn check_local_rates(&self) -> Result<(), DataError> {
+        let mut seen: HashMap<(&str, &str), Vec<&LocalComponent>> = HashMap::new();
+        for p in &self.places {
+            for c in &p.components {
+                let others = seen.entry((p.state.as_str(), c.jurisdiction.as_str())).or_default();
+                if let Some(o) = others.iter().find(|o| o.rate != c.rate && overlaps((o.from, o.to), (c.from, c.to))) {
+                    return Err(err(
+                        &c.file,
+                        c.line,
+                        format!(
+                            "{} {} is {} % here but {} % at {}:{} on overlapping dates",
+                            p.state, c.jurisdiction, c.rate, o.rate, o.file, o.line
+                        ),
+                    ));
+                }
+                others.push(c);
+            }
         }
         Ok(())
     }
@@ -801,6 +982,60 @@ mod tests {
             let text: &'static str = Box::leak(format!("{H}{c}").into_boxed_str());
             assert!(load_with(("rates/x.csv", text)).is_err(), "{c}");
         }
+    }
+
+    const LH: &str = "state,place,county,level,jurisdiction,rate,effective_from,effective_to,source,zips\n";
+
+    fn local(rows: &str) -> Result<Tables, DataError> {
+        let text: &'static str = Box::leak(format!("{LH}{rows}").into_boxed_str());
+        load_with(("us-local/mo.csv", text))
+    }
+
+    #[test]
+    fn local_places_are_county_blocks_and_consistent() {
+        // One city over two counties: two places, one county + one city each.
+        let t = local(
+            "MO,Kansas City,Jackson County,county,Jackson County,1.5,2026-01-01,,s1,64106\n\
+             MO,Kansas City,Jackson County,city,Kansas City,3.25,2026-01-01,,s1,\n\
+             MO,Kansas City,Clay County,county,Clay County,1.25,2026-01-01,,s1,64118\n\
+             MO,Kansas City,Clay County,city,Kansas City,3.25,2026-01-01,,s1,\n",
+        )
+        .unwrap();
+        assert_eq!(t.places.len(), 2);
+        assert!(t.places.iter().all(|p| p.components.len() == 2));
+        assert_eq!(t.place_by_name.get("MO", &crate::tax::address::norm_name("Kansas City")).map(Vec::len), Some(2));
+        // A jurisdiction twice in one place on overlapping dates (two rates for one place) fails the load.
+        let e = local(
+            "MO,Kansas City,Jackson County,city,Kansas City,3.25,2026-01-01,,s1,64106\n\
+             MO,Kansas City,Jackson County,city,Kansas City,3.5,2026-06-01,,s1,\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("us-local/mo.csv", 3), "{e}");
+        // Dated rows that follow each other are fine.
+        local(
+            "MO,Kansas City,Jackson County,city,Kansas City,3.25,2026-01-01,2026-05-31,s1,64106\n\
+             MO,Kansas City,Jackson County,city,Kansas City,3.5,2026-06-01,,s1,\n",
+        )
+        .unwrap();
+        // One jurisdiction with two rates in two places on the same dates fails the load.
+        let e = local(
+            "MO,Kansas City,Jackson County,county,Jackson County,1.5,2026-01-01,,s1,64106\n\
+             MO,Independence,Jackson County,county,Jackson County,1.25,2026-01-01,,s1,64050\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("Jackson County"), "{e}");
+    }
+
+    #[test]
+    fn district_counties_must_name_a_district_of_the_rates_file() {
+        let rates = ("us-sst/rates/MNR2026Q2FEB18.csv", "27,63,80004,0.005,0.005,0.005,0.005,20171001,29991231\n");
+        let h = "state,jurisdiction_code,county_fips,name,source,notes\n";
+        let ok: &'static str = Box::leak(format!("{h}MN,80004,053,Hennepin transit,s1,\n").into_boxed_str());
+        let t = Tables::load(&[sources(), rates, ("us-sst/district-counties.csv", ok)]).unwrap();
+        assert_eq!(t.sst_county_districts.get(&(*b"MN", 53)).map(Vec::len), Some(1));
+        let bad: &'static str = Box::leak(format!("{h}MN,80099,053,Unknown,s1,\n").into_boxed_str());
+        let e = Tables::load(&[sources(), rates, ("us-sst/district-counties.csv", bad)]).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("us-sst/district-counties.csv", 2), "{e}");
     }
 
     #[test]

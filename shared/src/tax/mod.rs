@@ -19,7 +19,8 @@
 //! let out = engine.calculate(&CalcInput { currency, tax_date, customer_address, ship_from, lines,
 //!                                          exemption, buyer_tax_id, settings: &org_settings })?;
 //! // TaxError::LocationInvalid → customer_tax_location_invalid, UnknownTaxCode → invalid_product_tax_code,
-//! // Invalid → validation_errors, NoRateData / Data → internal_server_error (never a silent zero).
+//! // Invalid → validation_errors, NoRateData → tax_rates_unavailable (names the region; a data gap, not an
+//! // outage), Data → internal_server_error (never a silent zero).
 //! ```
 //!
 //! [`catalog()`] lists the product tax codes the endpoint accepts.
@@ -50,8 +51,8 @@ pub use calc::{MAX_AMOUNT, MAX_LINES};
 pub use catalog::catalog;
 pub use error::{DataError, TaxError};
 pub use types::{
-    Address, CalcInput, CalcOutput, ExemptScope, Exemption, LineInput, LineOutput, OrgTaxSettings, Registration,
-    Resolution, Rounding, TaxAmount, TaxCode, TaxRateInfo,
+    Address, CalcInput, CalcOutput, ExemptScope, Exemption, LineInput, LineOutput, MISSING_CITY, MISSING_DISTRICT,
+    MISSING_LOCAL, OrgTaxSettings, Registration, Resolution, Rounding, TaxAmount, TaxCode, TaxRateInfo,
 };
 
 /// The loaded tax content. Load once per process with [`Engine::global`].

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use super::address::{NormAddress, is_us_state};
 use super::data::{Kind, SstState, Tables, in_force};
 use super::error::TaxError;
-use super::types::Resolution;
+use super::types::{MISSING_CITY, MISSING_DISTRICT, MISSING_LOCAL, Resolution};
 
 /// Which tax family a jurisdiction belongs to (drives taxability and registration rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,14 @@ pub(crate) struct Juris {
     pub local: bool,
 }
 
+/// What the local (county / city / district) resolution of a US address adds.
+#[derive(Debug, Default)]
+pub(crate) struct LocalOut {
+    pub juris: Vec<Juris>,
+    pub warnings: Vec<String>,
+    pub missing: Vec<&'static str>,
+}
+
 /// The outcome of resolving one address.
 #[derive(Debug, Clone)]
 pub(crate) struct Resolved {
@@ -51,6 +59,8 @@ pub(crate) struct Resolved {
     pub covered: bool,
     pub resolution: Resolution,
     pub warnings: Vec<String>,
+    /// Kinds of jurisdiction that may apply but are not in our data (`types::MISSING_*`).
+    pub missing: Vec<&'static str>,
 }
 
 /// EU member states (ISO codes; Greece as GR). A legal fact, not a rate.
@@ -103,6 +113,7 @@ pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Re
                 covered,
                 resolution: Resolution::Country,
                 warnings,
+                missing: Vec::new(),
             })
         }
     }
@@ -159,6 +170,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         covered: true,
         resolution: Resolution::Region,
         warnings,
+        missing: Vec::new(),
     })
 }
 
@@ -197,8 +209,8 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     {
         return Err(TaxError::LocationInvalid(format!("ZIP {z:05} is not in {state}")));
     }
-    if !is_us_state(&state) {
-        // A territory (PR, GU, VI, AS, MP): a valid address, but no rates in our data.
+    if !is_us_state(&state) && t.rates.get("US", &state).is_none() {
+        // A territory without rows in our data (GU, VI, AS, MP; Puerto Rico has its IVU rows): a valid address.
         return Ok(Resolved {
             country: "US".into(),
             region: Some(state),
@@ -206,11 +218,22 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
             covered: false,
             resolution: Resolution::Region,
             warnings: Vec::new(),
+            missing: Vec::new(),
         });
     }
     let state_rows: Vec<_> = standard_rows(t, "US", &state, date).collect();
     let Some(state_row) = state_rows.first() else {
-        return Err(TaxError::NoRateData(format!("no {state} state rate in our data for {date}")));
+        // No state rate on this date (before our first row): not an error here. An org that is not registered in
+        // the state gets `not_collecting`; a registered one gets `NoRateData` naming the state (calc::template).
+        return Ok(Resolved {
+            country: "US".into(),
+            region: Some(state.clone()),
+            juris: Vec::new(),
+            covered: false,
+            resolution: Resolution::Region,
+            warnings: vec![format!("no {state} state rate in our data for {date}")],
+            missing: vec![MISSING_LOCAL],
+        });
     };
     let mut juris = Vec::new();
     if state_row.rate > Decimal::ZERO {
@@ -223,18 +246,35 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
             local: false,
         });
     }
-    let mut warnings = Vec::new();
+    let mut out = LocalOut { juris, ..LocalOut::default() };
+    // Local taxes levied at every address of the state (us-local/statewide.csv), whatever else is known.
+    let statewide: Vec<_> = t
+        .statewide_local
+        .get(&state)
+        .into_iter()
+        .flatten()
+        .filter(|c| in_force(c.from, c.to, date) && c.rate > Decimal::ZERO)
+        .collect();
+    for c in &statewide {
+        out.juris.push(us_juris(c.jurisdiction.clone(), c.rate));
+    }
     let resolution = if t.no_local_tax.contains(&state) {
         Resolution::Region
     } else if let Some(sst) = t.sst.get(&state) {
-        sst_locals(t, sst, &state, a, date, &mut juris, &mut warnings)
+        sst_locals(t, sst, &state, a, date, &mut out)
     } else if t.local_states.contains(&state) {
-        table_locals(t, &state, a, date, &mut juris, &mut warnings)
+        table_locals(t, &state, a, date, &mut out)
     } else {
-        warnings.push(format!("local rates not in our data for {state}; state rate only"));
+        out.warnings.push(if statewide.is_empty() {
+            format!("local rates not in our data for {state}; state rate only")
+        } else {
+            format!("local rates not in our data for {state} beyond its statewide local taxes")
+        });
+        out.missing.push(MISSING_LOCAL);
         Resolution::Region
     };
-    Ok(Resolved { country: "US".into(), region: Some(state), juris, covered: true, resolution, warnings })
+    let LocalOut { juris, warnings, missing } = out;
+    Ok(Resolved { country: "US".into(), region: Some(state), juris, covered: true, resolution, warnings, missing })
 }
 
 fn sst_rate(sst: &SstState, code: &str, jtype: Option<&str>, date: NaiveDate) -> Option<Decimal> {
@@ -256,11 +296,11 @@ fn sst_locals(
     state: &str,
     a: &NormAddress,
     date: NaiveDate,
-    juris: &mut Vec<Juris>,
-    warnings: &mut Vec<String>,
+    out: &mut LocalOut,
 ) -> Resolution {
     let Some(zip5) = a.zip5 else {
-        warnings.push(format!("no ZIP code: local {state} rates not applied; state rate only"));
+        out.warnings.push(format!("no ZIP code: local {state} rates not applied; state rate only"));
+        out.missing.push(MISSING_LOCAL);
         return Resolution::Region;
     };
     let z = u64::from(zip5) * 10_000;
@@ -280,7 +320,7 @@ fn sst_locals(
             && rate > Decimal::ZERO
         {
             let name = c.parse::<u16>().map(|n| county_name(t, state, n)).unwrap_or_else(|_| c.clone());
-            juris.push(us_juris(name, rate));
+            out.juris.push(us_juris(name, rate));
         }
         if let Some(l) = &b.local
             && let Some(rate) = sst_rate(sst, l, None, date)
@@ -291,13 +331,13 @@ fn sst_locals(
                 .get(&(state.to_owned(), l.clone()))
                 .cloned()
                 .unwrap_or_else(|| format!("{state} local jurisdiction {l}"));
-            juris.push(us_juris(name, rate));
+            out.juris.push(us_juris(name, rate));
         }
         for (code, jtype) in &b.districts {
             if let Some(rate) = sst_rate(sst, code, Some(jtype), date)
                 && rate > Decimal::ZERO
             {
-                juris.push(us_juris(format!("{state} special district {code}"), rate));
+                out.juris.push(us_juris(format!("{state} special district {code}"), rate));
             }
         }
         return resolution;
@@ -309,12 +349,13 @@ fn sst_locals(
         .map(|v| v.iter().filter(|(s, _)| s == state.as_bytes()).map(|(_, c)| *c).collect())
         .unwrap_or_default();
     let Some(&first) = counties.first() else {
-        warnings.push(format!("ZIP {zip5:05} has no county in our data; {state} state rate only"));
+        out.warnings.push(format!("ZIP {zip5:05} has no county in our data; {state} state rate only"));
+        out.missing.push(MISSING_LOCAL);
         return Resolution::Region;
     };
     if counties.len() > 1 {
         let names: Vec<String> = counties.iter().map(|c| county_name(t, state, *c)).collect();
-        warnings.push(format!(
+        out.warnings.push(format!(
             "ZIP {zip5:05} spans {}; used {} (send ZIP+4 for precision)",
             names.join(", "),
             names[0]
@@ -323,68 +364,115 @@ fn sst_locals(
     if let Some(rate) = sst_rate(sst, &format!("{first:03}"), Some("00"), date)
         && rate > Decimal::ZERO
     {
-        juris.push(us_juris(county_name(t, state, first), rate));
+        out.juris.push(us_juris(county_name(t, state, first), rate));
+    }
+    // County-wide special districts (transit, housing) from us-sst/district-counties.csv.
+    let districts = super::data::state_code(state).and_then(|s| t.sst_county_districts.get(&(s, first)));
+    for (code, name) in districts.into_iter().flatten() {
+        if let Some(rate) = sst_rate(sst, code, Some("63"), date)
+            && rate > Decimal::ZERO
+        {
+            out.juris.push(us_juris(name.clone(), rate));
+        }
     }
     // The city tax by city name (SST rate files key city taxes by FIPS place code; us-sst/place-codes.csv).
     let city = a.city.as_deref().map(super::address::norm_name);
     let place = city.and_then(|c| t.sst_places.get(state, &c));
     let mut resolution = Resolution::Zip5;
-    if let Some((code, name)) = place {
+    // A postal city name is not the city's limits: the city tax applies by name only when every county the ZIP
+    // touches is one the city lies in (ZIP 30339 "Atlanta" reaches Cobb County, outside Atlanta: no city tax).
+    let place = match place {
+        Some(p) if !counties.iter().all(|c| p.counties.contains(c)) => {
+            let outside: Vec<String> =
+                counties.iter().filter(|c| !p.counties.contains(c)).map(|c| county_name(t, state, *c)).collect();
+            out.warnings.push(format!(
+                "ZIP {zip5:05} reaches {}, outside {}; its city tax was not applied (candidates: {} city tax or none; send ZIP+4 or use the city's own ZIP)",
+                outside.join(", "),
+                p.name,
+                p.name
+            ));
+            out.missing.push(MISSING_CITY);
+            None
+        }
+        p => p,
+    };
+    if let Some(p) = place {
         resolution = Resolution::City;
-        if let Some(rate) = sst_rate(sst, code, Some("01"), date)
+        if let Some(rate) = sst_rate(sst, &p.code, Some("01"), date)
             && rate > Decimal::ZERO
         {
-            juris.push(us_juris(name.clone(), rate));
+            out.juris.push(us_juris(p.name.clone(), rate));
         }
-        warnings.push(format!(
-            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county and city rate from the city name, special-district rates not applied"
+        out.warnings.push(format!(
+            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county and city rate from the city name, special-district rates only where us-sst/district-counties.csv maps them to the county"
         ));
+        out.missing.push(MISSING_DISTRICT);
     } else {
-        warnings.push(format!(
-            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county, city and special-district rates not applied"
+        out.warnings.push(format!(
+            "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county, city rate not applied, special-district rates only where mapped to the county"
         ));
+        if !out.missing.contains(&MISSING_CITY) {
+            out.missing.push(MISSING_CITY);
+        }
+        out.missing.push(MISSING_DISTRICT);
     }
     resolution
 }
 
-fn table_locals(
-    t: &Tables,
-    state: &str,
-    a: &NormAddress,
-    date: NaiveDate,
-    juris: &mut Vec<Juris>,
-    warnings: &mut Vec<String>,
-) -> Resolution {
+/// The documented rule among several candidate places (a ZIP shared by cities, or a city name without ZIP that
+/// spans counties): the place with the most ZIP5s in the table (the city's principal block), ties in data order.
+/// The warning lists every candidate so the caller can send a more precise address.
+fn choose_place(t: &Tables, candidates: &[usize], warnings: &mut Vec<String>) -> Option<usize> {
+    let best = candidates.iter().copied().fold(None, |best: Option<usize>, i| match best {
+        Some(b) if t.places[b].zip_count >= t.places[i].zip_count => Some(b),
+        _ => Some(i),
+    })?;
+    if candidates.len() > 1 {
+        let labels: Vec<String> = candidates.iter().map(|i| t.places[*i].label()).collect();
+        warnings.push(format!(
+            "address matches several local jurisdictions: {}; used {} (the one with the most ZIP codes in our data; send the ZIP code for precision)",
+            labels.join(", "),
+            t.places[best].label()
+        ));
+    }
+    Some(best)
+}
+
+fn table_locals(t: &Tables, state: &str, a: &NormAddress, date: NaiveDate, out: &mut LocalOut) -> Resolution {
     let city = a.city.as_deref().map(super::address::norm_name);
-    let by_name = city.as_ref().and_then(|c| t.place_by_name.get(state, c).copied());
-    let zip_places: Vec<usize> = a.zip5.and_then(|z| t.place_by_zip.get(&z)).cloned().unwrap_or_default();
-    let (place, resolution) = if !zip_places.is_empty() {
-        match by_name.filter(|i| zip_places.contains(i)) {
-            Some(i) => (Some(i), Resolution::Zip5),
-            None => {
-                if zip_places.len() > 1 {
-                    let names: Vec<&str> = zip_places.iter().map(|i| t.places[*i].name.as_str()).collect();
-                    warnings.push(format!("ZIP spans {}; used {}", names.join(", "), names[0]));
-                }
-                (zip_places.first().copied(), Resolution::Zip5)
-            }
-        }
+    let by_name: &[usize] = city.as_ref().and_then(|c| t.place_by_name.get(state, c)).map_or(&[], Vec::as_slice);
+    let by_zip: &[usize] = a.zip5.and_then(|z| t.place_by_zip.get(&z)).map_or(&[], Vec::as_slice);
+    let (candidates, resolution): (Vec<usize>, Resolution) = if by_zip.is_empty() {
+        (by_name.to_vec(), Resolution::City)
     } else {
-        (by_name, Resolution::City)
+        // City name and ZIP together: the places of the ZIP that carry the name; when the name matches none of
+        // them (a postal name, or no name), the ZIP's places.
+        let both: Vec<usize> = by_zip.iter().copied().filter(|i| by_name.contains(i)).collect();
+        if both.is_empty() && !by_name.is_empty() {
+            out.warnings.push(format!(
+                "{}: the city named is not a place of ZIP {} in our data; the ZIP's place was used",
+                a.city.as_deref().unwrap_or_default(),
+                a.zip5.map(|z| format!("{z:05}")).unwrap_or_default()
+            ));
+        }
+        if both.is_empty() { (by_zip.to_vec(), Resolution::Zip5) } else { (both, Resolution::Zip5) }
     };
+    let place = choose_place(t, &candidates, &mut out.warnings);
     let Some(i) = place else {
-        warnings.push(format!("local rates for this {state} place not in our data; state rate only"));
+        out.warnings.push(format!("local rates for this {state} place not in our data; state rate only"));
+        out.missing.push(MISSING_LOCAL);
         return Resolution::Region;
     };
     let p = &t.places[i];
     let live: Vec<_> = p.components.iter().filter(|c| in_force(c.from, c.to, date)).collect();
     if live.is_empty() {
-        warnings.push(format!("local rates of {} on {date} not in our data; state rate only", p.name));
+        out.warnings.push(format!("local rates of {} on {date} not in our data; state rate only", p.name));
+        out.missing.push(MISSING_LOCAL);
         return Resolution::Region;
     }
     for c in live {
         if c.rate > Decimal::ZERO {
-            juris.push(us_juris(c.jurisdiction.clone(), c.rate));
+            out.juris.push(us_juris(c.jurisdiction.clone(), c.rate));
         }
     }
     resolution

@@ -165,16 +165,43 @@ fn us_saas_exempt_state_reports_product_exempt() {
 
 #[test]
 fn us_sst_zip_to_county_minnesota() {
-    // Minneapolis 55401 → Hennepin County (Census ZCTA); MN 6.875 % + Hennepin 0.15 % (MNR2026Q2FEB18 row
-    // 27,00,053,0.0015): $100 → 6.88 + 0.15. City and transit taxes need the full boundary file → warning.
+    // 55401 → Hennepin County (Census ZCTA); MN 6.875 % + Hennepin 0.15 % (MNR2026Q2FEB18 row 27,00,053,0.0015)
+    // + the county-wide districts of us-sst/district-counties.csv: Hennepin transportation 0.5 % (80004), metro
+    // transportation 0.75 % (80008), metro housing 0.25 % (80009). No city name → no city tax, and a warning.
     let s = settings(vec![reg("US", Some("MN"))]);
     let o = calc(&s, "usd", "2026-11-01", us("MN", "55401", None), vec![line("1", 10000, "physical_goods")]).unwrap();
-    let a = &o.lines[0].tax_amounts;
-    assert_eq!(a.len(), 2, "{a:?}");
-    assert_eq!((a[0].amount, a[1].amount), (688, 15));
-    assert_eq!(a[1].rate.jurisdiction, "Hennepin County");
+    let a: Vec<(i64, &str)> = o.lines[0].tax_amounts.iter().map(|x| (x.amount, x.rate.jurisdiction.as_str())).collect();
+    assert_eq!(a[..2], [(688, "Minnesota"), (15, "Hennepin County")], "{a:?}");
+    assert_eq!(a.iter().map(|x| x.0).sum::<i64>(), 688 + 15 + 50 + 75 + 25, "{a:?}");
     assert_eq!(o.address_resolution, Resolution::Zip5);
     assert!(o.warnings.iter().any(|w| w.contains("boundary data")));
+}
+
+#[test]
+fn us_minneapolis_transit_and_special_districts_apply() {
+    // Minneapolis 9.025 % = MN 6.875 + Hennepin County 0.15 + Minneapolis 0.5 (27,01,43000) + Hennepin
+    // transportation 0.5 (27,63,80004 from 2017-10-01) + metro transportation 0.75 (27,63,80008 from 2023-10-01)
+    // + metro housing 0.25 (27,63,80009 from 2023-10-01), all from MNR2026Q2FEB18. Before: 7.525 %.
+    let s = settings(vec![reg("US", Some("MN"))]);
+    let o = calc(
+        &s,
+        "usd",
+        "2026-11-01",
+        us("MN", "55401", Some("Minneapolis")),
+        vec![line("1", 100_000, "physical_goods")],
+    )
+    .unwrap();
+    assert_eq!(o.lines[0].tax, 6875 + 150 + 500 + 500 + 750 + 250, "{:?}", o.lines[0].tax_amounts);
+    // Before the metro taxes (2023-09-30): 8.025 %.
+    let o = calc(
+        &s,
+        "usd",
+        "2023-09-30",
+        us("MN", "55401", Some("Minneapolis")),
+        vec![line("1", 100_000, "physical_goods")],
+    )
+    .unwrap();
+    assert_eq!(o.lines[0].tax, 6875 + 150 + 500 + 500);
 }
 
 #[test]
@@ -342,11 +369,12 @@ fn registered_without_rate_data_is_an_error_not_zero() {
 
 #[test]
 fn us_territories_are_valid_but_not_covered() {
+    // Guam: no rates in our data.
     let s = settings(vec![]);
-    let o = calc(&s, "usd", "2026-11-01", us("PR", "00901", None), vec![line("1", 100, "saas")]).unwrap();
+    let o = calc(&s, "usd", "2026-11-01", us("GU", "96910", None), vec![line("1", 100, "saas")]).unwrap();
     assert_eq!(o.lines[0].reason, Some("not_collecting"));
-    let s = settings(vec![reg("US", Some("PR"))]);
-    let e = calc(&s, "usd", "2026-11-01", us("PR", "00901", None), vec![line("1", 100, "saas")]).unwrap_err();
+    let s = settings(vec![reg("US", Some("GU"))]);
+    let e = calc(&s, "usd", "2026-11-01", us("GU", "96910", None), vec![line("1", 100, "saas")]).unwrap_err();
     assert!(matches!(e, TaxError::NoRateData(_)));
 }
 
@@ -703,4 +731,126 @@ fn sst_boundary_semantics_zip4_beats_zip5_unpadded_zip4_type45_skipped() {
     let amounts: Vec<i64> = o.lines[0].tax_amounts.iter().map(|a| a.amount).collect();
     assert_eq!(amounts, vec![6875, 150, 500]);
     assert_eq!(run("55403").address_resolution, Resolution::Zip5);
+}
+
+#[test]
+fn us_kansas_city_each_county_block_is_its_own_place() {
+    // Kansas City, MO (MO DOR rate table via OpenSalesTax, data/us-local/mo.csv): MO 4.225 % + the county of the
+    // address + Kansas City 3.25 %. Jackson County 1.5 % (64106) → 8.975 %; Clay County 1.25 % (64118) → 8.725 %.
+    // Before places were keyed by jurisdiction block, all three county blocks merged into one place and every
+    // address paid all six parts (17.975 %).
+    let s = settings(vec![reg("US", Some("MO"))]);
+    let t = |zip: &str| {
+        calc(&s, "usd", "2026-11-01", us("MO", zip, Some("Kansas City")), vec![line("1", 100_000, "physical_goods")])
+            .unwrap()
+    };
+    let jackson = t("64106");
+    assert_eq!(jackson.lines[0].tax, 4225 + 1500 + 3250);
+    let clay = t("64118");
+    assert_eq!(clay.lines[0].tax, 4225 + 1250 + 3250);
+    let names: Vec<&str> = clay.lines[0].tax_amounts.iter().map(|a| a.rate.jurisdiction.as_str()).collect();
+    assert!(names.contains(&"Clay County") && !names.contains(&"Jackson County"), "{names:?}");
+    // City name without ZIP: three candidate places; the warning lists them and one block is chosen.
+    let o = calc(&s, "usd", "2026-11-01", us_no_zip("MO", "Kansas City"), vec![line("1", 100_000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax_amounts.len(), 3, "{:?}", o.lines[0].tax_amounts);
+    assert!(o.warnings.iter().any(|w| w.contains("Clay County") && w.contains("Platte County")), "{:?}", o.warnings);
+}
+
+fn us_no_zip(state: &str, city: &str) -> Address {
+    Address { country: "US".into(), state: Some(state.into()), city: Some(city.into()), ..Address::default() }
+}
+
+#[test]
+fn us_date_before_first_state_row_is_not_collecting_unless_registered() {
+    // Utah's first state row starts 2019-04-01 (data/rates/us-states.csv). An org registered elsewhere selling
+    // into Utah in 2018 owes nothing there: `not_collecting`, not an error (this answered 500 before).
+    let s = settings(vec![reg("US", Some("CA"))]);
+    let o = calc(&s, "usd", "2018-06-01", us("UT", "84101", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].reason, Some("not_collecting"));
+    // Registered there: a NoRateData error naming the region, never a zero.
+    let s = settings(vec![reg("US", Some("UT"))]);
+    let e =
+        calc(&s, "usd", "2018-06-01", us("UT", "84101", None), vec![line("1", 10000, "physical_goods")]).unwrap_err();
+    assert!(matches!(&e, TaxError::NoRateData(m) if m.contains("US-UT") && m.contains("2018-06-01")), "{e}");
+}
+
+#[test]
+fn partial_local_data_is_machine_readable() {
+    let s = settings(vec![reg("US", Some("WA")), reg("US", Some("MA")), reg("US", Some("WI"))]);
+    let t = |a: Address| calc(&s, "usd", "2026-11-01", a, vec![line("1", 10000, "physical_goods")]).unwrap();
+    // Washington: no local data at all.
+    assert_eq!(t(us("WA", "98101", Some("Seattle"))).missing_jurisdiction_types, vec![MISSING_LOCAL]);
+    // Massachusetts has no local sales taxes: complete.
+    assert!(t(us("MA", "02108", Some("Boston"))).missing_jurisdiction_types.is_empty());
+    // Wisconsin without boundary data: county by ZIP, a city not in place-codes.csv → city and districts unknown.
+    assert_eq!(t(us("WI", "53703", Some("Madison"))).missing_jurisdiction_types, vec![MISSING_CITY, MISSING_DISTRICT]);
+}
+
+#[test]
+fn us_utah_statewide_local_taxes_apply() {
+    // Utah State Tax Commission combined rate chart (rates in effect 2026-07-01): every location pays ST 4.85 %
+    // + LS 1.00 % + CO 0.25 % = 6.10 % at least (data/us-local/statewide.csv). Before: 4.85 %.
+    let s = settings(vec![reg("US", Some("UT"))]);
+    let o = calc(
+        &s,
+        "usd",
+        "2026-11-01",
+        us("UT", "84101", Some("Salt Lake City")),
+        vec![line("1", 100_000, "physical_goods")],
+    )
+    .unwrap();
+    assert_eq!(o.lines[0].tax, 4850 + 1000 + 250, "{:?}", o.lines[0].tax_amounts);
+    // County, city and transit rates beyond the statewide ones are still missing: said so.
+    assert_eq!(o.missing_jurisdiction_types, vec![MISSING_LOCAL]);
+    assert!(o.warnings.iter().any(|w| w.contains("beyond its statewide local taxes")), "{:?}", o.warnings);
+}
+
+#[test]
+fn us_postal_city_outside_the_city_gets_no_city_tax() {
+    // ZIP 30339 is addressed "Atlanta" but reaches Cobb County (Census ZCTA relation: Cobb 067 and Fulton 121),
+    // outside Atlanta's counties (Fulton, DeKalb: us-sst/place-codes.csv). GA 4 % + Cobb 2 % (GAR2026Q2FEB19
+    // 13,00,067,0.02); no Atlanta 1.9 %. Before, the city name alone added Atlanta's tax.
+    let s = settings(vec![reg("US", Some("GA"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("GA", "30339", Some("Atlanta")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    let names: Vec<&str> = o.lines[0].tax_amounts.iter().map(|a| a.rate.jurisdiction.as_str()).collect();
+    assert!(!names.contains(&"Atlanta"), "{names:?}");
+    assert_eq!(o.lines[0].tax, 400 + 200, "{names:?}");
+    assert!(o.warnings.iter().any(|w| w.contains("Cobb County") && w.contains("Atlanta")), "{:?}", o.warnings);
+    assert!(o.missing_jurisdiction_types.contains(&MISSING_CITY));
+    // A ZIP inside the city still gets it (30303, Fulton only).
+    let o = calc(&s, "usd", "2026-11-01", us("GA", "30303", Some("Atlanta")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 400 + 300 + 190);
+}
+
+#[test]
+fn us_puerto_rico_ivu_is_11_5_percent() {
+    // 13 L.P.R.A. § 32021 (6 %) + § 32281 (4.5 % surtax on sales after 2015-06-30) + § 33344 (municipal 1 %) =
+    // 11.5 %. Before: no Puerto Rico rows, a registered org got an error and others 0 %.
+    let s = settings(vec![reg("US", Some("PR"))]);
+    let o =
+        calc(&s, "usd", "2026-11-01", us("PR", "00901", Some("San Juan")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
+    assert_eq!(o.lines[0].tax, 1050 + 100, "{:?}", o.lines[0].tax_amounts);
+    assert!(o.missing_jurisdiction_types.is_empty());
+    // Before the surtax: 6 % + 1 %.
+    let o = calc(&s, "usd", "2015-03-01", us("PR", "00901", None), vec![line("1", 10000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].tax, 600 + 100);
+}
+
+#[test]
+fn us_alaska_juneau_borough_tax() {
+    // City and Borough of Juneau, general retail 5 % (ARSSTC member table, code 9033); Alaska has no state tax.
+    let s = settings(vec![reg("US", Some("AK"))]);
+    let o = calc(&s, "usd", "2026-11-01", us("AK", "99801", Some("Juneau")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 500);
+    // Anchorage: no general sales tax in our data, said so.
+    let o =
+        calc(&s, "usd", "2026-11-01", us("AK", "99501", Some("Anchorage")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
+    assert_eq!(o.lines[0].tax, 0);
+    assert_eq!(o.missing_jurisdiction_types, vec![MISSING_LOCAL]);
 }

@@ -193,6 +193,9 @@ pub struct CalcOutput {
     pub address_resolution: Resolution,
     /// Human-readable notes on precision and data gaps (deduplicated, stable order).
     pub warnings: Vec<String>,
+    /// The same gaps for a program: kinds of jurisdiction that may tax the address but are not in our data
+    /// ([`MISSING_LOCAL`], [`MISSING_CITY`], [`MISSING_DISTRICT`]); empty when the data is complete for it.
+    pub missing_jurisdiction_types: Vec<&'static str>,
 }
 
 /// A product tax code of our catalogue.
@@ -202,3 +205,11 @@ pub struct TaxCode {
     pub name: &'static str,
     pub description: &'static str,
 }
+
+/// `missing_jurisdiction_types`: none of the address's own local (county / city / district) rates are in our
+/// data: only the state rate and any tax levied statewide (Utah's local and county options).
+pub const MISSING_LOCAL: &str = "local";
+/// `missing_jurisdiction_types`: a city tax may apply but was not resolved (no boundary data, city not matched).
+pub const MISSING_CITY: &str = "city";
+/// `missing_jurisdiction_types`: special-district taxes (transit, housing, …) may apply but are not all known.
+pub const MISSING_DISTRICT: &str = "special_district";
