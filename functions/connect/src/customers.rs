@@ -6,15 +6,13 @@
 //! (`LedgerRepo::upsert_customer`); the write here is version-checked, so neither overwrites the other.
 
 use crate::error::{ConnectError, parse_body};
+use crate::synced;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::app::{App, Store};
-use shared::ledger::keys::id_segment;
 use shared::ledger::{CustomerRecord, CustomerTaxStatus};
-use shared::org::{Principal, org_pk};
-use shared::store::Query;
-use shared::store::record::{self, Versioned};
+use shared::org::Principal;
 use shared::tax::ExemptScope;
 use shared::web::{HttpResponse, json};
 
@@ -59,43 +57,16 @@ pub async fn set_exemption<S: Store>(
             scopes.push(c);
         }
     }
-    let segment = id_segment(customer_id);
-    let mut q = Query::prefix(org_pk(&who.org), "CUSTOMER#");
-    let mut matching = Vec::new();
-    loop {
-        let page = app.store.query(&q).await?;
-        for item in page.items.iter().filter(|i| i.key.sk.ends_with(&format!("#{segment}"))) {
-            let conn = item.key.sk.split('#').nth(1).unwrap_or_default().to_owned();
-            let v: Versioned<CustomerRecord> = Versioned { value: record::decode(item)?, version: item.version };
-            matching.push((item.key.clone(), conn, v));
-        }
-        match page.next {
-            Some(n) => q.after = Some(n),
-            None => break,
-        }
-    }
-    if matching.is_empty() {
-        return Err(ConnectError::NotFound);
-    }
-    let now = app.now_rfc3339();
-    let mut updated = Vec::new();
-    for (key, conn, current) in matching {
-        let next = CustomerRecord { exempt_jurisdictions: scopes.clone(), ..current.value.clone() };
-        app.store
-            .write(vec![
-                record::put(key, &next, current.expect())?,
-                shared::audit::entry(
-                    who,
-                    &now,
-                    "customer.exempt_jurisdictions",
-                    customer_id,
-                    Some(json!({"exempt_jurisdictions": current.value.exempt_jurisdictions})),
-                    Some(json!({"exempt_jurisdictions": next.exempt_jurisdictions})),
-                )?,
-            ])
-            .await?;
-        updated.push(view(&conn, &next));
-    }
-    app.caches.forget_tax_context();
+    let updated = synced::update_each(
+        app,
+        who,
+        "CUSTOMER#",
+        customer_id,
+        "customer.exempt_jurisdictions",
+        |c: &CustomerRecord| CustomerRecord { exempt_jurisdictions: scopes.clone(), ..c.clone() },
+        |c| json!({"exempt_jurisdictions": c.exempt_jurisdictions}),
+        view,
+    )
+    .await?;
     Ok(json(StatusCode::OK, &json!({ "items": updated })))
 }

@@ -12,6 +12,7 @@ pub mod paging;
 pub mod products;
 pub mod quarantine;
 pub mod settings;
+pub mod synced;
 
 use error::ConnectError;
 use http::{Method, StatusCode};

@@ -4,36 +4,14 @@
 
 use crate::error::{ConnectError, parse_body};
 use crate::settings::known_tax_code;
+use crate::synced;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::app::{App, Store};
 use shared::ledger::ProductRecord;
-use shared::ledger::keys::id_segment;
-use shared::org::{Principal, org_pk};
-use shared::store::record::{self, Versioned};
-use shared::store::{Key, Query};
+use shared::org::Principal;
 use shared::web::{HttpResponse, json};
-
-/// Every product of the org with its connection id, from `PRODUCT#{conn}#{id}` items.
-async fn all<S: Store>(
-    app: &App<S>,
-    who: &Principal,
-) -> Result<Vec<(Key, String, Versioned<ProductRecord>)>, ConnectError> {
-    let mut q = Query::prefix(org_pk(&who.org), "PRODUCT#");
-    let mut out = Vec::new();
-    loop {
-        let page = app.store.query(&q).await?;
-        for item in &page.items {
-            let conn = item.key.sk.split('#').nth(1).unwrap_or_default().to_owned();
-            out.push((item.key.clone(), conn, Versioned { value: record::decode(item)?, version: item.version }));
-        }
-        match page.next {
-            Some(n) => q.after = Some(n),
-            None => return Ok(out),
-        }
-    }
-}
 
 fn view(conn: &str, p: &ProductRecord) -> Value {
     json!({
@@ -46,7 +24,11 @@ fn view(conn: &str, p: &ProductRecord) -> Value {
 }
 
 pub async fn list<S: Store>(app: &App<S>, who: &Principal) -> Result<HttpResponse, ConnectError> {
-    let items: Vec<Value> = all(app, who).await?.iter().map(|(_, c, p)| view(c, &p.value)).collect();
+    let items: Vec<Value> = synced::all::<ProductRecord, _>(app, who, "PRODUCT#")
+        .await?
+        .iter()
+        .map(|(_, c, p)| view(c, &p.value))
+        .collect();
     Ok(json(StatusCode::OK, &json!({ "items": items })))
 }
 
@@ -68,31 +50,16 @@ pub async fn set_tax_code<S: Store>(
     {
         return Err(ConnectError::BadRequest(format!("tax_code {c:?} is not one of GET /v1/tax-codes")));
     }
-    let segment = id_segment(product_id);
-    let matching: Vec<_> =
-        all(app, who).await?.into_iter().filter(|(k, _, _)| k.sk.ends_with(&format!("#{segment}"))).collect();
-    if matching.is_empty() {
-        return Err(ConnectError::NotFound);
-    }
-    let now = app.now_rfc3339();
-    let mut updated = Vec::new();
-    for (key, conn, current) in matching {
-        let next = ProductRecord { tax_code: b.tax_code.clone(), ..current.value.clone() };
-        app.store
-            .write(vec![
-                record::put(key, &next, current.expect())?,
-                shared::audit::entry(
-                    who,
-                    &now,
-                    "product.tax_code",
-                    product_id,
-                    Some(json!({"tax_code": current.value.tax_code})),
-                    Some(json!({"tax_code": next.tax_code})),
-                )?,
-            ])
-            .await?;
-        updated.push(view(&conn, &next));
-    }
-    app.caches.forget_tax_context();
+    let updated = synced::update_each(
+        app,
+        who,
+        "PRODUCT#",
+        product_id,
+        "product.tax_code",
+        |p: &ProductRecord| ProductRecord { tax_code: b.tax_code.clone(), ..p.clone() },
+        |p| json!({"tax_code": p.tax_code}),
+        view,
+    )
+    .await?;
     Ok(json(StatusCode::OK, &json!({ "items": updated })))
 }
