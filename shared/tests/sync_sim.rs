@@ -65,16 +65,15 @@ async fn assert_matches_sim(store: &TestStore, c: &seq::SequenceClient) {
     assert_eq!(ledger.list_hashes(DocKind::Credit).await.unwrap().len(), n);
 }
 
-#[tokio::test]
-async fn the_real_client_and_the_simulator_sync_into_the_ledger() {
+/// A simulator seeded with `invoices` (and their customers) on a fake clock at the anchor, and the real
+/// client pointed at its sandbox with a limiter that never waits.
+async fn sim_and_client(invoices: u32, seed: u64) -> (Arc<FakeClock>, sequence_sim::SimHandle, seq::SequenceClient) {
     let start = anchor().and_hms_opt(18, 0, 0).unwrap().and_utc().timestamp_millis();
     let clock = FakeClock::at(start);
-    let spec =
-        SeedSpec { customers: 30, invoices: 260, credit_note_pct: 20, anchor: Some(anchor()), ..SeedSpec::default() };
-    let sim =
-        Simulator::start(SimOptions { data: Some(spec), seed: 11, clock: clock.clone(), ..SimOptions::default() })
-            .await
-            .unwrap();
+    let spec = SeedSpec { customers: 30, invoices, credit_note_pct: 20, anchor: Some(anchor()), ..SeedSpec::default() };
+    let sim = Simulator::start(SimOptions { data: Some(spec), seed, clock: clock.clone(), ..SimOptions::default() })
+        .await
+        .unwrap();
     let client = seq::SequenceClient::with_options(
         &sim.credentials(Environment::Sandbox).to_client_credentials(),
         seq::ClientOptions::with_base_url(sim.base_url(Environment::Sandbox))
@@ -82,6 +81,12 @@ async fn the_real_client_and_the_simulator_sync_into_the_ledger() {
             .limiter(Arc::new(seq::RateLimiter::with_burst(100_000, 10_000, clock.clone()))),
     )
     .unwrap();
+    (clock, sim, client)
+}
+
+#[tokio::test]
+async fn the_real_client_and_the_simulator_sync_into_the_ledger() {
+    let (clock, sim, client) = sim_and_client(260, 11).await;
     let src = SequenceAdapter { client: client.clone() };
     let store = TestStore::new();
     let j = || job("org1", "c1", &clock, MIN15);
@@ -161,20 +166,7 @@ async fn the_real_client_and_the_simulator_sync_into_the_ledger() {
 #[tokio::test]
 async fn three_undecodable_customers_on_a_page_are_quarantined_and_the_rest_imported() {
     use sequence_sim::raw::{RawPatch, RawPatchRequest, Resource};
-    let start = anchor().and_hms_opt(18, 0, 0).unwrap().and_utc().timestamp_millis();
-    let clock = FakeClock::at(start);
-    let spec =
-        SeedSpec { customers: 30, invoices: 60, credit_note_pct: 20, anchor: Some(anchor()), ..SeedSpec::default() };
-    let sim = Simulator::start(SimOptions { data: Some(spec), seed: 5, clock: clock.clone(), ..SimOptions::default() })
-        .await
-        .unwrap();
-    let client = seq::SequenceClient::with_options(
-        &sim.credentials(Environment::Sandbox).to_client_credentials(),
-        seq::ClientOptions::with_base_url(sim.base_url(Environment::Sandbox))
-            .clock(clock.clone())
-            .limiter(Arc::new(seq::RateLimiter::with_burst(100_000, 10_000, clock.clone()))),
-    )
-    .unwrap();
+    let (clock, sim, client) = sim_and_client(60, 5).await;
     let customers = client.all_customers(&seq::CustomerQuery::default()).await.unwrap();
     let bad: Vec<String> = customers.iter().take(3).map(|c| c.id.clone()).collect();
     let patches = [
