@@ -12,18 +12,13 @@ use shared::domain::ConnectionId;
 use shared::ledger::quarantine::is_quarantine_cursor;
 use shared::ledger::{Ledger, QuarantineEntry};
 use shared::org::Principal;
+use shared::sync::cursor::Stream;
 use shared::web::{HttpResponse, json};
 use std::collections::HashMap;
 
 /// The sync stream a quarantine kind comes from.
 fn stream(kind: &str) -> &str {
-    match kind {
-        "product" => "products",
-        "customer" => "customers",
-        "invoice" => "invoices",
-        "credit" => "credit_notes",
-        other => other,
-    }
+    Stream::from_quarantine_kind(kind).map_or(kind, |s| s.as_str())
 }
 
 fn view(e: &QuarantineEntry) -> Value {

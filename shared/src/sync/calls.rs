@@ -109,16 +109,16 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
     }
 
     /// One document by id (a quarantine retry): the document, or why it still does not decode.
-    pub(super) async fn fetch_one(&mut self, kind: &str, id: &str) -> Result<Result<Doc, Rejected>, Stop> {
+    pub(super) async fn fetch_one(&mut self, stream: Stream, id: &str) -> Result<Result<Doc, Rejected>, Stop> {
         let mut attempts = 0;
         loop {
             self.before_call().await?;
             let src = self.source;
-            let res = match kind {
-                "product" => src.get_product(id).await.map(|r| r.map(Doc::Product)),
-                "customer" => src.get_customer(id).await.map(|r| r.map(Doc::Customer)),
-                "invoice" => src.get_invoice(id).await.map(|r| r.map(Doc::Invoice)),
-                _ => src.get_credit_note(id).await.map(|r| r.map(Doc::CreditNote)),
+            let res = match stream {
+                Stream::Products => src.get_product(id).await.map(|r| r.map(Doc::Product)),
+                Stream::Customers => src.get_customer(id).await.map(|r| r.map(Doc::Customer)),
+                Stream::Invoices => src.get_invoice(id).await.map(|r| r.map(Doc::Invoice)),
+                Stream::CreditNotes => src.get_credit_note(id).await.map(|r| r.map(Doc::CreditNote)),
             };
             match res {
                 Ok(r) => return Ok(r),

@@ -59,6 +59,21 @@ impl Stream {
             Stream::CreditNotes => "credit_notes",
         }
     }
+
+    /// The kind its quarantine entries are stored under (`QUARANTINE#{kind}#{id}`).
+    pub const fn quarantine_kind(self) -> &'static str {
+        match self {
+            Stream::Products => "product",
+            Stream::Customers => "customer",
+            Stream::Invoices => "invoice",
+            Stream::CreditNotes => "credit",
+        }
+    }
+
+    /// The stream of a quarantine entry's kind.
+    pub fn from_quarantine_kind(kind: &str) -> Option<Stream> {
+        STREAMS.into_iter().find(|s| s.quarantine_kind() == kind)
+    }
 }
 
 /// One listing of a stream: a status filter and a date slice (all optional).
@@ -340,6 +355,15 @@ mod tests {
         tr.committed(Some(t(1)));
         tr.committed(Some(t(2)));
         assert_eq!(tr.checkpoint(t(FAR)), None);
+    }
+
+    #[test]
+    fn quarantine_kinds_name_their_stream() {
+        for s in STREAMS {
+            assert_eq!(Stream::from_quarantine_kind(s.quarantine_kind()), Some(s));
+        }
+        assert_eq!(Stream::from_quarantine_kind("credit"), Some(Stream::CreditNotes));
+        assert_eq!(Stream::from_quarantine_kind("credit_notes"), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! cycle, the entries the listings did not show (older than the lookback window, or gone), oldest
 //! attempt first, so every entry is retried on later runs.
 
+use super::cursor::Stream;
 use super::map::{self, Mapped, ResolvedTaxStatus};
 use super::run::{Runner, Stop};
 use super::source::{Rejected, SequenceSource, SourceCreditNote, SourceCustomer, SourceInvoice, SourceProduct};
@@ -20,6 +21,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::source::SourceError;
+
+const CUSTOMER: &str = Stream::Customers.quarantine_kind();
+const INVOICE: &str = Stream::Invoices.quarantine_kind();
+const CREDIT: &str = Stream::CreditNotes.quarantine_kind();
 
 /// Prefix of the quarantine id of a listed item that had no readable `id`.
 pub(super) const UNIDENTIFIED: &str = "unidentified-";
@@ -41,13 +46,13 @@ impl Doc {
             Doc::CreditNote(c) => &c.id,
         }
     }
-    /// The quarantine kind (the stream it came from).
-    pub(super) fn kind(&self) -> &'static str {
+    /// The stream it comes from.
+    pub(super) fn stream(&self) -> Stream {
         match self {
-            Doc::Product(_) => "product",
-            Doc::Customer(_) => "customer",
-            Doc::Invoice(_) => "invoice",
-            Doc::CreditNote(_) => "credit",
+            Doc::Product(_) => Stream::Products,
+            Doc::Customer(_) => Stream::Customers,
+            Doc::Invoice(_) => Stream::Invoices,
+            Doc::CreditNote(_) => Stream::CreditNotes,
         }
     }
     /// The listing's sort key (creation time); credit notes have none.
@@ -175,21 +180,22 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
     /// that now decodes and maps is imported and released; one Sequence no longer has (404) is
     /// released.
     pub(super) async fn retry_quarantined(&mut self) -> Result<(), Stop> {
-        let mut due: Vec<(String, String, i64)> = self
+        let mut due: Vec<(Stream, String, i64)> = self
             .quarantined
             .values()
             .filter(|q| !q.source_id.starts_with(UNIDENTIFIED))
             .filter(|q| !self.evaluated.contains(&(q.kind.clone(), q.source_id.clone())) && self.retry_due(q))
-            .map(|q| (q.kind.clone(), q.source_id.clone(), q.last_attempt_ms))
+            .filter_map(|q| Some((Stream::from_quarantine_kind(&q.kind)?, q.source_id.clone(), q.last_attempt_ms)))
             .collect();
         due.sort_by_key(|d| d.2);
         due.truncate(self.job.settings.quarantine_retries_per_cycle);
-        for (kind, id, _) in due {
-            let fetched = match self.fetch_one(&kind, &id).await {
+        for (stream, id, _) in due {
+            let kind = stream.quarantine_kind();
+            let fetched = match self.fetch_one(stream, &id).await {
                 Ok(f) => f,
                 Err(Stop::Source(SourceError::NotFound)) => {
                     tracing::info!(kind = %kind, id = %id, "quarantined document no longer in Sequence");
-                    self.release(&kind, &id).await?;
+                    self.release(kind, &id).await?;
                     continue;
                 }
                 Err(s) => return Err(s),
@@ -198,7 +204,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
             self.rechecking = true;
             let result = match fetched {
                 Ok(doc) => self.process(doc).await,
-                Err(r) => self.quarantine_rejected(&kind, Rejected { id: Some(id.clone()), ..r }).await,
+                Err(r) => self.quarantine_rejected(kind, Rejected { id: Some(id.clone()), ..r }).await,
             };
             self.rechecking = false;
             result?;
@@ -244,7 +250,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
 
     async fn process_inner(&mut self, doc: Doc) -> Result<(), Stop> {
         self.summary.seen += 1;
-        let (kind, id) = (doc.kind(), doc.id().to_owned());
+        let (kind, id) = (doc.stream().quarantine_kind(), doc.id().to_owned());
         self.evaluated.insert((kind.to_owned(), id.clone()));
         let quarantined = match doc {
             Doc::Product(p) => {
@@ -264,7 +270,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 }
                 Mapped::Quarantine(reason) => {
                     let hash = map::hash_of(&c);
-                    self.quarantine_doc("customer", &c.id, reason, hash, &c).await?
+                    self.quarantine_doc(CUSTOMER, &c.id, reason, hash, &c).await?
                 }
             },
             Doc::Invoice(inv) => self.process_invoice(inv).await?,
@@ -284,7 +290,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 return Ok(false);
             }
             Mapped::Quarantine(reason) => {
-                return self.quarantine_doc("invoice", &inv.id, reason, header_hash, &inv).await;
+                return self.quarantine_doc(INVOICE, &inv.id, reason, header_hash, &inv).await;
             }
             Mapped::Import(_) => {}
         }
@@ -298,12 +304,12 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 return Ok(false);
             }
         }
-        if self.still_quarantined("invoice", &inv.id, &header_hash) {
+        if self.still_quarantined(INVOICE, &inv.id, &header_hash) {
             return Ok(true);
         }
         let lines = match self.fetch_lines(DocKind::Invoice, &inv.id).await? {
             Ok(lines) => lines,
-            Err(reason) => return self.quarantine_doc("invoice", &inv.id, reason, header_hash, &inv).await,
+            Err(reason) => return self.quarantine_doc(INVOICE, &inv.id, reason, header_hash, &inv).await,
         };
         let fallback = match inv.customer_tax_status {
             Some(_) => None,
@@ -320,7 +326,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 self.summary.not_imported += 1;
                 Ok(false)
             }
-            Mapped::Quarantine(reason) => self.quarantine_doc("invoice", &inv.id, reason, header_hash, &inv).await,
+            Mapped::Quarantine(reason) => self.quarantine_doc(INVOICE, &inv.id, reason, header_hash, &inv).await,
         }
     }
 
@@ -331,7 +337,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 self.summary.not_imported += 1;
                 return Ok(false);
             }
-            Mapped::Quarantine(reason) => return self.quarantine_doc("credit", &cn.id, reason, header_hash, &cn).await,
+            Mapped::Quarantine(reason) => return self.quarantine_doc(CREDIT, &cn.id, reason, header_hash, &cn).await,
             Mapped::Import(_) => {}
         }
         let head = self.ledger.head(DocKind::Credit, &cn.id).await?;
@@ -341,12 +347,12 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
             self.summary.unchanged += 1;
             return Ok(false);
         }
-        if self.still_quarantined("credit", &cn.id, &header_hash) {
+        if self.still_quarantined(CREDIT, &cn.id, &header_hash) {
             return Ok(true);
         }
         let lines = match self.fetch_lines(DocKind::Credit, &cn.id).await? {
             Ok(lines) => lines,
-            Err(reason) => return self.quarantine_doc("credit", &cn.id, reason, header_hash, &cn).await,
+            Err(reason) => return self.quarantine_doc(CREDIT, &cn.id, reason, header_hash, &cn).await,
         };
         if head.as_ref().is_some_and(|h| h.value.txn.content_hash == map::content_hash(&cn, &lines)) {
             self.summary.unchanged += 1;
@@ -364,7 +370,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 self.summary.not_imported += 1;
                 Ok(false)
             }
-            Mapped::Quarantine(reason) => self.quarantine_doc("credit", &cn.id, reason, header_hash, &cn).await,
+            Mapped::Quarantine(reason) => self.quarantine_doc(CREDIT, &cn.id, reason, header_hash, &cn).await,
         }
     }
 

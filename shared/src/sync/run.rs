@@ -417,7 +417,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 if let Some(id) = &r.id {
                     seen.insert(id.clone());
                 }
-                let kind = stream_kind(at.stream);
+                let kind = at.stream.quarantine_kind();
                 if let Err(s) = self.quarantine_rejected(kind, r).await {
                     return self.stop_pass(s, at, tracker.checkpoint(at.cap), token.as_ref(), slot, cycle).await;
                 }
@@ -475,14 +475,4 @@ struct PassAt<'p> {
     pass: &'p PassSpec,
     /// No keyset may pass this (the cycle's signpost minus the margin).
     cap: DateTime<Utc>,
-}
-
-/// The quarantine kind of a stream's documents.
-fn stream_kind(stream: Stream) -> &'static str {
-    match stream {
-        Stream::Products => "product",
-        Stream::Customers => "customer",
-        Stream::Invoices => "invoice",
-        Stream::CreditNotes => "credit",
-    }
 }
