@@ -29,7 +29,7 @@ fn docs<T>(p: SourcePage<T>, f: fn(T) -> Doc) -> SourcePage<Doc> {
     SourcePage { items: p.items.into_iter().map(f).collect(), rejected: p.rejected, next: p.next }
 }
 
-impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
+impl<'a, S: ItemStore, Q: SequenceSource> Runner<'a, S, Q> {
     /// Deadline and lease upkeep before every source call.
     pub(super) async fn before_call(&mut self) -> Result<(), Stop> {
         if self.out_of_time() {
@@ -71,17 +71,30 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         }
     }
 
+    /// One source call under the policy above: deadline and lease upkeep before each attempt, the
+    /// throttling rule after a failed one.
+    async fn call<T, Fut>(&mut self, mut attempt: impl FnMut(&'a Q) -> Fut) -> Result<T, Stop>
+    where
+        Fut: std::future::Future<Output = Result<T, SourceError>>,
+    {
+        let mut attempts = 0;
+        loop {
+            self.before_call().await?;
+            match attempt(self.source).await {
+                Ok(v) => return Ok(v),
+                Err(e) => self.on_error(e, &mut attempts).await?,
+            }
+        }
+    }
+
     pub(super) async fn fetch_page(
         &mut self,
         stream: Stream,
         pass: &PassSpec,
         token: Option<&PageToken>,
     ) -> Result<SourcePage<Doc>, Stop> {
-        let mut attempts = 0;
-        loop {
-            self.before_call().await?;
-            let src = self.source;
-            let res = match stream {
+        self.call(|src| async move {
+            match stream {
                 Stream::Products => src.list_products(token).await.map(|p| docs(p, Doc::Product)),
                 Stream::Customers => src.list_customers(token).await.map(|p| docs(p, Doc::Customer)),
                 Stream::Invoices => {
@@ -100,31 +113,22 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                     };
                     src.list_credit_notes(&q, token).await.map(|p| docs(p, Doc::CreditNote))
                 }
-            };
-            match res {
-                Ok(p) => return Ok(p),
-                Err(e) => self.on_error(e, &mut attempts).await?,
             }
-        }
+        })
+        .await
     }
 
     /// One document by id (a quarantine retry): the document, or why it still does not decode.
     pub(super) async fn fetch_one(&mut self, stream: Stream, id: &str) -> Result<Result<Doc, Rejected>, Stop> {
-        let mut attempts = 0;
-        loop {
-            self.before_call().await?;
-            let src = self.source;
-            let res = match stream {
+        self.call(|src| async move {
+            match stream {
                 Stream::Products => src.get_product(id).await.map(|r| r.map(Doc::Product)),
                 Stream::Customers => src.get_customer(id).await.map(|r| r.map(Doc::Customer)),
                 Stream::Invoices => src.get_invoice(id).await.map(|r| r.map(Doc::Invoice)),
                 Stream::CreditNotes => src.get_credit_note(id).await.map(|r| r.map(Doc::CreditNote)),
-            };
-            match res {
-                Ok(r) => return Ok(r),
-                Err(e) => self.on_error(e, &mut attempts).await?,
             }
-        }
+        })
+        .await
     }
 
     /// Every line of a document, or why the document cannot be imported with its lines (a line

@@ -13,14 +13,14 @@
 use super::cursor::Stream;
 use super::map::{self, Mapped, ResolvedTaxStatus};
 use super::run::{Runner, Stop};
-use super::source::{Rejected, SequenceSource, SourceCreditNote, SourceCustomer, SourceInvoice, SourceProduct};
+use super::source::{
+    Rejected, SequenceSource, SourceCreditNote, SourceCustomer, SourceError, SourceInvoice, SourceProduct,
+};
 use crate::ledger::Upsert;
 use crate::ledger::model::{CustomerTaxStatus, DocKind, QuarantineRecord, TxnContent};
 use crate::store::ItemStore;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-
-use super::source::SourceError;
 
 const CUSTOMER: &str = Stream::Customers.quarantine_kind();
 const INVOICE: &str = Stream::Invoices.quarantine_kind();
