@@ -130,7 +130,8 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
             return Err(e.into());
         }
     };
-    let quarantined = match Ledger::new(store, job.org.clone(), job.connection.clone()).list_quarantine().await {
+    let ledger = Ledger::new(store, job.org.clone(), job.connection.clone());
+    let quarantined = match ledger.list_quarantine().await {
         Ok(q) => q.into_iter().map(|q| ((q.kind.clone(), q.source_id.clone()), q)).collect(),
         Err(e) => {
             let _ = lease::release(store, guard).await;
@@ -145,7 +146,7 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
         source,
         clock,
         job,
-        ledger: Ledger::new(store, job.org.clone(), job.connection.clone()),
+        ledger,
         guard,
         run: run_slot,
         summary: std::mem::take(&mut summary),
