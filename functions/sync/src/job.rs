@@ -23,10 +23,10 @@ use shared::sync::{CallerAction, Outcome, RunReport, RunSummary, SyncSettings};
 use std::time::Duration;
 
 /// The longest `Retry-After` the Sequence client waits out itself during a sync. Longer ones come back
-/// to the sync algorithm, which waits only if the wait ends before its deadline and otherwise stops
-/// with `MoreWork { retry_after }` — which the caller turns into a delayed message. (Left to the
-/// client, a wait past the deadline comes back as "out of time" without its duration, and the
-/// continuation would be queued at once.)
+/// to the sync algorithm, which owns the throttling policy of a run (its safety margin, its limit on
+/// waits, the `slept_ms` it reports): it waits only if the wait ends before its deadline and otherwise
+/// stops with `MoreWork { retry_after }`, which the caller turns into a delayed message. (The client
+/// itself also keeps a `Retry-After` that would pass its deadline, as `Throttled { retry_after }`.)
 pub const CLIENT_MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// The Sequence client's deadline for a run that must stop by `deadline_ms`: the checkpoint margin
