@@ -25,7 +25,9 @@ STATES = {
     "al": ("al-dor;ost", "2026-05-04"),
     "fl": ("fl-dor-dr15dss-2026;ost", "2026-01-01"),
     "il": ("il-idor;ost", "2026-05-04"),
-    "nm": ("nm-trd-2026h1;ost", "2026-01-01", "2026-06-30"),
+    # NM publishes its schedule per half-year; local rates stay in force until an ordinance changes them, so the
+    # last published schedule is open-ended (refresh it when the next one is out).
+    "nm": ("nm-trd-2026h1;ost", "2026-01-01", ""),
     "va": ("va-tax;ost", "2026-05-04"),
     "hi": ("hi-dotax-tf31-1;ost", None),
 }

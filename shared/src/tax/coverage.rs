@@ -8,6 +8,8 @@
 //!   special districts.
 //! - `county_by_zip`: SST rate files without (full) boundary files — ZIP5 → county through the Census
 //!   relation, the city by name for the cities we map; districts are not applied.
+//! - `county_city`: county and city rates keyed by county FIPS (`us-county-city/`) — ZIP5 → county
+//!   through the Census relation, the city by name; special districts only where a row ties them to a county.
 //! - `local_tables`: county / city / district rates from the revenue department's tables, places
 //!   chosen by city name and ZIP5.
 //! - `statewide_only`: only the local taxes every address of the state pays (`us-local/statewide.csv`);
@@ -75,6 +77,18 @@ pub(crate) fn us(t: &Tables) -> Vec<StateCoverage> {
                     state,
                 };
             }
+            if let Some(cc) = t.county_city.get(&state)
+                && !t.local_states.contains(&state)
+            {
+                return StateCoverage {
+                    local: "county_city",
+                    precision: "zip5 (county), city by name",
+                    local_jurisdictions: cc.jurisdictions(),
+                    sources: cc.files.clone(),
+                    as_of: cc.as_of(),
+                    state,
+                };
+            }
             if t.local_states.contains(&state) {
                 let places: Vec<usize> = t
                     .place_by_name
@@ -83,14 +97,18 @@ pub(crate) fn us(t: &Tables) -> Vec<StateCoverage> {
                     .unwrap_or_default();
                 let as_of =
                     places.iter().filter_map(|i| t.places.get(*i)).flat_map(|p| &p.components).map(|c| c.from).max();
-                return StateCoverage {
-                    local: "local_tables",
-                    precision: "city name + zip5",
-                    local_jurisdictions: places.len(),
-                    sources: vec![format!("us-local/{}.csv", state.to_ascii_lowercase())],
-                    as_of,
-                    state,
-                };
+                let mut sources = vec![format!("us-local/{}.csv", state.to_ascii_lowercase())];
+                let mut local_jurisdictions = places.len();
+                let mut as_of = as_of;
+                let mut precision = "city name + zip5";
+                // Places the table does not list fall back to the state's county / city table.
+                if let Some(cc) = t.county_city.get(&state) {
+                    sources.extend(cc.files.iter().cloned());
+                    local_jurisdictions += cc.jurisdictions();
+                    as_of = as_of.max(cc.as_of());
+                    precision = "city name + zip5; elsewhere zip5 (county), city by name";
+                }
+                return StateCoverage { local: "local_tables", precision, local_jurisdictions, sources, as_of, state };
             }
             if let Some(comps) = t.statewide_local.get(&state) {
                 return StateCoverage {

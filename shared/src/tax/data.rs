@@ -10,6 +10,7 @@
 //! - `us-sst/rates/<ST>R*.csv`, `us-sst/boundary/<ST>B*.csv` (headerless, SST format), `us-sst/zip-county.csv`,
 //!   `us-sst/county-names.csv`: US local rates of Streamlined Sales Tax states; a new state is a file drop.
 //! - `us-local/<st>.csv`: city/county/district rates from revenue departments' tables; `us-local/no-local-tax.csv`.
+//! - `us-county-city/<st>.csv` + `rules.csv`: county / city rates keyed by county FIPS (see `county_city`).
 //! - `taxability/us.csv`: per-state taxability of our tax codes. `vat/id-formats.csv`: VAT-id templates.
 
 use std::collections::{HashMap, HashSet};
@@ -245,6 +246,8 @@ pub(crate) struct Tables {
     district_rows: Vec<(String, usize, String, String)>,
     /// SST states: (state, jurisdiction code) → place name.
     pub sst_place_names: HashMap<(String, String), String>,
+    /// States held as county / city tables (`us-county-city/`): state → table.
+    pub county_city: HashMap<String, super::county_city::CountyCity>,
     /// state → tax code → rules.
     pub taxability: Nested<Vec<TaxRule>>,
     /// Country → VAT-id templates (`#` digit, `@` letter, `*` either, other chars literal).
@@ -257,32 +260,32 @@ pub(crate) fn err(file: &str, line: usize, message: impl Into<String>) -> DataEr
 }
 
 /// Field access with file:line errors.
-struct Row<'r, 'a> {
-    file: &'r str,
-    rec: &'r Record<'a>,
+pub(super) struct Row<'r, 'a> {
+    pub(super) file: &'r str,
+    pub(super) rec: &'r Record<'a>,
 }
 
 impl Row<'_, '_> {
-    fn get(&self, i: usize) -> Result<&str, DataError> {
+    pub(super) fn get(&self, i: usize) -> Result<&str, DataError> {
         self.rec
             .fields
             .get(i)
             .map(|s| s.trim())
             .ok_or_else(|| err(self.file, self.rec.line, format!("missing column {}", i + 1)))
     }
-    fn req(&self, i: usize, what: &str) -> Result<&str, DataError> {
+    pub(super) fn req(&self, i: usize, what: &str) -> Result<&str, DataError> {
         let v = self.get(i)?;
         if v.is_empty() { Err(err(self.file, self.rec.line, format!("{what} is empty"))) } else { Ok(v) }
     }
-    fn date(&self, i: usize, what: &str) -> Result<NaiveDate, DataError> {
+    pub(super) fn date(&self, i: usize, what: &str) -> Result<NaiveDate, DataError> {
         let v = self.req(i, what)?;
         NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map_err(|_| err(self.file, self.rec.line, format!("{what} {v:?} is not a YYYY-MM-DD date")))
     }
-    fn opt_date(&self, i: usize, what: &str) -> Result<Option<NaiveDate>, DataError> {
+    pub(super) fn opt_date(&self, i: usize, what: &str) -> Result<Option<NaiveDate>, DataError> {
         if self.get(i)?.is_empty() { Ok(None) } else { self.date(i, what).map(Some) }
     }
-    fn percent(&self, i: usize, what: &str) -> Result<Decimal, DataError> {
+    pub(super) fn percent(&self, i: usize, what: &str) -> Result<Decimal, DataError> {
         let v = self.req(i, what)?;
         let d: Decimal =
             v.parse().map_err(|_| err(self.file, self.rec.line, format!("{what} {v:?} is not a decimal number")))?;
@@ -291,12 +294,12 @@ impl Row<'_, '_> {
         }
         Ok(d.normalize())
     }
-    fn fail(&self, message: impl Into<String>) -> DataError {
+    pub(super) fn fail(&self, message: impl Into<String>) -> DataError {
         err(self.file, self.rec.line, message)
     }
 }
 
-fn check_header(file: &str, recs: &[Record<'_>], expected: &[&str]) -> Result<(), DataError> {
+pub(super) fn check_header(file: &str, recs: &[Record<'_>], expected: &[&str]) -> Result<(), DataError> {
     let Some(first) = recs.first() else { return Err(err(file, 1, "empty file")) };
     let got: Vec<&str> = first.fields.iter().map(|f| f.trim()).collect();
     if got != expected {
@@ -310,14 +313,14 @@ fn check_header(file: &str, recs: &[Record<'_>], expected: &[&str]) -> Result<()
     Ok(())
 }
 
-fn check_range(row: &Row<'_, '_>, from: NaiveDate, to: Option<NaiveDate>) -> Result<(), DataError> {
+pub(super) fn check_range(row: &Row<'_, '_>, from: NaiveDate, to: Option<NaiveDate>) -> Result<(), DataError> {
     match to {
         Some(t) if t < from => Err(row.fail(format!("effective_to {t} is before effective_from {from}"))),
         _ => Ok(()),
     }
 }
 
-fn check_sources(row: &Row<'_, '_>, i: usize, known: &HashSet<String>) -> Result<(), DataError> {
+pub(super) fn check_sources(row: &Row<'_, '_>, i: usize, known: &HashSet<String>) -> Result<(), DataError> {
     let v = row.req(i, "source")?;
     for id in v.split(';') {
         if !known.contains(id.trim()) {
@@ -332,7 +335,7 @@ pub(crate) fn in_force(from: NaiveDate, to: Option<NaiveDate>, date: NaiveDate) 
     from <= date && to.is_none_or(|t| date <= t)
 }
 
-fn overlaps(a: (NaiveDate, Option<NaiveDate>), b: (NaiveDate, Option<NaiveDate>)) -> bool {
+pub(super) fn overlaps(a: (NaiveDate, Option<NaiveDate>), b: (NaiveDate, Option<NaiveDate>)) -> bool {
     let a_end = a.1.unwrap_or(NaiveDate::MAX);
     let b_end = b.1.unwrap_or(NaiveDate::MAX);
     a.0 <= b_end && b.0 <= a_end
@@ -383,6 +386,10 @@ impl Tables {
                 t.load_statewide(file, text)?;
             } else if file == "us-local/no-local-tax.csv" {
                 t.load_no_local(file, text)?;
+            } else if file == "us-county-city/rules.csv" {
+                super::county_city::load_rules(&mut t.county_city, &t.source_ids, file, text)?;
+            } else if file.starts_with("us-county-city/") {
+                super::county_city::load_table(&mut t.county_city, &t.source_ids, file, text)?;
             } else if file.starts_with("us-local/") {
                 t.load_local(file, text)?;
             } else if file == "taxability/us.csv" {
@@ -396,6 +403,7 @@ impl Tables {
         t.check_overlaps()?;
         t.check_local_rates()?;
         t.check_district_codes()?;
+        super::county_city::check(&t)?;
         Ok(t)
     }
 
@@ -927,7 +935,7 @@ pub(crate) fn parse_zip5(s: &str) -> Option<u32> {
     if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None }
 }
 
-fn parse_fips3(s: &str) -> Option<u16> {
+pub(super) fn parse_fips3(s: &str) -> Option<u16> {
     if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None }
 }
 

@@ -30,6 +30,7 @@ mod b2b;
 mod business_id;
 mod calc;
 mod catalog;
+mod county_city;
 pub mod coverage;
 mod csv;
 mod data;

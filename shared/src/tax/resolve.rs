@@ -1,7 +1,8 @@
 //! Address → jurisdictions with their rates on the tax date, and how precisely the address was resolved.
 //!
 //! US: the state row of `rates/us-states.csv`, then local rates from (in order) the SST boundary file (ZIP+4, then
-//! ZIP5 ranges), the SST rates file via ZIP5 → county, or our cited city tables (`us-local`), with a warning
+//! ZIP5 ranges), the SST rates file via ZIP5 → county, county / city tables by ZIP5 → county and city name
+//! (`us-county-city`, see `county_city`), or our cited city tables (`us-local`), with a warning
 //! whenever only part of the local stack is known. Canada: HST, or GST + PST/QST/RST. Elsewhere: the national rate.
 
 use chrono::NaiveDate;
@@ -174,7 +175,7 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     })
 }
 
-fn us_juris(name: String, rate: Decimal) -> Juris {
+pub(super) fn us_juris(name: String, rate: Decimal) -> Juris {
     Juris { name, display_name: "Sales Tax".into(), tax_type: "sales_tax", rate, family: Family::UsSales, local: true }
 }
 
@@ -262,8 +263,19 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         Resolution::Region
     } else if let Some(sst) = t.sst.get(&state) {
         sst_locals(t, sst, &state, a, date, &mut out)
-    } else if t.local_states.contains(&state) {
-        table_locals(t, &state, a, date, &mut out)
+    } else if t.local_states.contains(&state) || t.county_city.contains_key(&state) {
+        // The revenue department's place table first (ZIP lists: the most specific), then the county / city
+        // table for every other address of the state.
+        let placed = if t.local_states.contains(&state) { table_locals(t, &state, a, date, &mut out) } else { Err(None) };
+        match (placed, t.county_city.get(&state)) {
+            (Ok(r), _) => r,
+            (Err(_), Some(cc)) => super::county_city::locals(t, cc, &state, a, date, &mut out),
+            (Err(why), None) => {
+                out.warnings.push(why.unwrap_or_else(|| format!("local rates for this {state} place not in our data")));
+                out.missing.push(MISSING_LOCAL);
+                Resolution::Region
+            }
+        }
     } else {
         out.warnings.push(if statewide.is_empty() {
             format!("local rates not in our data for {state}; state rate only")
@@ -285,7 +297,7 @@ fn sst_rate(sst: &SstState, code: &str, jtype: Option<&str>, date: NaiveDate) ->
         .map(|r| r.rate)
 }
 
-fn county_name(t: &Tables, state: &str, county: u16) -> String {
+pub(super) fn county_name(t: &Tables, state: &str, county: u16) -> String {
     let key = super::data::state_code(state).map(|s| (s, county));
     key.and_then(|k| t.county_names.get(&k).cloned()).unwrap_or_else(|| format!("{state} county {county:03}"))
 }
@@ -438,7 +450,15 @@ fn choose_place(t: &Tables, candidates: &[usize], warnings: &mut Vec<String>) ->
     Some(best)
 }
 
-fn table_locals(t: &Tables, state: &str, a: &NormAddress, date: NaiveDate, out: &mut LocalOut) -> Resolution {
+/// The place of `us-local/<st>.csv` the address names, with its rows in force; `Err` when there is none (with the
+/// reason to give when nothing else knows the address).
+fn table_locals(
+    t: &Tables,
+    state: &str,
+    a: &NormAddress,
+    date: NaiveDate,
+    out: &mut LocalOut,
+) -> Result<Resolution, Option<String>> {
     let city = a.city.as_deref().map(super::address::norm_name);
     let by_name: &[usize] = city.as_ref().and_then(|c| t.place_by_name.get(state, c)).map_or(&[], Vec::as_slice);
     let by_zip: &[usize] = a.zip5.and_then(|z| t.place_by_zip.get(&z)).map_or(&[], Vec::as_slice);
@@ -457,23 +477,18 @@ fn table_locals(t: &Tables, state: &str, a: &NormAddress, date: NaiveDate, out: 
         }
         if both.is_empty() { (by_zip.to_vec(), Resolution::Zip5) } else { (both, Resolution::Zip5) }
     };
-    let place = choose_place(t, &candidates, &mut out.warnings);
-    let Some(i) = place else {
-        out.warnings.push(format!("local rates for this {state} place not in our data; state rate only"));
-        out.missing.push(MISSING_LOCAL);
-        return Resolution::Region;
+    let Some(i) = choose_place(t, &candidates, &mut out.warnings) else {
+        return Err(None);
     };
     let p = &t.places[i];
     let live: Vec<_> = p.components.iter().filter(|c| in_force(c.from, c.to, date)).collect();
     if live.is_empty() {
-        out.warnings.push(format!("local rates of {} on {date} not in our data; state rate only", p.name));
-        out.missing.push(MISSING_LOCAL);
-        return Resolution::Region;
+        return Err(Some(format!("local rates of {} on {date} not in our data; state rate only", p.name)));
     }
     for c in live {
         if c.rate > Decimal::ZERO {
             out.juris.push(us_juris(c.jurisdiction.clone(), c.rate));
         }
     }
-    resolution
+    Ok(resolution)
 }

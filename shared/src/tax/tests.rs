@@ -87,15 +87,20 @@ fn us_no_local_tax_state_rate_only() {
 }
 
 #[test]
-fn us_state_without_local_data_warns() {
-    // Louisiana 5 % from 2025-01-01 (LDR Act 11 FAQ); parish taxes not in our data → warning.
+fn us_dates_before_a_county_city_table_is_complete_say_so() {
+    // Louisiana 5 % from 2025-01-01 (LDR Act 11 FAQ), 4.45 % before. New Orleans: Orleans parish-wide 5 % local
+    // (parish collector's table effective 2018-07-01, equal to TaxLocus 2026-05-19). Our Louisiana table lists
+    // every area only from 2026-05-19: an earlier date applies the department-dated rows and reports `local`.
     let s = settings(vec![reg("US", Some("LA"))]);
-    let o = calc(&s, "usd", "2025-06-01", us("LA", "70112", None), vec![line("1", 10000, "physical_goods")]).unwrap();
-    assert_eq!(o.lines[0].tax, 500);
-    assert!(o.warnings.iter().any(|w| w.contains("local rates not in our data for LA")));
-    // A past date uses that date's rate: 4.45 % in 2024.
-    let o = calc(&s, "usd", "2024-06-01", us("LA", "70112", None), vec![line("1", 10000, "physical_goods")]).unwrap();
-    assert_eq!(o.lines[0].tax, 445);
+    let o = calc(&s, "usd", "2026-06-01", us("LA", "70112", Some("New Orleans")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 500 + 500);
+    assert!(o.missing_jurisdiction_types.is_empty(), "{:?}", o.warnings);
+    let o = calc(&s, "usd", "2024-06-01", us("LA", "70112", Some("New Orleans")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 445 + 500);
+    assert_eq!(o.missing_jurisdiction_types, vec![MISSING_LOCAL]);
+    assert!(o.warnings.iter().any(|w| w.contains("lists every jurisdiction from 2026-05-19")), "{:?}", o.warnings);
 }
 
 #[test]
@@ -779,8 +784,8 @@ fn us_date_before_first_state_row_is_not_collecting_unless_registered() {
 fn partial_local_data_is_machine_readable() {
     let s = settings(vec![reg("US", Some("WA")), reg("US", Some("MA")), reg("US", Some("WI"))]);
     let t = |a: Address| calc(&s, "usd", "2026-11-01", a, vec![line("1", 10000, "physical_goods")]).unwrap();
-    // Washington: no local data at all.
-    assert_eq!(t(us("WA", "98101", Some("Seattle"))).missing_jurisdiction_types, vec![MISSING_LOCAL]);
+    // Washington: the location's total local rate is known, special districts of unincorporated areas are not.
+    assert_eq!(t(us("WA", "98101", Some("Seattle"))).missing_jurisdiction_types, vec![MISSING_DISTRICT]);
     // Massachusetts has no local sales taxes: complete.
     assert!(t(us("MA", "02108", Some("Boston"))).missing_jurisdiction_types.is_empty());
     // Wisconsin without boundary data: county by ZIP, a city not in place-codes.csv → city and districts unknown.
@@ -788,22 +793,22 @@ fn partial_local_data_is_machine_readable() {
 }
 
 #[test]
-fn us_utah_statewide_local_taxes_apply() {
-    // Utah State Tax Commission combined rate chart (rates in effect 2026-07-01): every location pays ST 4.85 %
-    // + LS 1.00 % + CO 0.25 % = 6.10 % at least (data/us-local/statewide.csv). Before: 4.85 %.
+fn us_utah_county_rows_carry_the_statewide_local_options_once() {
+    // Utah State Tax Commission combined chart (2026 Q3): Davis and Weber places are 7.25 % = 4.85 % state +
+    // county total 2.40 % (TaxLocus county rows include the 1.00 % local option and the 0.25 % county option
+    // every Utah location pays). Before the cross-check we also added those 1.25 points from statewide.csv:
+    // 8.50 % in Layton. Salt Lake City adds its 1.00 % city rows to Salt Lake County's 2.60 %.
     let s = settings(vec![reg("US", Some("UT"))]);
-    let o = calc(
-        &s,
-        "usd",
-        "2026-11-01",
-        us("UT", "84101", Some("Salt Lake City")),
-        vec![line("1", 100_000, "physical_goods")],
-    )
-    .unwrap();
-    assert_eq!(o.lines[0].tax, 4850 + 1000 + 250, "{:?}", o.lines[0].tax_amounts);
-    // County, city and transit rates beyond the statewide ones are still missing: said so.
+    let t = |zip: &str, city: &str| {
+        calc(&s, "usd", "2026-11-01", us("UT", zip, Some(city)), vec![line("1", 100_000, "physical_goods")]).unwrap()
+    };
+    assert_eq!(t("84041", "Layton").lines[0].tax, 7250);
+    assert_eq!(t("84101", "Salt Lake City").lines[0].tax, 4850 + 2600 + 1000);
+    // No ZIP: the county is unknown; the state rate only, and the gap is reported.
+    let o =
+        calc(&s, "usd", "2026-11-01", country("US", Some("UT")), vec![line("1", 100_000, "physical_goods")]).unwrap();
+    assert_eq!(o.lines[0].tax, 4850);
     assert_eq!(o.missing_jurisdiction_types, vec![MISSING_LOCAL]);
-    assert!(o.warnings.iter().any(|w| w.contains("beyond its statewide local taxes")), "{:?}", o.warnings);
 }
 
 #[test]
@@ -847,10 +852,15 @@ fn us_alaska_juneau_borough_tax() {
     let o = calc(&s, "usd", "2026-11-01", us("AK", "99801", Some("Juneau")), vec![line("1", 10000, "physical_goods")])
         .unwrap();
     assert_eq!(o.lines[0].tax, 500);
-    // Anchorage: no general sales tax in our data, said so.
+    // Anchorage levies no sales tax: the Municipality is in our Alaska table's counties with no row, and every
+    // taxing borough and city of Alaska is listed (ARSSTC / TaxLocus), so nothing is missing.
     let o =
         calc(&s, "usd", "2026-11-01", us("AK", "99501", Some("Anchorage")), vec![line("1", 10000, "physical_goods")])
             .unwrap();
     assert_eq!(o.lines[0].tax, 0);
-    assert_eq!(o.missing_jurisdiction_types, vec![MISSING_LOCAL]);
+    assert!(o.missing_jurisdiction_types.is_empty(), "{:?}", o.warnings);
+    // Kenai: Kenai Peninsula Borough 3 % + City of Kenai 3 % add.
+    let o = calc(&s, "usd", "2026-11-01", us("AK", "99611", Some("Kenai")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 300 + 300, "{:?}", o.lines[0].tax_amounts);
 }

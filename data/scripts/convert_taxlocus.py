@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""Builds data/us-county-city/<st>.csv from the TaxLocus open dataset and the revenue departments' values.
+
+Usage:
+    python3 data/scripts/convert_taxlocus.py <taxlocus jurisdiction_rates.csv> data
+
+Inputs:
+- TaxLocus Open Sales-Tax Dataset, data/jurisdiction_rates.csv (CC-BY-4.0, "data as of 2026-05-19";
+  https://github.com/Ringzero787/taxlocus-data): state, jurisdiction_type, name, fips_code, rate (fraction).
+  It has no effective dates: its rows are "in force on 2026-05-19" (effective_from 2026-05-19, start unknown).
+- data/scripts/us-county-city-departments.csv: values read in the revenue departments' own publications
+  (level, name, code, rate, dates, source id). They are the cross-check: where a department value equals the
+  TaxLocus value, the row keeps the department's earlier effective date and cites both; where they differ, the
+  department's value holds for the department's dates and the TaxLocus value only from 2026-05-19 (the day it
+  is known to be in force), and the difference is listed in the notes and in the report this script prints.
+- data/us-sst/county-names.csv: county FIPS by name (TaxLocus leaves some FIPS blank).
+
+Per-state rules (how city rows combine with county rows, which TaxLocus rows are dropped and why) are in
+STATES below and documented in data/README.md; data/us-county-city/rules.csv is written from them.
+"""
+
+import csv
+import re
+from decimal import Decimal
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+AS_OF = "2026-05-19"
+TL_SOURCE = "taxlocus-2026-05-19"
+
+# state → (city_rule, unmodelled, rule source ids, notes, options)
+# options: county_types (TaxLocus types read as county rows), drop (regex on names of rows not loaded),
+# districts ({name or code: [county FIPS]} for district/transit rows tied to counties).
+
+def clean_city(name):
+    """TaxLocus city names are Census place names; addresses carry the postal name."""
+    n = re.sub(r"\s+", " ", name).strip()
+    n = re.sub(r"^(City|Town|Village) of ", "", n)
+    n = n.replace(" metropolitan government (balance)", "")
+    n = re.sub(r"\s*\(.*$", "", n).strip()
+    return n
+
+
+def la_city(name):
+    """A Louisiana collector's area name → the city an address names ("City of Baton Rouge EBRP School District")."""
+    n = re.sub(r"\s+", " ", name).strip()
+    n = re.sub(r"^(City|Town|Village) of ", "", n, flags=re.I)
+    n = re.split(r" & | inside | outside | including | in | within |\(|,| EBRP| School District| Tax Dist", n)[0].strip()
+    words = n.split()
+    if len(words) == 2 and words[0] == words[1]:
+        n = words[0]
+    return n.title() if n.isupper() else n
+
+
+def aliases(name):
+    """Match names for a city: the name, its parts before a hyphen for consolidated governments, and St./Saint."""
+    out = [name]
+    if name.startswith("St. "):
+        out.append("Saint " + name[4:])
+    return "|".join(dict.fromkeys(out))
+
+
+def make(rule, unmodelled, source, notes, county_types=("county",), city_types=("city",), districts=None,
+         city_names=None, drop_cities=(), la_codes=False, nm_codes=False, drop_cities_re=None):
+    districts = districts or {}
+    city_names = city_names or {}
+
+    def convert(r, cmap, names):
+        st, t, name, code = r["state"], r["jurisdiction_type"], r["name"].strip(), r["fips_code"].strip()
+        if la_codes:
+            # Louisiana's four-digit jurisdiction codes start with the parish number (alphabetical, 01 Acadia …
+            # 64 Winn); the parish's Census FIPS is 2n - 1.
+            parish = f"{2 * int(code[:2]) - 1:03d}"
+            if t == "parish" or name in ("Sales Tax", "Parish Wide", "General Sales", "Parish Sales"):
+                return ("county", names[(st, parish)], parish, parish, f"Louisiana tax area {code} ({name.strip()})")
+            if t == "city":
+                return ("city", aliases(city_names.get(code, la_city(name))), code, parish, f"TaxLocus name {name.strip()!r}")
+            DROPPED[(st, t)] = DROPPED.get((st, t), 0) + 1
+            return None
+        if nm_codes:
+            # New Mexico location codes "CC-NNN"; the rate is the location's total local rate.
+            m = re.match(r"Remainder Of County - (.+)$", name)
+            if m:
+                hit = cmap.get(norm(m.group(1)))
+                return ("county", names[(st, hit[0])], hit[0], hit[0], f"NM location code {code}") if hit else None
+            return ("city", aliases(name.replace("*", "").strip()), code, "", f"NM location code {code}")
+        if t in county_types:
+            fips = code if re.fullmatch(r"\d{3}", code) else None
+            if fips is None:
+                hit = cmap.get(norm(name))
+                fips = hit[0] if hit else None
+            if fips is None or (st, fips) not in names:
+                REPORT.append(f"{st}: county row {name!r} {code!r} is not a county of the state; dropped")
+                return None
+            return ("county", names[(st, fips)], fips, fips, "")
+        if t in city_types:
+            n = city_names.get(code, clean_city(name))
+            if re.fullmatch(r"City \d+", n) or code in drop_cities or (drop_cities_re and re.search(drop_cities_re, name)):
+                REPORT.append(f"{st}: city row {name!r} {code!r} has no name we can match; dropped")
+                return None
+            return ("city", aliases(n), code, "", "")
+        key = code or name
+        hit = districts(code, name) if callable(districts) else districts.get(key)
+        if hit:
+            level, dname, counties = hit if len(hit) == 3 else ("district", *hit)
+            return (level, dname, code, counties, "")
+        DROPPED[(st, t)] = DROPPED.get((st, t), 0) + 1
+        return None
+
+    return dict(rule=rule, unmodelled=unmodelled, source=source, notes=notes, convert=convert)
+
+
+def nc_district(code, name):
+    if re.fullmatch(r"99\d{3}", code):
+        return ("County transit tax (" + {"063": "Durham", "119": "Mecklenburg", "135": "Orange", "183": "Wake"}.get(code[2:], code[2:]) + ")", code[2:])
+    if code == "98119":
+        return ("Mecklenburg County transportation tax (2025 referendum)", "119")
+    return None  # the named "Mecklenburg County transit tax" row repeats 99119
+
+
+def oh_district(code, name):
+    """Ohio transit levies: NN000 with NN the county's alphabetical number (Ohio's county FIPS are 2NN - 1)."""
+    m = re.fullmatch(r"(\d\d)000", code)
+    if m and 1 <= int(m.group(1)) <= 88:
+        return ("district", f"Transit authority tax ({code})", f"{2 * int(m.group(1)) - 1:03d}")
+    if code == "87100":
+        return ("city", "Rossford", "173")  # TARTA 0.5 % in the City of Rossford (Wood County)
+    return None  # the COTA parts 93000-98000 follow city limits; the named transit rows repeat NN000 rows
+
+
+# Vermont towns in TaxLocus 2026-05-19 that the Department of Taxes' list (snapshot with Berlin from 2025-01-01)
+# does not have yet: adopted at 2026 town meetings (Waitsfield 2026-03-03, Pomfret March 2026 per the towns), and
+# a local option tax takes effect on a quarter's first day after adoption: 2026-07-01, not the snapshot's date.
+# Codes placed by the Census county-subdivision order (see data/README.md); 32275, 44125 and 44350 stay unnamed.
+VT_NEW_TOWNS = {"09025": "Bristol", "25375": "Fair Haven", "42850": "Mendon", "46675": "Morristown",
+                "56350": "Pomfret", "71725": "Swanton", "75325": "Waitsfield", "74650": "Vergennes"}
+STARTS = {("VT", code): "2026-07-01" for code in VT_NEW_TOWNS}
+
+
+REPORT = []
+DROPPED = {}
+
+STATES = {
+    # States whose revenue-department place tables (us-local/<st>.csv) cover their largest cities: the
+    # county / city table answers for every other address of the state.
+    "AL": make("adds_to_county", "special_district", TL_SOURCE, "County and municipal taxes add; police jurisdictions and districts are not placed."),
+    "AZ": make("adds_to_county", "special_district", TL_SOURCE, "County excise and city transaction privilege taxes add.",
+               drop_cities_re=r"District|,"),
+    "CA": make("replaces_county", "", TL_SOURCE,
+               "A city row is the sum of the district taxes of the city's CDTFA tax area (beyond the 7.25 % statewide rate); unincorporated areas are not placed.",
+               city_types=("special_district",)),
+    "FL": make("adds_to_county", "", TL_SOURCE, "County discretionary sales surtax."),
+    "IL": make("adds_to_county", "special_district", TL_SOURCE,
+               "County and municipal taxes add; the RTA, Metro-East and business-district taxes are not placed."),
+    "MO": make("adds_to_county", "special_district", TL_SOURCE,
+               "County and city taxes add; community improvement and transportation development districts are not placed."),
+    "NM": make("replaces_county", "", TL_SOURCE,
+               "A row is the total local gross receipts tax rate of a location code; 'Remainder of County' rows are the unincorporated county's.",
+               nm_codes=True),
+    "NY": make("adds_to_county", "", TL_SOURCE, "County rows are the county's total local rate (NYC counties include the MCTD surcharge); city rates are in us-local/ny.csv."),
+    "TX": make("adds_to_county", "special_district", TL_SOURCE,
+               "County and city taxes add; transit authorities and special-purpose districts are not placed."),
+    "VA": make("adds_to_county", "", TL_SOURCE, "Regional taxes beyond the 5.3 % statewide rate, by county or independent city."),
+    "AK": make("adds_to_county", "", TL_SOURCE, "Boroughs (county rows) and cities levy; a city's tax adds to its borough's.",
+               county_types=("borough",)),
+    "AR": make("adds_to_county", "", TL_SOURCE, "County and city taxes add."),
+    "CO": make("replaces_county", "special_district", TL_SOURCE,
+               "City rows are the total local rate of the location (city, county, RTD, cultural and other districts); county rows are the county's own rate."),
+    "IA": make("replaces_county", "", TL_SOURCE,
+               "Local option sales tax: adopted by each city and by each county's unincorporated area; a city's row (Department of Revenue list) replaces the county's, which TaxLocus gives for the whole county."),
+    "ID": make("adds_to_county", "", TL_SOURCE, "Resort-city taxes only; counties levy none."),
+    "KS": make("adds_to_county", "special_district", TL_SOURCE,
+               "County and city taxes add; community improvement and transportation development districts are not placed."),
+    "LA": make("replaces_county", "", TL_SOURCE, "Rows are the total local rate of a Louisiana tax jurisdiction code.",
+               la_codes=True),
+    "MS": make("adds_to_county", "", TL_SOURCE, "City taxes of Jackson and Tupelo only."),
+    "NC": make("adds_to_county", "", TL_SOURCE,
+               "County rate plus the county transit taxes (SST codes 99ccc, ccc = county FIPS) and Mecklenburg's 1 % transportation tax (98119).",
+               districts=nc_district),
+    "ND": make("adds_to_county", "", TL_SOURCE, "County and city taxes add."),
+    "NE": make("replaces_county", "special_district", TL_SOURCE,
+               "City taxes; the one county tax (Dakota) applies only outside cities with their own tax. Good Life districts (which halve the state rate) are not placed."),
+    "NV": make("adds_to_county", "", TL_SOURCE, "County rows are the county's total local rate."),
+    "OH": make("adds_to_county", "special_district", TL_SOURCE,
+               "County permissive tax plus the county-wide transit authority tax (SST codes NN000, NN = the Department of Taxation's alphabetical county number); the COTA parts of Delaware, Fairfield, Licking and Union counties are not placed.",
+               districts=oh_district),
+    "OK": make("adds_to_county", "special_district", TL_SOURCE, "County and city taxes add."),
+    "SC": make("adds_to_county", "", TL_SOURCE, "County local option taxes."),
+    "SD": make("adds_to_county", "", TL_SOURCE, "Municipal taxes; counties levy none."),
+    "TN": make("replaces_county", "", TL_SOURCE,
+               "A city's rate is the total local rate inside the city (it replaces the county's); a county's applies outside its cities; Davidson County's 0.5 % transit surtax (from 2025-02-01) adds.",
+               districts={"91951": ("Nashville transit surtax (Davidson County)", "037")}),
+    "UT": make("adds_to_county", "", TL_SOURCE, "County rows plus city additions."),
+    "VT": make("adds_to_county", "", TL_SOURCE,
+               "1 % local option sales taxes of towns and cities (24 V.S.A. 138), by town name; codes are Census county-subdivision codes.",
+               city_names=VT_NEW_TOWNS),
+    "WA": make("replaces_county", "special_district", TL_SOURCE,
+               "City rows are the combined local rate of the city's location code; county rows the unincorporated county's."),
+    "WV": make("adds_to_county", "", TL_SOURCE, "Municipal 1 % taxes."),
+    "WY": make("adds_to_county", "", TL_SOURCE, "County taxes."),
+}
+
+
+def norm(s):
+    return re.sub(r"[^A-Z0-9]", "", s.upper().replace("SAINT", "ST"))
+
+
+def load_counties(data):
+    by_name = defaultdict(dict)
+    with open(data / "us-sst" / "county-names.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            name = r["name"]
+            keys = {norm(name)}
+            for suffix in (" County", " Parish", " Borough", " City and Borough", " Municipality", " Census Area"):
+                if name.endswith(suffix):
+                    keys.add(norm(name[: -len(suffix)]))
+            for k in keys:
+                by_name[r["state"]][k] = (r["county_fips"], name)
+    return by_name
+
+
+def main():
+    tl_path, data = Path(sys.argv[1]), Path(sys.argv[2])
+    counties = load_counties(data)
+    names = {(st, fips): name for st, m in counties.items() for (fips, name) in m.values()}
+    dept = defaultdict(list)
+    dept_path = data / "scripts" / "us-county-city-departments.csv"
+    with open(dept_path, newline="") as f:
+        for r in csv.DictReader(f):
+            dept[(r["state"], r["level"], norm(r["match"]))].append(r)
+    out = defaultdict(list)
+    report = []
+    with open(tl_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for st, cfg in sorted(STATES.items()):
+        used_dept = set()
+        convs = []
+        for r in rows:
+            if r["state"] != st:
+                continue
+            conv = cfg["convert"](r, counties[st], names)
+            if conv is not None:
+                convs.append((conv, r))
+        kept = one_row_per_city(st, convs)
+        tl_total = defaultdict(Decimal)
+        for (lv, _, _, cl, _), r in kept:
+            if lv in ("county", "district") and len(cl.split()) == 1:
+                tl_total[cl] += Decimal(fraction_to_percent(r["rate"]))
+        for conv, r in kept:
+            level, name, code, county_list, note = conv
+            rate = fraction_to_percent(r["rate"])
+            # The department's rows for this jurisdiction: by its code, else by its name.
+            keys = [(st, level, norm(code))] if code else []
+            keys.append((st, level, norm(name.split("|")[0])))
+            key = next((k for k in keys if k in dept), keys[0])
+            d = list(dept.get(key, []))
+            used_dept.add(key)
+            # A department total that equals TaxLocus's components (Ohio: county + transit; South Carolina: the
+            # county's taxes) dates the components; a total that differs is reported, not split.
+            for c in dept.get((st, "confirm", norm(county_list)), []) if level in ("county", "district") else []:
+                total = tl_total.get(county_list)
+                if total is not None and Decimal(c["rate_percent"]) == total:
+                    d.append(dict(c, rate_percent=rate, notes=f"department total {c['rate_percent']} % confirms it. {c['notes']}"))
+                elif level == "county":
+                    report.append(f"{st} {name}: department total {c['rate_percent']} % (from {c['effective_from']}) vs TaxLocus county + districts {total} %")
+            out[st].extend(dated_rows(st, level, name, code, county_list, rate, note, d, report))
+        for key, d in dept.items():
+            if key[0] == st and key not in used_dept and key[1] != "confirm":
+                # A jurisdiction the department publishes and TaxLocus lacks.
+                for x in d:
+                    if x["level"] == "district" and not x["counties"]:
+                        REPORT.append(f"{st}: department district {x['name']!r} is not tied to a county; not loaded")
+                        continue
+                    out[st].append(
+                        [st, x["level"], x["name"], x["code"], x["counties"], x["rate_percent"], x["effective_from"],
+                         x["effective_to"], x["source"], x["notes"] or "department value; not in TaxLocus"])
+    target = data / "us-county-city"
+    target.mkdir(exist_ok=True)
+    header = ["state", "level", "name", "code", "counties", "rate", "effective_from", "effective_to", "source", "notes"]
+    for st, rs in out.items():
+        rs.sort(key=lambda r: (["county", "district", "city"].index(r[1]), r[2], r[6]))
+        with open(target / f"{st.lower()}.csv", "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            w.writerows(rs)
+    with open(target / "rules.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["state", "city_rule", "unmodelled", "complete_from", "source", "notes"])
+        for st, cfg in sorted(STATES.items()):
+            # TaxLocus lists every jurisdiction as of its snapshot; before it we hold only department-dated rows.
+            w.writerow([st, cfg["rule"], cfg["unmodelled"], AS_OF, cfg["source"], cfg["notes"]])
+    for line in report + REPORT:
+        print(line)
+    for (st, t), n in sorted(DROPPED.items()):
+        print(f"{st}: {n} {t} rows not loaded (no county they can be tied to)")
+
+
+def one_row_per_city(st, convs):
+    """A city name must mean one rate. TaxLocus lists sub-areas of some cities as rows of their own
+    ("Aurora (Cd Only)", "Lakewood (Within Local Improvement Dist)"): the row named exactly after the city wins;
+    a name left with several different rates is dropped and reported (we cannot tell the areas apart)."""
+    groups = defaultdict(list)
+    for conv, r in convs:
+        key = (conv[0], norm(conv[1].split("|")[0]), conv[3] if conv[0] != "city" else "")
+        groups[key].append((conv, r))
+    out = []
+    for key, g in groups.items():
+        if len(g) > 1:
+            plain = [x for x in g if "(" not in x[1]["name"]]
+            g = plain or g
+        if len({x[1]["rate"] for x in g}) > 1:
+            REPORT.append(f"{st}: {key[1]!r} has rows with different rates " +
+                          str(sorted((x[1]["name"], x[1]["rate"]) for x in g)) + "; dropped")
+            continue
+        out.append(g[0])
+    return out
+
+
+def fraction_to_percent(v):
+    from decimal import Decimal
+
+    p = (Decimal(v) * 100).normalize()
+    return format(p, "f")
+
+
+def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report):
+    """TaxLocus row + the department's values for the same jurisdiction → dated rows.
+
+    Each observation holds from its date until the next observation's date (the newest wins from its date on):
+    the department's values from their effective dates, TaxLocus's from 2026-05-19. Consecutive equal values
+    merge into one row citing both, so a department value that confirms TaxLocus dates the row from the
+    department's effective date. A department value that differs holds until the day before the next
+    observation: the day it changed is not in our sources, and the difference is reported."""
+    from datetime import date, timedelta
+
+    obs = [(d["effective_from"], d["effective_to"], d["rate_percent"], d["source"], d["notes"]) for d in dept_rows]
+    start = STARTS.get((st, code))
+    if start:
+        obs.append((start, "", rate, TL_SOURCE, f"TaxLocus 2026-05-19; starts {start}: adopted in 2026, not on the department's list yet"))
+    else:
+        obs.append((AS_OF, "", rate, TL_SOURCE, note or "in force on 2026-05-19 (TaxLocus snapshot)"))
+    obs.sort(key=lambda o: (o[0], o[3] == TL_SOURCE))
+    segs = []
+    for i, (frm, to, value, src, why) in enumerate(obs):
+        nxt = obs[i + 1][0] if i + 1 < len(obs) else ""
+        end = to
+        if nxt:
+            cut = (date.fromisoformat(nxt) - timedelta(days=1)).isoformat()
+            end = min(end, cut) if end else cut
+        if end and end < frm:
+            continue
+        if segs and pct_eq(segs[-1][2], value) and (not segs[-1][1] or segs[-1][1] >= prev_day(frm)):
+            last = segs[-1]
+            srcs = ";".join(dict.fromkeys(last[3].split(";") + src.split(";")))
+            segs[-1] = (last[0], end, last[2], srcs, last[4] if src != TL_SOURCE else f"{last[4]} Equal to TaxLocus 2026-05-19.".strip())
+        else:
+            if segs and src == TL_SOURCE:
+                report.append(f"{st} {level} {name}: department {segs[-1][2]} % (from {segs[-1][0]}) vs TaxLocus {value} % on 2026-05-19")
+            segs.append((frm, end, value, src, why))
+    return [[st, level, name, code, county_list, v, f, t, src, why] for (f, t, v, src, why) in segs]
+
+
+def prev_day(d):
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(d) - timedelta(days=1)).isoformat()
+
+
+def pct_eq(a, b):
+    from decimal import Decimal
+
+    return Decimal(a) == Decimal(b)
+
+
+if __name__ == "__main__":
+    main()
