@@ -14,6 +14,7 @@ Inputs:
   department's value holds for the department's dates and the TaxLocus value only from 2026-05-19 (the day it
   is known to be in force), and the difference is listed in the notes and in the report this script prints.
 - data/us-sst/county-names.csv: county FIPS by name (TaxLocus leaves some FIPS blank).
+- data/scripts/us-county-city-place-names.csv: names of places TaxLocus lists only by code ("City 67000").
 
 Per-state rules (how city rows combine with county rows, which TaxLocus rows are dropped and why) are in
 STATES below and documented in data/README.md; data/us-county-city/rules.csv is written from them.
@@ -68,6 +69,8 @@ def make(rule, unmodelled, source, notes, county_types=("county",), city_types=(
 
     def convert(r, cmap, names):
         st, t, name, code = r["state"], r["jurisdiction_type"], r["name"].strip(), r["fips_code"].strip()
+        if re.fullmatch(r"City \d+", name) and (st, code) in PLACE_NAMES:
+            name = PLACE_NAMES[(st, code)]
         if la_codes:
             # Louisiana's four-digit jurisdiction codes start with the parish number (alphabetical, 01 Acadia …
             # 64 Winn); the parish's Census FIPS is 2n - 1.
@@ -99,7 +102,10 @@ def make(rule, unmodelled, source, notes, county_types=("county",), city_types=(
             if re.fullmatch(r"City \d+", n) or code in drop_cities or (drop_cities_re and re.search(drop_cities_re, name)):
                 REPORT.append(f"{st}: city row {name!r} {code!r} has no name we can match; dropped")
                 return None
-            return ("city", aliases(n), code, "", "")
+            names_ = aliases(n)
+            if "metropolitan government" in name and "-" in n:
+                names_ += "|" + n.split("-")[0]  # "Nashville-Davidson" is addressed "Nashville"
+            return ("city", names_, code, "", "")
         key = code or name
         hit = districts(code, name) if callable(districts) else districts.get(key)
         if hit:
@@ -138,6 +144,8 @@ VT_NEW_TOWNS = {"09025": "Bristol", "25375": "Fair Haven", "42850": "Mendon", "4
 STARTS = {("VT", code): "2026-07-01" for code in VT_NEW_TOWNS}
 
 
+# (state, code) → the place's name, for TaxLocus rows named only "City NNNNN" (us-county-city-place-names.csv).
+PLACE_NAMES = {}
 REPORT = []
 DROPPED = {}
 
@@ -222,6 +230,8 @@ def load_counties(data):
 
 def main():
     tl_path, data = Path(sys.argv[1]), Path(sys.argv[2])
+    with open(data / "scripts" / "us-county-city-place-names.csv", newline="") as f:
+        PLACE_NAMES.update({(r["state"], r["code"]): r["name"] for r in csv.DictReader(f)})
     counties = load_counties(data)
     names = {(st, fips): name for st, m in counties.items() for (fips, name) in m.values()}
     dept = defaultdict(list)

@@ -23,7 +23,7 @@ fn settings() -> OrgTaxSettings {
     };
     OrgTaxSettings {
         rounding: Rounding::Line,
-        registrations: vec![reg("US", Some("NY")), reg("US", Some("MN")), reg("EU", None)],
+        registrations: vec![reg("US", Some("NY")), reg("US", Some("MN")), reg("US", Some("TX")), reg("EU", None)],
         origin_address: None,
     }
 }
@@ -135,6 +135,16 @@ fn bench(c: &mut Criterion) {
         settings: &s,
     };
     c.bench_function("calculate_mn_sst_1_line", |b| b.iter(|| black_box(engine.calculate(&input))));
+    // A place the department table does not list: the county / city table answers (ZIP → county, city by name).
+    let tx = Address {
+        country: "US".into(),
+        state: Some("TX".into()),
+        postal_code: Some("75766".into()),
+        city: Some("Jacksonville".into()),
+        ..Address::default()
+    };
+    let input = CalcInput { customer_address: tx, ..input };
+    c.bench_function("calculate_tx_county_city_1_line", |b| b.iter(|| black_box(engine.calculate(&input))));
 }
 
 criterion_group!(benches, bench);
