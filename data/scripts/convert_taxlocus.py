@@ -63,7 +63,7 @@ def aliases(name):
 
 
 def make(rule, unmodelled, source, notes, county_types=("county",), city_types=("city",), districts=None,
-         city_names=None, drop_cities=(), la_codes=False, nm_codes=False, drop_cities_re=None):
+         city_names=None, drop_cities=(), la_codes=False, nm_codes=False, drop_cities_re=None, city_counties=None):
     districts = districts or {}
     city_names = city_names or {}
 
@@ -103,9 +103,10 @@ def make(rule, unmodelled, source, notes, county_types=("county",), city_types=(
                 REPORT.append(f"{st}: city row {name!r} {code!r} has no name we can match; dropped")
                 return None
             names_ = aliases(n)
+            counties_ = (city_counties or {}).get(name, "")
             if "metropolitan government" in name and "-" in n:
                 names_ += "|" + n.split("-")[0]  # "Nashville-Davidson" is addressed "Nashville"
-            return ("city", names_, code, "", "")
+            return ("city", names_, code, counties_, "")
         key = code or name
         hit = districts(code, name) if callable(districts) else districts.get(key)
         if hit:
@@ -174,7 +175,8 @@ STATES = {
                county_types=("borough",)),
     "AR": make("adds_to_county", "", TL_SOURCE, "County and city taxes add."),
     "CO": make("replaces_county", "special_district", TL_SOURCE,
-               "City rows are the total local rate of the location (city, county, RTD, cultural and other districts); county rows are the county's own rate."),
+               "City rows are the total local rate of the location (city, county, RTD, cultural and other districts); county rows are the county's own rate.",
+               city_counties={"Aurora": "035"}),
     "IA": make("replaces_county", "", TL_SOURCE,
                "Local option sales tax: adopted by each city and by each county's unincorporated area; a city's row (Department of Revenue list) replaces the county's, which TaxLocus gives for the whole county."),
     "ID": make("adds_to_county", "", TL_SOURCE, "Resort-city taxes only; counties levy none."),
@@ -205,7 +207,8 @@ STATES = {
                city_names=VT_NEW_TOWNS),
     "WA": make("replaces_county", "special_district", TL_SOURCE,
                "City rows are the combined local rate of the city's location code; county rows the unincorporated county's."),
-    "WV": make("adds_to_county", "", TL_SOURCE, "Municipal 1 % taxes."),
+    "WV": make("adds_to_county", "", TL_SOURCE, "Municipal 1 % taxes.",
+               city_names={"04876": "Bath|Berkeley Springs"}),
     "WY": make("adds_to_county", "", TL_SOURCE, "County taxes."),
 }
 
@@ -260,6 +263,8 @@ def main():
         for conv, r in kept:
             level, name, code, county_list, note = conv
             rate = fraction_to_percent(r["rate"])
+            if st == "NM":
+                rate = nm_rate(rate)
             # The department's rows for this jurisdiction: by its code, else by its name.
             keys = [(st, level, norm(code))] if code else []
             keys.append((st, level, norm(name.split("|")[0])))
@@ -282,8 +287,19 @@ def main():
                     if x["level"] == "district" and not x["counties"]:
                         REPORT.append(f"{st}: department district {x['name']!r} is not tied to a county; not loaded")
                         continue
+                    name, counties_ = x["name"], x["counties"]
+                    if x["level"] == "city" and st == "LA":
+                        # The parish: from the area code's first two digits, or "… inside X Parish".
+                        m = re.search(r"inside (.+?) Parish", name)
+                        if re.fullmatch(r"\d{4}", x["code"]):
+                            counties_ = f"{2 * int(x['code'][:2]) - 1:03d}"
+                        elif m and counties[st].get(norm(m.group(1))):
+                            counties_ = counties[st][norm(m.group(1))][0]
+                        name = la_city(name)
+                    elif x["level"] == "city":
+                        name = aliases(clean_city(name))
                     out[st].append(
-                        [st, x["level"], x["name"], x["code"], x["counties"], x["rate_percent"], x["effective_from"],
+                        [st, x["level"], name, x["code"], counties_, x["rate_percent"], x["effective_from"],
                          x["effective_to"], x["source"], x["notes"] or "department value; not in TaxLocus"])
     target = data / "us-county-city"
     target.mkdir(exist_ok=True)
@@ -369,6 +385,16 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
                 report.append(f"{st} {level} {name}: department {segs[-1][2]} % (from {segs[-1][0]}) vs TaxLocus {value} % on 2026-05-19")
             segs.append((frm, end, value, src, why))
     return [[st, level, name, code, county_list, v, f, t, src, why] for (f, t, v, src, why) in segs]
+
+
+def nm_rate(rate):
+    """TaxLocus keeps New Mexico's rates to 0.001 % (3.188); the department's schedule has them to 0.0001 %, and
+    they are multiples of 1/48 % (3.1875, 1.9583): a value within rounding of such a multiple is restored."""
+    x = Decimal(rate) * 48
+    n = x.to_integral_value()
+    if abs(x - n) <= Decimal("0.144"):  # within 0.003 %
+        return format((n / 48).quantize(Decimal("0.0001")).normalize(), "f")
+    return rate
 
 
 def prev_day(d):

@@ -49,7 +49,7 @@ pub(crate) enum CityRule {
     ReplacesCounty,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Level {
     County,
     City,
@@ -85,6 +85,8 @@ pub(crate) struct CountyCity {
     by_county: HashMap<u16, Vec<usize>>,
     /// Normalised city name (every alias) → city rows.
     by_city: HashMap<String, Vec<usize>>,
+    /// (level, name, code) → rows: one jurisdiction's dated rows (load-time overlap check).
+    by_ident: HashMap<(Level, String, String), Vec<usize>>,
 }
 
 impl CountyCity {
@@ -154,14 +156,16 @@ pub(crate) fn load_table(
         if !st.files.iter().any(|f| f == file) {
             st.files.push(file.to_owned());
         }
-        let same = |o: &Jurisdiction| o.level == j.level && o.name == j.name && o.code == j.code;
-        if let Some(o) = st.rows.iter().find(|o| same(o) && overlaps((o.from, o.to), (j.from, j.to))) {
+        let ident = (j.level, j.name.clone(), j.code.clone());
+        let same = st.by_ident.entry(ident).or_default();
+        if let Some(o) = same.iter().map(|i| &st.rows[*i]).find(|o| overlaps((o.from, o.to), (j.from, j.to))) {
             return Err(row.fail(format!(
                 "{} is already in force on overlapping dates at {}:{}: a jurisdiction appears once per date",
                 j.name, o.file, o.line
             )));
         }
         let i = st.rows.len();
+        same.push(i);
         if level == Level::City {
             for n in &names {
                 let v = st.by_city.entry(norm_name(n)).or_default();
