@@ -360,17 +360,26 @@ fn sst_locals(
         .get(&zip5)
         .map(|v| v.iter().filter(|(s, _)| s == state.as_bytes()).map(|(_, c)| *c).collect())
         .unwrap_or_default();
-    let Some(&first) = counties.first() else {
+    if counties.is_empty() {
         out.warnings.push(format!("ZIP {zip5:05} has no county in our data; {state} state rate only"));
         out.missing.push(MISSING_LOCAL);
         return Resolution::Region;
-    };
+    }
+    // The city tax by city name (SST rate files key city taxes by FIPS place code; us-sst/place-codes.csv).
+    let city = a.city.as_deref().map(super::address::norm_name);
+    let place = city.and_then(|c| t.sst_places.get(state, &c));
+    // A postal city name is not the city's limits: the city tax applies by name only when every county the ZIP
+    // touches is one the city lies in (ZIP 30339 "Atlanta" reaches Cobb County, outside Atlanta: no city tax),
+    // and then the address is taken to be in the ZIP's first county outside the city.
+    let outside: Vec<u16> =
+        place.map(|p| counties.iter().copied().filter(|c| !p.counties.contains(c)).collect()).unwrap_or_default();
+    let first = outside.first().copied().unwrap_or(counties[0]);
     if counties.len() > 1 {
         let names: Vec<String> = counties.iter().map(|c| county_name(t, state, *c)).collect();
         out.warnings.push(format!(
             "ZIP {zip5:05} spans {}; used {} (send ZIP+4 for precision)",
             names.join(", "),
-            names[0]
+            county_name(t, state, first)
         ));
     }
     if let Some(rate) = sst_rate(sst, &format!("{first:03}"), Some("00"), date)
@@ -387,19 +396,13 @@ fn sst_locals(
             out.juris.push(us_juris(name.clone(), rate));
         }
     }
-    // The city tax by city name (SST rate files key city taxes by FIPS place code; us-sst/place-codes.csv).
-    let city = a.city.as_deref().map(super::address::norm_name);
-    let place = city.and_then(|c| t.sst_places.get(state, &c));
     let mut resolution = Resolution::Zip5;
-    // A postal city name is not the city's limits: the city tax applies by name only when every county the ZIP
-    // touches is one the city lies in (ZIP 30339 "Atlanta" reaches Cobb County, outside Atlanta: no city tax).
     let place = match place {
-        Some(p) if !counties.iter().all(|c| p.counties.contains(c)) => {
-            let outside: Vec<String> =
-                counties.iter().filter(|c| !p.counties.contains(c)).map(|c| county_name(t, state, *c)).collect();
+        Some(p) if !outside.is_empty() => {
+            let names: Vec<String> = outside.iter().map(|c| county_name(t, state, *c)).collect();
             out.warnings.push(format!(
                 "ZIP {zip5:05} reaches {}, outside {}; its city tax was not applied (candidates: {} city tax or none; send ZIP+4 or use the city's own ZIP)",
-                outside.join(", "),
+                names.join(", "),
                 p.name,
                 p.name
             ));
