@@ -168,6 +168,7 @@ STATES = {
                "A row is the total local gross receipts tax rate of a location code; 'Remainder of County' rows are the unincorporated county's.",
                nm_codes=True),
     "NY": make("adds_to_county", "", TL_SOURCE, "County rows are the county's total local rate (NYC counties include the MCTD surcharge); city rates are in us-local/ny.csv."),
+    "PA": make("adds_to_county", "", TL_SOURCE, "County taxes: Allegheny 1 %, Philadelphia 2 % (the only local sales taxes)."),
     "TX": make("adds_to_county", "special_district", TL_SOURCE,
                "County and city taxes add; transit authorities and special-purpose districts are not placed."),
     "VA": make("adds_to_county", "", TL_SOURCE, "Regional taxes beyond the 5.3 % statewide rate, by county or independent city."),
