@@ -37,6 +37,9 @@ export MOTO_ENDPOINT="http://127.0.0.1:$port"
 export CI="${CI:-1}"   # inside this script a test that needs moto must never skip
 
 cargo test --workspace --all-targets
+# The US accuracy check against the revenue departments' publications (issue 15): print its share and misses.
+echo "==> US accuracy against the revenue departments (shared/tests/fixtures/us-accuracy.csv)"
+cargo test -q -p shared --test us_accuracy -- --nocapture 2>&1 | grep -E '^(US accuracy|  [A-Z]{2}: |  miss )' || true
 
 if [ -f template.yaml ]; then
   echo "==> cfn-lint template.yaml"

@@ -2,7 +2,7 @@
 """Builds data/us-county-city/<st>.csv from the TaxLocus open dataset and the revenue departments' values.
 
 Usage:
-    python3 data/scripts/convert_taxlocus.py <taxlocus jurisdiction_rates.csv> data
+    python3 data/scripts/convert_taxlocus.py <taxlocus jurisdiction_rates.csv> data <GeoNames US.txt>
 
 Inputs:
 - TaxLocus Open Sales-Tax Dataset, data/jurisdiction_rates.csv (CC-BY-4.0, "data as of 2026-05-19";
@@ -15,6 +15,9 @@ Inputs:
   is known to be in force), and the difference is listed in the notes and in the report this script prints.
 - data/us-sst/county-names.csv: county FIPS by name (TaxLocus leaves some FIPS blank).
 - data/scripts/us-county-city-place-names.csv: names of places TaxLocus lists only by code ("City 67000").
+- GeoNames' US postal codes (US.txt, CC BY): the counties of the ZIPs named after a city are taken as the counties
+  the city lies in (a city row's `counties`), so that a ZIP spanning counties is placed in the city's county and a
+  postal name outside the city's counties gets no city tax. Cities no ZIP is named after keep `counties` empty.
 
 Per-state rules (how city rows combine with county rows, which TaxLocus rows are dropped and why) are in
 STATES below and documented in data/README.md; data/us-county-city/rules.csv is written from them.
@@ -103,7 +106,8 @@ def make(rule, unmodelled, source, notes, county_types=("county",), city_types=(
                 REPORT.append(f"{st}: city row {name!r} {code!r} has no name we can match; dropped")
                 return None
             names_ = aliases(n)
-            counties_ = (city_counties or {}).get(name, "")
+            postal = [c for c in sorted(POSTAL_COUNTIES.get((st, norm(n)), ())) if (st, c) in names]
+            counties_ = (city_counties or {}).get(name) or " ".join(postal)
             if "metropolitan government" in name and "-" in n:
                 names_ += "|" + n.split("-")[0]  # "Nashville-Davidson" is addressed "Nashville"
             return ("city", names_, code, counties_, "")
@@ -126,6 +130,19 @@ def nc_district(code, name):
     return None  # the named "Mecklenburg County transit tax" row repeats 99119
 
 
+# Texas districts levied with one city (crime control and prevention, fire control and EMS, municipal development,
+# library and street maintenance districts): TaxLocus names them "<City> Crime Control", "<City> Mun Dev Dist".
+TX_CITIES = set()
+TX_CITY_DISTRICT = re.compile(r"^(Crime|Crm|Cr |CC\b|CC &|CCPD|Fire|Mun |Munic|Muni |Municipal|Library|Street)", re.I)
+
+
+def tx_district(code, name):
+    city = max((c for c in TX_CITIES if name.startswith(c + " ")), key=len, default=None)
+    if city and TX_CITY_DISTRICT.match(name[len(city) + 1:]):
+        return ("district", name, "@" + city)
+    return None  # emergency services, county assistance, management and other districts without a city
+
+
 def oh_district(code, name):
     """Ohio transit levies: NN000 with NN the county's alphabetical number (Ohio's county FIPS are 2NN - 1)."""
     m = re.fullmatch(r"(\d\d)000", code)
@@ -145,6 +162,8 @@ VT_NEW_TOWNS = {"09025": "Bristol", "25375": "Fair Haven", "42850": "Mendon", "4
 STARTS = {("VT", code): "2026-07-01" for code in VT_NEW_TOWNS}
 
 
+# (state, normalised postal place name) → counties of the ZIPs named after it (GeoNames).
+POSTAL_COUNTIES = {}
 # (state, code) → the place's name, for TaxLocus rows named only "City NNNNN" (us-county-city-place-names.csv).
 PLACE_NAMES = {}
 REPORT = []
@@ -170,7 +189,8 @@ STATES = {
     "NY": make("adds_to_county", "", TL_SOURCE, "County rows are the county's total local rate (NYC counties include the MCTD surcharge); city rates are in us-local/ny.csv."),
     "PA": make("adds_to_county", "", TL_SOURCE, "County taxes: Allegheny 1 %, Philadelphia 2 % (the only local sales taxes)."),
     "TX": make("adds_to_county", "special_district", TL_SOURCE,
-               "County and city taxes add; transit authorities and special-purpose districts are not placed."),
+               "County and city taxes add, and a city's crime control, fire, development and library districts go with the city; transit authorities, emergency services and other special-purpose districts are not placed.",
+               districts=tx_district),
     "VA": make("adds_to_county", "", TL_SOURCE, "Regional taxes beyond the 5.3 % statewide rate, by county or independent city."),
     "AK": make("adds_to_county", "", TL_SOURCE, "Boroughs (county rows) and cities levy; a city's tax adds to its borough's.",
                county_types=("borough",)),
@@ -234,6 +254,11 @@ def load_counties(data):
 
 def main():
     tl_path, data = Path(sys.argv[1]), Path(sys.argv[2])
+    if len(sys.argv) > 3:
+        for line in Path(sys.argv[3]).read_text(encoding="utf-8").splitlines():
+            f = line.split("\t")
+            if len(f) > 6 and f[0] == "US" and f[6].isdigit():
+                POSTAL_COUNTIES.setdefault((f[4], norm(f[2])), set()).add(f[6].zfill(3))
     with open(data / "scripts" / "us-county-city-place-names.csv", newline="") as f:
         PLACE_NAMES.update({(r["state"], r["code"]): r["name"] for r in csv.DictReader(f)})
     counties = load_counties(data)
@@ -247,6 +272,7 @@ def main():
     report = []
     with open(tl_path, newline="") as f:
         rows = list(csv.DictReader(f))
+    TX_CITIES.update(r["name"].strip() for r in rows if r["state"] == "TX" and r["jurisdiction_type"] == "city")
     for st, cfg in sorted(STATES.items()):
         used_dept = set()
         convs = []
@@ -304,13 +330,17 @@ def main():
                          x["effective_to"], x["source"], x["notes"] or "department value; not in TaxLocus"])
     target = data / "us-county-city"
     target.mkdir(exist_ok=True)
-    header = ["state", "level", "name", "code", "counties", "rate", "effective_from", "effective_to", "source", "notes"]
+    header = ["state", "level", "name", "code", "counties", "with_city", "rate", "effective_from", "effective_to",
+              "source", "notes"]
     for st, rs in out.items():
         rs.sort(key=lambda r: (["county", "district", "city"].index(r[1]), r[2], r[6]))
         with open(target / f"{st.lower()}.csv", "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(header)
-            w.writerows(rs)
+            for r in rs:
+                # "@City" in the counties slot: a district levied with that city (with_city).
+                counties_, with_city = (r[4], "") if not r[4].startswith("@") else ("", r[4][1:])
+                w.writerow(r[:4] + [counties_, with_city] + r[5:])
     with open(target / "rules.csv", "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["state", "city_rule", "unmodelled", "complete_from", "source", "notes"])

@@ -768,6 +768,7 @@
     no_local_tax: 'no local taxes (state rate complete)',
     boundaries: 'rate + boundary files',
     county_by_zip: 'county by ZIP, city by name',
+    county_city: 'county by ZIP, city by name (county / city tables)',
     local_tables: 'county / city / district tables',
     statewide_only: 'statewide local taxes only: county / city / district taxes not charged',
     state_rate_only: 'state rate only: local taxes not charged',

@@ -491,6 +491,9 @@ async function main() {
     await until('the coverage rows', async () => (await page.getByTestId('coverage-row').count()) === body.us.length);
     const summary = await tid('coverage-summary').textContent();
     for (const s of gaps) assert(summary.includes(s), `the summary names ${s}: ${summary}`);
+    if (gaps.length === 0) assert(summary.includes('every state with local taxes'), `the summary says so: ${summary}`);
+    const wa = page.locator('[data-testid="coverage-row"][data-state="WA"]');
+    assert((await wa.getAttribute('data-local')) === 'county_city', 'Washington has a county / city table');
     const tx = page.locator('[data-testid="coverage-row"][data-state="TX"]');
     assert((await tx.getAttribute('data-local')) === 'local_tables', 'Texas has local tables');
   });

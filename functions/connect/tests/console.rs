@@ -185,6 +185,9 @@ async fn tax_coverage_lists_every_state_and_the_gaps() {
     assert!(row("TX")["local_jurisdictions"].as_u64().unwrap() > 100);
     let gaps = rows.iter().filter(|r| r["local"] == "state_rate_only" || r["local"] == "statewide_only").count();
     assert_eq!(cov["states_without_local_data"].as_u64().unwrap(), u64::try_from(gaps).unwrap());
+    // Every state with local taxes has local data (issue 15); Washington's comes from the county / city tables.
+    assert_eq!(gaps, 0, "{cov}");
+    assert_eq!(row("WA")["local"], "county_city");
     assert_eq!(call(&f, &f.a, "POST", "/v1/tax-coverage", "").await.0, 404);
 }
 

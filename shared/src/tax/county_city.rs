@@ -12,7 +12,8 @@
 //!   rate of its unincorporated area (Washington's location codes, Tennessee, Colorado's published totals).
 //!
 //! District rows name the counties they cover (Nashville's transit surtax, North Carolina's county transit
-//! taxes) and are added under either rule.
+//! taxes) or the city they are levied with (`with_city`: Texas crime control and fire districts) and are added
+//! under either rule.
 //!
 //! `unmodelled` in the rule names the jurisdiction kinds a state has that no row can place without boundary
 //! data (special districts); every address of the state reports them in `missing_jurisdiction_types`.
@@ -85,6 +86,8 @@ pub(crate) struct CountyCity {
     by_county: HashMap<u16, Vec<usize>>,
     /// Normalised city name (every alias) → city rows.
     by_city: HashMap<String, Vec<usize>>,
+    /// Normalised city name → district rows levied with that city (Texas crime control districts).
+    with_city: HashMap<String, Vec<usize>>,
     /// (level, name, code) → rows: one jurisdiction's dated rows (load-time overlap check).
     by_ident: HashMap<(Level, String, String), Vec<usize>>,
 }
@@ -95,14 +98,30 @@ impl CountyCity {
         self.rows.iter().map(|r| (r.level as u8, r.name.as_str())).collect::<HashSet<_>>().len()
     }
 
+    /// Whether a city of this (normalised) name is in the table.
+    pub(crate) fn knows_city(&self, norm: &str) -> bool {
+        self.by_city.contains_key(norm)
+    }
+
     /// The latest effective date among the rows.
     pub(crate) fn as_of(&self) -> Option<NaiveDate> {
         self.rows.iter().map(|r| r.from).max()
     }
 }
 
-const HEADER: &[&str] =
-    &["state", "level", "name", "code", "counties", "rate", "effective_from", "effective_to", "source", "notes"];
+const HEADER: &[&str] = &[
+    "state",
+    "level",
+    "name",
+    "code",
+    "counties",
+    "with_city",
+    "rate",
+    "effective_from",
+    "effective_to",
+    "source",
+    "notes",
+];
 
 fn fips_list(row: &Row<'_, '_>, v: &str) -> Result<Vec<u16>, DataError> {
     v.split_whitespace()
@@ -130,23 +149,27 @@ pub(crate) fn load_table(
         };
         let names: Vec<&str> = row.req(2, "name")?.split('|').map(str::trim).filter(|n| !n.is_empty()).collect();
         let counties = fips_list(&row, row.get(4)?)?;
+        let with_city = row.get(5)?;
         match level {
             Level::County if counties.len() != 1 => return Err(row.fail("a county row names exactly its own FIPS")),
-            Level::District if counties.is_empty() => {
-                return Err(row.fail("a district row names the counties it covers"));
+            Level::District if counties.is_empty() == with_city.is_empty() => {
+                return Err(row.fail("a district row names either the counties it covers or the city it goes with"));
+            }
+            Level::County | Level::City if !with_city.is_empty() => {
+                return Err(row.fail("with_city is for district rows"));
             }
             _ => {}
         }
-        let from = row.date(6, "effective_from")?;
-        let to = row.opt_date(7, "effective_to")?;
+        let from = row.date(7, "effective_from")?;
+        let to = row.opt_date(8, "effective_to")?;
         check_range(&row, from, to)?;
-        check_sources(&row, 8, sources)?;
+        check_sources(&row, 9, sources)?;
         let j = Jurisdiction {
             level,
             name: names.first().map(|n| (*n).to_owned()).ok_or_else(|| row.fail("name is empty"))?,
             code: row.get(3)?.to_owned(),
             counties,
-            rate: row.percent(5, "rate")?,
+            rate: row.percent(6, "rate")?,
             from,
             to,
             file: file.to_owned(),
@@ -173,6 +196,8 @@ pub(crate) fn load_table(
                     v.push(i);
                 }
             }
+        } else if !with_city.is_empty() {
+            st.with_city.entry(norm_name(with_city)).or_default().push(i);
         } else {
             for c in &j.counties {
                 st.by_county.entry(*c).or_default().push(i);
@@ -349,8 +374,13 @@ pub(crate) fn locals(
             c.into_iter().for_each(&mut push);
         }
     }
-    // County-wide districts (transit surtaxes) are levied on top of whatever the county and city rows say.
+    // County-wide districts (transit surtaxes) are levied on top of whatever the county and city rows say, and
+    // a city's own districts (crime control, fire and EMS) with the city.
     district_rows.iter().for_each(|i| push(*i));
+    if let Some(c) = city {
+        let own = st.with_city.get(&norm_name(&st.rows[c].name)).into_iter().flatten().copied().filter(live);
+        own.collect::<Vec<_>>().into_iter().for_each(&mut push);
+    }
     if unmodelled.contains(&MISSING_DISTRICT) {
         out.warnings.push(format!(
             "{state}: special districts (transit, improvement and similar) without boundary data are not in our data"
@@ -380,7 +410,7 @@ mod tests {
     const NAMES: &str = "state,county_fips,name\nOK,143,Tulsa County\nOK,145,Wagoner County\nTN,037,Davidson County\n";
     // ZIP 74014 spans Tulsa and Wagoner counties; 74103 is Tulsa only; 37203 Davidson.
     const ZIPS: &str = "zip5,state,county_fips\n74014,OK,145\n74014,OK,143\n74103,OK,143\n37203,TN,037\n";
-    const H: &str = "state,level,name,code,counties,rate,effective_from,effective_to,source,notes\n";
+    const H: &str = "state,level,name,code,counties,with_city,rate,effective_from,effective_to,source,notes\n";
     const RULES: &str = "state,city_rule,unmodelled,complete_from,source,notes\nOK,adds_to_county,special_district,2010-01-01,s1,\nTN,replaces_county,,1980-01-01,s1,\n";
 
     fn tables(ok: &str, tn: &str) -> Result<Tables, DataError> {
@@ -396,13 +426,13 @@ mod tests {
         ])
     }
 
-    const OK_ROWS: &str = "OK,county,Tulsa County,143,143,0.367,2020-01-01,,s1,\n\
-        OK,county,Wagoner County,145,145,1.3,2020-01-01,,s1,\n\
-        OK,city,Tulsa,75000,143,3.65,2020-01-01,,s1,\n\
-        OK,city,Broken Arrow,09050,143 145,4.4,2020-01-01,,s1,\n";
-    const TN_ROWS: &str = "TN,county,Davidson County,037,037,2.25,1989-01-01,,s1,\n\
-        TN,city,Nashville|Nashville-Davidson,52006,037,2.25,1989-01-01,,s1,\n\
-        TN,district,Nashville transit surtax,91951,037,0.5,2025-02-01,,s1,\n";
+    const OK_ROWS: &str = "OK,county,Tulsa County,143,143,,0.367,2020-01-01,,s1,\n\
+        OK,county,Wagoner County,145,145,,1.3,2020-01-01,,s1,\n\
+        OK,city,Tulsa,75000,143,,3.65,2020-01-01,,s1,\n\
+        OK,city,Broken Arrow,09050,143 145,,4.4,2020-01-01,,s1,\n";
+    const TN_ROWS: &str = "TN,county,Davidson County,037,037,,2.25,1989-01-01,,s1,\n\
+        TN,city,Nashville|Nashville-Davidson,52006,037,,2.25,1989-01-01,,s1,\n\
+        TN,district,Nashville transit surtax,91951,037,,0.5,2025-02-01,,s1,\n";
 
     fn addr(state: &str, city: Option<&str>, zip: Option<u32>) -> NormAddress {
         NormAddress {
@@ -463,11 +493,11 @@ mod tests {
 
     #[test]
     fn a_postal_city_name_outside_the_citys_counties_gets_no_city_tax() {
-        let rows = format!("{OK_ROWS}OK,city,Sand Springs,65300,113,3.5,2020-01-01,,s1,\n");
+        let rows = format!("{OK_ROWS}OK,city,Sand Springs,65300,113,,3.5,2020-01-01,,s1,\n");
         let t = tables(&rows, TN_ROWS).unwrap_err();
         // County 113 is not in county-names: the load names the row.
         assert!(t.message.contains("county 113 is not a county of OK"), "{t}");
-        let rows = format!("{OK_ROWS}OK,city,Coweta,17700,145,3,2020-01-01,,s1,\n");
+        let rows = format!("{OK_ROWS}OK,city,Coweta,17700,145,,3,2020-01-01,,s1,\n");
         let t = tables(&rows, TN_ROWS).unwrap();
         let (j, out, _) = run(&t, &addr("OK", Some("Coweta"), Some(74103)), "2026-11-01");
         assert_eq!(j, vec![("Tulsa County".into(), pct("0.367"))]);
@@ -492,18 +522,18 @@ mod tests {
 
     #[test]
     fn the_load_rejects_duplicates_ambiguous_names_bad_rules_and_bad_counties() {
-        let dup = format!("{OK_ROWS}OK,city,Tulsa,75000,143,3.65,2025-01-01,,s1,\n");
+        let dup = format!("{OK_ROWS}OK,city,Tulsa,75000,143,,3.65,2025-01-01,,s1,\n");
         assert!(tables(&dup, TN_ROWS).unwrap_err().message.contains("overlapping dates"));
-        let two_rates = format!("{OK_ROWS}OK,city,Tulsa,99999,143,2,2020-01-01,,s1,\n");
+        let two_rates = format!("{OK_ROWS}OK,city,Tulsa,99999,143,,2,2020-01-01,,s1,\n");
         assert!(tables(&two_rates, TN_ROWS).unwrap_err().message.contains("answer to one city name"));
-        let county_without_fips = "OK,county,Tulsa County,143,,0.367,2020-01-01,,s1,\n";
+        let county_without_fips = "OK,county,Tulsa County,143,,,0.367,2020-01-01,,s1,\n";
         assert!(tables(county_without_fips, TN_ROWS).is_err());
-        let district_without_counties = "OK,district,Transit,1,,0.5,2020-01-01,,s1,\n";
+        let district_without_counties = "OK,district,Transit,1,,,0.5,2020-01-01,,s1,\n";
         assert!(tables(district_without_counties, TN_ROWS).is_err());
-        let bad_level = "OK,parish,X,1,143,0.5,2020-01-01,,s1,\n";
+        let bad_level = "OK,parish,X,1,143,,0.5,2020-01-01,,s1,\n";
         assert!(tables(bad_level, TN_ROWS).is_err());
         // Successive rates of one jurisdiction are fine.
-        let dated = format!("{OK_ROWS}OK,city,Tulsa,75000,143,3.1,2010-01-01,2019-12-31,s1,\n");
+        let dated = format!("{OK_ROWS}OK,city,Tulsa,75000,143,,3.1,2010-01-01,2019-12-31,s1,\n");
         assert!(tables(&dated, TN_ROWS).is_ok());
     }
 }

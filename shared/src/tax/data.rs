@@ -172,7 +172,8 @@ pub(crate) struct SstPlace {
 }
 
 /// A county-wide SST special district: (jurisdiction code, display name).
-pub(crate) type CountyDistrict = (String, String);
+/// A county-wide SST district: (code, name, the SST place code inside which it is not levied, if any).
+pub(crate) type CountyDistrict = (String, String, Option<String>);
 
 /// A two-level map looked up by two `&str` keys without allocating (country → region, state → code, …).
 #[derive(Debug)]
@@ -601,19 +602,24 @@ impl Tables {
     /// the evidence of each code). Every code must exist in the state's rates file (checked after all files load).
     fn load_district_counties(&mut self, file: &str, text: &str) -> Result<(), DataError> {
         let recs = records(file, text)?;
-        check_header(file, &recs, &["state", "jurisdiction_code", "county_fips", "name", "source", "notes"])?;
+        check_header(
+            file,
+            &recs,
+            &["state", "jurisdiction_code", "county_fips", "except_place", "name", "source", "notes"],
+        )?;
         for rec in &recs[1..] {
             let row = Row { file, rec };
-            check_sources(&row, 4, &self.source_ids)?;
+            check_sources(&row, 5, &self.source_ids)?;
             let st = row.req(0, "state")?;
             let state = state_code(st).ok_or_else(|| row.fail("state is not a 2-letter code"))?;
             let code = row.req(1, "jurisdiction_code")?.to_owned();
             let county = parse_fips3(row.req(2, "county_fips")?).ok_or_else(|| row.fail("county_fips not 3 digits"))?;
             let v = self.sst_county_districts.entry((state, county)).or_default();
-            if v.iter().any(|(c, _)| *c == code) {
+            if v.iter().any(|(c, _, _)| *c == code) {
                 return Err(row.fail(format!("district {code} listed twice for county {county:03}")));
             }
-            v.push((code.clone(), row.req(3, "name")?.to_owned()));
+            let except = Some(row.get(3)?.to_owned()).filter(|e| !e.is_empty());
+            v.push((code.clone(), row.req(4, "name")?.to_owned(), except));
             self.district_rows.push((file.to_owned(), rec.line, st.to_owned(), code));
         }
         Ok(())
@@ -1037,11 +1043,11 @@ mod tests {
     #[test]
     fn district_counties_must_name_a_district_of_the_rates_file() {
         let rates = ("us-sst/rates/MNR2026Q2FEB18.csv", "27,63,80004,0.005,0.005,0.005,0.005,20171001,29991231\n");
-        let h = "state,jurisdiction_code,county_fips,name,source,notes\n";
-        let ok: &'static str = Box::leak(format!("{h}MN,80004,053,Hennepin transit,s1,\n").into_boxed_str());
+        let h = "state,jurisdiction_code,county_fips,except_place,name,source,notes\n";
+        let ok: &'static str = Box::leak(format!("{h}MN,80004,053,,Hennepin transit,s1,\n").into_boxed_str());
         let t = Tables::load(&[sources(), rates, ("us-sst/district-counties.csv", ok)]).unwrap();
         assert_eq!(t.sst_county_districts.get(&(*b"MN", 53)).map(Vec::len), Some(1));
-        let bad: &'static str = Box::leak(format!("{h}MN,80099,053,Unknown,s1,\n").into_boxed_str());
+        let bad: &'static str = Box::leak(format!("{h}MN,80099,053,,Unknown,s1,\n").into_boxed_str());
         let e = Tables::load(&[sources(), rates, ("us-sst/district-counties.csv", bad)]).unwrap_err();
         assert_eq!((e.file.as_str(), e.line), ("us-sst/district-counties.csv", 2), "{e}");
     }

@@ -387,15 +387,6 @@ fn sst_locals(
     {
         out.juris.push(us_juris(county_name(t, state, first), rate));
     }
-    // County-wide special districts (transit, housing) from us-sst/district-counties.csv.
-    let districts = super::data::state_code(state).and_then(|s| t.sst_county_districts.get(&(s, first)));
-    for (code, name) in districts.into_iter().flatten() {
-        if let Some(rate) = sst_rate(sst, code, Some("63"), date)
-            && rate > Decimal::ZERO
-        {
-            out.juris.push(us_juris(name.clone(), rate));
-        }
-    }
     let mut resolution = Resolution::Zip5;
     let place = match place {
         Some(p) if !outside.is_empty() => {
@@ -411,6 +402,19 @@ fn sst_locals(
         }
         p => p,
     };
+    // County-wide special districts (transit, housing) from us-sst/district-counties.csv, except inside the city
+    // a row excludes (Fulton County's transportation tax is not levied in Atlanta).
+    let districts = super::data::state_code(state).and_then(|s| t.sst_county_districts.get(&(s, first)));
+    for (code, name, except) in districts.into_iter().flatten() {
+        if except.is_some() && except.as_deref() == place.map(|p| p.code.as_str()) {
+            continue;
+        }
+        if let Some(rate) = sst_rate(sst, code, Some("63"), date)
+            && rate > Decimal::ZERO
+        {
+            out.juris.push(us_juris(name.clone(), rate));
+        }
+    }
     if let Some(p) = place {
         resolution = Resolution::City;
         if let Some(rate) = sst_rate(sst, &p.code, Some("01"), date)
@@ -464,6 +468,14 @@ fn table_locals(
 ) -> Result<Resolution, Option<String>> {
     let city = a.city.as_deref().map(super::address::norm_name);
     let by_name: &[usize] = city.as_ref().and_then(|c| t.place_by_name.get(state, c)).map_or(&[], Vec::as_slice);
+    // A city the place table does not list but the state's county / city table does: that table answers (the
+    // ZIP's place in this table is a neighbour sharing the ZIP: 79226 "Howardwick" is not Clarendon).
+    if by_name.is_empty()
+        && let Some(c) = &city
+        && t.county_city.get(state).is_some_and(|cc| cc.knows_city(c))
+    {
+        return Err(None);
+    }
     let by_zip: &[usize] = a.zip5.and_then(|z| t.place_by_zip.get(&z)).map_or(&[], Vec::as_slice);
     let (candidates, resolution): (Vec<usize>, Resolution) = if by_zip.is_empty() {
         (by_name.to_vec(), Resolution::City)
