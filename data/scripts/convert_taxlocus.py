@@ -2,7 +2,7 @@
 """Builds data/us-county-city/<st>.csv from the TaxLocus open dataset and the revenue departments' values.
 
 Usage:
-    python3 data/scripts/convert_taxlocus.py <taxlocus jurisdiction_rates.csv> data <GeoNames US.txt>
+    python3 data/scripts/convert_taxlocus.py <taxlocus jurisdiction_rates.csv> data
 
 Inputs:
 - TaxLocus Open Sales-Tax Dataset, data/jurisdiction_rates.csv (CC-BY-4.0, "data as of 2026-05-19";
@@ -15,9 +15,9 @@ Inputs:
   is known to be in force), and the difference is listed in the notes and in the report this script prints.
 - data/us-sst/county-names.csv: county FIPS by name (TaxLocus leaves some FIPS blank).
 - data/scripts/us-county-city-place-names.csv: names of places TaxLocus lists only by code ("City 67000").
-- GeoNames' US postal codes (US.txt, CC BY): the counties of the ZIPs named after a city are taken as the counties
-  the city lies in (a city row's `counties`), so that a ZIP spanning counties is placed in the city's county and a
-  postal name outside the city's counties gets no city tax. Cities no ZIP is named after keep `counties` empty.
+A city row's `counties` stays empty (the city is matched by name wherever the ZIP is) unless a department value
+places it (Aurora's county parts): counties derived from postal names were tried and withheld Westminster's tax
+in its Jefferson County part, whose ZIPs carry other names.
 
 Per-state rules (how city rows combine with county rows, which TaxLocus rows are dropped and why) are in
 STATES below and documented in data/README.md; data/us-county-city/rules.csv is written from them.
@@ -106,8 +106,7 @@ def make(rule, unmodelled, source, notes, county_types=("county",), city_types=(
                 REPORT.append(f"{st}: city row {name!r} {code!r} has no name we can match; dropped")
                 return None
             names_ = aliases(n)
-            postal = [c for c in sorted(POSTAL_COUNTIES.get((st, norm(n)), ())) if (st, c) in names]
-            counties_ = (city_counties or {}).get(name) or " ".join(postal)
+            counties_ = (city_counties or {}).get(name, "")
             if "metropolitan government" in name and "-" in n:
                 names_ += "|" + n.split("-")[0]  # "Nashville-Davidson" is addressed "Nashville"
             return ("city", names_, code, counties_, "")
@@ -162,8 +161,6 @@ VT_NEW_TOWNS = {"09025": "Bristol", "25375": "Fair Haven", "42850": "Mendon", "4
 STARTS = {("VT", code): "2026-07-01" for code in VT_NEW_TOWNS}
 
 
-# (state, normalised postal place name) → counties of the ZIPs named after it (GeoNames).
-POSTAL_COUNTIES = {}
 # (state, code) → the place's name, for TaxLocus rows named only "City NNNNN" (us-county-city-place-names.csv).
 PLACE_NAMES = {}
 REPORT = []
@@ -254,11 +251,6 @@ def load_counties(data):
 
 def main():
     tl_path, data = Path(sys.argv[1]), Path(sys.argv[2])
-    if len(sys.argv) > 3:
-        for line in Path(sys.argv[3]).read_text(encoding="utf-8").splitlines():
-            f = line.split("\t")
-            if len(f) > 6 and f[0] == "US" and f[6].isdigit():
-                POSTAL_COUNTIES.setdefault((f[4], norm(f[2])), set()).add(f[6].zfill(3))
     with open(data / "scripts" / "us-county-city-place-names.csv", newline="") as f:
         PLACE_NAMES.update({(r["state"], r["code"]): r["name"] for r in csv.DictReader(f)})
     counties = load_counties(data)
