@@ -3,17 +3,14 @@
 //! "local rates not in our data". `data/coverage-top100.md` is this test's table; the test fails when the
 //! file and the engine disagree, and prints the table to paste.
 
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
-use shared::domain::Currency;
-use shared::tax::{Address, CalcInput, Engine, Exemption, LineInput, MISSING_LOCAL, OrgTaxSettings, Registration};
+mod us_address;
 
-const AMOUNT: i64 = 100_000_000;
+use chrono::NaiveDate;
+use shared::tax::{Engine, MISSING_LOCAL};
 
 #[test]
 fn the_100_largest_cities_resolve_with_local_data() {
     let engine = Engine::global().expect("tax content loads");
-    let usd = Currency::parse("usd").expect("usd");
     let date = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
     let coverage = engine.us_coverage();
     let mut table = vec![
@@ -32,48 +29,14 @@ fn the_100_largest_cities_resolve_with_local_data() {
     for line in include_str!("fixtures/us-top100.csv").lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split(',').collect();
         let (rank, city, state, zip) = (f[0], f[1], f[2], f[3]);
-        let settings = OrgTaxSettings {
-            registrations: vec![Registration {
-                country: "US".into(),
-                region: Some(state.into()),
-                effective_from: NaiveDate::MIN,
-                effective_to: None,
-                collect: true,
-            }],
-            ..OrgTaxSettings::default()
-        };
-        let input = CalcInput {
-            currency: usd,
-            tax_date: date,
-            customer_address: Address {
-                country: "US".into(),
-                state: Some(state.into()),
-                city: Some(city.into()),
-                postal_code: Some(zip.into()),
-                ..Address::default()
-            },
-            ship_from: None,
-            lines: vec![LineInput {
-                id: "1".into(),
-                amount: AMOUNT,
-                discount: 0,
-                tax_inclusive: false,
-                tax_code: "physical_goods".into(),
-                ship_to: None,
-            }],
-            exemption: Exemption::None,
-            buyer_tax_id: None,
-            settings: &settings,
-        };
+        let settings = us_address::registered_in(state);
+        let input = us_address::request(&settings, state, city, zip, date);
         let out = engine.calculate(&input).unwrap_or_else(|e| panic!("{city}, {state}: {e}"));
         // What the address adds to a state-only address (no city, no ZIP) of the same state.
-        let state_only = CalcInput {
-            customer_address: Address { country: "US".into(), state: Some(state.into()), ..Address::default() },
-            ..input.clone()
-        };
+        let state_only = us_address::request(&settings, state, "", "", date);
         let base = engine.calculate(&state_only).unwrap_or_else(|e| panic!("{state}: {e}"));
         let local = out.lines[0].tax - base.lines[0].tax;
-        let local = (Decimal::from(local) * Decimal::ONE_HUNDRED / Decimal::from(AMOUNT)).normalize();
+        let local = us_address::percent(local);
         let kind = coverage.iter().find(|c| c.state == state).map_or("?", |c| c.local);
         if out.missing_jurisdiction_types.contains(&MISSING_LOCAL) || kind == "state_rate_only" {
             gaps.push(format!("{city}, {state}: {:?}", out.warnings));

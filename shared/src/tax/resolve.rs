@@ -266,7 +266,8 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     } else if t.local_states.contains(&state) || t.county_city.contains_key(&state) {
         // The revenue department's place table first (ZIP lists: the most specific), then the county / city
         // table for every other address of the state.
-        let placed = if t.local_states.contains(&state) { table_locals(t, &state, a, date, &mut out) } else { Err(None) };
+        let placed =
+            if t.local_states.contains(&state) { table_locals(t, &state, a, date, &mut out) } else { Err(None) };
         match (placed, t.county_city.get(&state)) {
             (Ok(r), _) => r,
             (Err(_), Some(cc)) => super::county_city::locals(t, cc, &state, a, date, &mut out),

@@ -92,12 +92,14 @@ fn us_dates_before_a_county_city_table_is_complete_say_so() {
     // (parish collector's table effective 2018-07-01, equal to TaxLocus 2026-05-19). Our Louisiana table lists
     // every area only from 2026-05-19: an earlier date applies the department-dated rows and reports `local`.
     let s = settings(vec![reg("US", Some("LA"))]);
-    let o = calc(&s, "usd", "2026-06-01", us("LA", "70112", Some("New Orleans")), vec![line("1", 10000, "physical_goods")])
-        .unwrap();
+    let o =
+        calc(&s, "usd", "2026-06-01", us("LA", "70112", Some("New Orleans")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
     assert_eq!(o.lines[0].tax, 500 + 500);
     assert!(o.missing_jurisdiction_types.is_empty(), "{:?}", o.warnings);
-    let o = calc(&s, "usd", "2024-06-01", us("LA", "70112", Some("New Orleans")), vec![line("1", 10000, "physical_goods")])
-        .unwrap();
+    let o =
+        calc(&s, "usd", "2024-06-01", us("LA", "70112", Some("New Orleans")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
     assert_eq!(o.lines[0].tax, 445 + 500);
     assert_eq!(o.missing_jurisdiction_types, vec![MISSING_LOCAL]);
     assert!(o.warnings.iter().any(|w| w.contains("lists every jurisdiction from 2026-05-19")), "{:?}", o.warnings);
