@@ -521,6 +521,20 @@ mod tests {
     }
 
     #[test]
+    fn a_citys_own_districts_go_with_the_city_only() {
+        let rows = format!("{OK_ROWS}OK,district,Tulsa Crime Control,,,Tulsa,0.25,2020-01-01,,s1,\n");
+        let t = tables(&rows, TN_ROWS).unwrap();
+        let (j, _, _) = run(&t, &addr("OK", Some("Tulsa"), Some(74103)), "2026-11-01");
+        assert!(j.contains(&("Tulsa Crime Control".into(), pct("0.25"))), "{j:?}");
+        // The same county without the city: no city district.
+        let (j, _, _) = run(&t, &addr("OK", None, Some(74103)), "2026-11-01");
+        assert_eq!(j, vec![("Tulsa County".into(), pct("0.367"))]);
+        // A district names its counties or its city, not both, not neither.
+        let both = format!("{OK_ROWS}OK,district,X,,143,Tulsa,0.25,2020-01-01,,s1,\n");
+        assert!(tables(&both, TN_ROWS).is_err());
+    }
+
+    #[test]
     fn the_load_rejects_duplicates_ambiguous_names_bad_rules_and_bad_counties() {
         let dup = format!("{OK_ROWS}OK,city,Tulsa,75000,143,,3.65,2025-01-01,,s1,\n");
         assert!(tables(&dup, TN_ROWS).unwrap_err().message.contains("overlapping dates"));

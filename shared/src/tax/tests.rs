@@ -814,6 +814,25 @@ fn us_utah_county_rows_carry_the_statewide_local_options_once() {
 }
 
 #[test]
+fn us_a_city_the_place_table_lacks_is_not_taxed_as_its_zips_neighbour() {
+    // ZIP 79226 is Clarendon's in the Comptroller-based place table (city 2 %); Howardwick shares it and is only in
+    // the county / city table (city 1 %, TaxLocus; the Comptroller's Oct 2023 notice: Howardwick 1 %). Before,
+    // the ZIP chose Clarendon.
+    let s = settings(vec![reg("US", Some("TX"))]);
+    let o =
+        calc(&s, "usd", "2026-11-01", us("TX", "79226", Some("Howardwick")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
+    let names: Vec<&str> = o.lines[0].tax_amounts.iter().map(|t| t.rate.jurisdiction.as_str()).collect();
+    assert!(names.contains(&"Howardwick") && !names.contains(&"Clarendon"), "{names:?}");
+    assert_eq!(o.lines[0].tax, 625 + 100);
+    // Addressed "Clarendon", the place table answers as before.
+    let o =
+        calc(&s, "usd", "2026-11-01", us("TX", "79226", Some("Clarendon")), vec![line("1", 10000, "physical_goods")])
+            .unwrap();
+    assert_eq!(o.lines[0].tax, 625 + 200);
+}
+
+#[test]
 fn us_postal_city_outside_the_city_gets_no_city_tax() {
     // ZIP 30339 is addressed "Atlanta" but reaches Cobb County (Census ZCTA relation: Cobb 067 and Fulton 121),
     // outside Atlanta's counties (Fulton, DeKalb: us-sst/place-codes.csv). GA 4 % + Cobb 2 % (GAR2026Q2FEB19
