@@ -187,10 +187,7 @@ fn us_addresses_match_the_revenue_departments() {
     let recent_from = NaiveDate::from_ymd_opt(RECENT_FROM.0, RECENT_FROM.1, RECENT_FROM.2).expect("date");
     let recent = u32::try_from(cases.iter().filter(|c| c.date >= recent_from).count()).unwrap_or(u32::MAX);
     let recent_missed = u32::try_from(misses.iter().filter(|(c, _)| c.date >= recent_from).count()).unwrap_or(0);
-    println!(
-        "US accuracy, publications in force from {recent_from}: {} of {recent} match",
-        recent - recent_missed
-    );
+    println!("US accuracy, publications in force from {recent_from}: {} of {recent} match", recent - recent_missed);
     for (st, (n, ok)) in &states {
         println!("  {st}: {ok}/{n}");
     }

@@ -175,6 +175,48 @@ pub(crate) struct SstPlace {
 /// A county-wide SST district: (code, name, the SST place code inside which it is not levied, if any).
 pub(crate) type CountyDistrict = (String, String, Option<String>);
 
+/// ZIP5 → the (state, county FIPS) pairs of its rows, in file order: one array and a sorted index instead of a
+/// hash map of small vectors (47k rows load without an allocation per ZIP).
+#[derive(Debug, Default)]
+pub(crate) struct ZipCounties {
+    entries: Vec<([u8; 2], u16)>,
+    /// (ZIP5, first entry, number of entries), sorted by ZIP.
+    index: Vec<(u32, u32, u32)>,
+}
+
+impl ZipCounties {
+    pub(crate) fn get(&self, zip: &u32) -> Option<&[([u8; 2], u16)]> {
+        let i = self.index.binary_search_by_key(zip, |e| e.0).ok()?;
+        let (_, start, len) = self.index[i];
+        self.entries.get(start as usize..(start + len) as usize)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Appends a row; the rows of one ZIP must be consecutive (checked by [`ZipCounties::finish`]).
+    fn push(&mut self, zip: u32, pair: ([u8; 2], u16)) -> Result<(), &'static str> {
+        let start = u32::try_from(self.entries.len()).map_err(|_| "too many rows")?;
+        self.entries.push(pair);
+        match self.index.last_mut() {
+            Some(last) if last.0 == zip => last.2 += 1,
+            _ => self.index.push((zip, start, 1)),
+        }
+        Ok(())
+    }
+
+    /// Sorts the index; a ZIP whose rows were not consecutive is an error (it would answer with half its rows).
+    fn finish(&mut self) -> Result<(), u32> {
+        self.index.sort_unstable_by_key(|e| e.0);
+        match self.index.windows(2).find(|w| w[0].0 == w[1].0) {
+            Some(w) => Err(w[0].0),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A two-level map looked up by two `&str` keys without allocating (country → region, state → code, …).
 #[derive(Debug)]
 pub(crate) struct Nested<V>(HashMap<String, HashMap<String, V>>);
@@ -223,7 +265,7 @@ pub(crate) struct Tables {
     /// State code → SST content.
     pub sst: HashMap<String, SstState>,
     /// ZIP5 → (state, county FIPS) candidates, in file order.
-    pub zip_county: HashMap<u32, Vec<([u8; 2], u16)>>,
+    pub zip_county: ZipCounties,
     /// (state, county FIPS) → county name.
     pub county_names: HashMap<([u8; 2], u16), String>,
     pub places: Vec<Place>,
@@ -579,7 +621,8 @@ impl Tables {
             Some((_, h)) if h.trim_end_matches('\r') == "zip5,state,county_fips" => {}
             _ => return Err(err(file, 1, "header must be zip5,state,county_fips")),
         }
-        self.zip_county.reserve(34_000);
+        self.zip_county.entries.reserve(48_000);
+        self.zip_county.index.reserve(34_000);
         for (idx, raw) in lines {
             let line = raw.strip_suffix('\r').unwrap_or(raw);
             if line.trim().is_empty() {
@@ -593,9 +636,9 @@ impl Tables {
             let zip = parse_zip5(zip).ok_or_else(|| err(file, n, "zip5 is not 5 digits"))?;
             let state = state_code(state).ok_or_else(|| err(file, n, "state is not a 2-letter code"))?;
             let county = parse_fips3(county).ok_or_else(|| err(file, n, "county_fips not 3 digits"))?;
-            self.zip_county.entry(zip).or_default().push((state, county));
+            self.zip_county.push(zip, (state, county)).map_err(|m| err(file, n, m))?;
         }
-        Ok(())
+        self.zip_county.finish().map_err(|z| err(file, 0, format!("the rows of ZIP {z:05} are not consecutive")))
     }
 
     /// `us-sst/district-counties.csv`: which SST special districts cover a whole county (see the file's notes for
@@ -1065,6 +1108,16 @@ mod tests {
         let e =
             load_with(("us-sst/zip-county.csv", "zip5,state,county_fips\n55401,MN,053\n5540,MN,053\n")).unwrap_err();
         assert_eq!((e.file.as_str(), e.line), ("us-sst/zip-county.csv", 3));
+        // A ZIP's rows must be consecutive: split, a lookup would answer with half of them.
+        let text = "zip5,state,county_fips\n55401,MN,053\n55402,MN,053\n55401,MN,123\n";
+        let e = load_with(("us-sst/zip-county.csv", text)).unwrap_err();
+        assert!(e.message.contains("55401"), "{e}");
+        // Any order of ZIPs, consecutive rows: every ZIP answers with all its counties, in file order.
+        let text = "zip5,state,county_fips\n74014,OK,145\n74014,OK,143\n37203,TN,037\n";
+        let t = load_with(("us-sst/zip-county.csv", text)).unwrap();
+        assert_eq!(t.zip_county.get(&74014), Some(&[(*b"OK", 145), (*b"OK", 143)][..]));
+        assert_eq!(t.zip_county.get(&37203), Some(&[(*b"TN", 37)][..]));
+        assert_eq!(t.zip_county.get(&10001), None);
     }
 
     #[test]
