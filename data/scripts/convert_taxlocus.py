@@ -25,6 +25,7 @@ STATES below and documented in data/README.md; data/us-county-city/rules.csv is 
 
 import csv
 import re
+import unicodedata
 from decimal import Decimal
 import sys
 from collections import defaultdict
@@ -92,9 +93,9 @@ def make(rule, unmodelled, source, notes, county_types=("county",), city_types=(
                 return ("county", names[(st, hit[0])], hit[0], hit[0], f"NM location code {code}") if hit else None
             return ("city", aliases(name.replace("*", "").strip()), code, "", f"NM location code {code}")
         if t in county_types:
-            fips = code if re.fullmatch(r"\d{3}", code) else None
-            if fips is None:
-                hit = cmap.get(norm(name))
+            fips = code if re.fullmatch(r"\d{3}", code) and (st, code) in names else None
+            if fips is None:  # no code, or a retired one (Ste. Genevieve was 193, now 186): by name
+                hit = cmap.get(norm(name)) or cmap.get(norm(re.sub(r" County$", "", name)))
                 fips = hit[0] if hit else None
             if fips is None or (st, fips) not in names:
                 REPORT.append(f"{st}: county row {name!r} {code!r} is not a county of the state; dropped")
@@ -232,6 +233,7 @@ STATES = {
 
 
 def norm(s):
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()  # "Doña Ana" is "Dona Ana"
     return re.sub(r"[^A-Z0-9]", "", s.upper().replace("SAINT", "ST"))
 
 
