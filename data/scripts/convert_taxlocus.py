@@ -319,6 +319,8 @@ def main():
                         name = la_city(name)
                     elif x["level"] == "city":
                         name = aliases(clean_city(name))
+                    elif x["level"] == "county":
+                        name = names.get((st, x["code"]), name)
                     out[st].append(
                         [st, x["level"], name, x["code"], counties_, x["rate_percent"], x["effective_from"],
                          x["effective_to"], x["source"], x["notes"] or "department value; not in TaxLocus"])

@@ -109,6 +109,25 @@ emit("IL", "city", "Antioch", "Antioch", "", "", "1", "2026-01-01", "",
      source_id("IL", "https://www.antioch.il.gov/taxes", "Village of Antioch - Taxes (sales tax rates)", "Village of Antioch"),
      "Non-home-rule village sales tax 1 % from 2026-01-01 (outside the business districts); the village's own page")
 
+# ---- Round 4: counties TaxLocus has no row for, where an official (county or city government) page gives the
+# county's rate; news-only findings and unknowns are left out. Undated pages: in force on 2026-05-19 at the latest.
+KEEP = {("AL", "county", "089"), ("AL", "district", "089"), ("WY", "district", "021"), ("MO", "county", "029"),
+        ("MO", "county", "201")}
+for g in ("r4a", "r4b"):
+    p4 = R / f"{g}-counties.csv"
+    if not p4.exists():
+        continue
+    for r in csv.DictReader(open(p4)):
+        key = (r["state"], r["level"], r["fips"].strip())
+        if key not in KEEP or not r["rate_percent"].strip():
+            continue
+        src = source_id(r["state"], r["source_url"], r["source_title"], r["publisher"])
+        frm = r["effective_from"].strip() or "2026-05-19"
+        note = r["notes"] if r["effective_from"].strip() else f"undated official page read 2026-11-26; start not in our sources. {r['notes']}"
+        match = r["fips"].strip() if r["level"] == "county" else r["name"]
+        emit(r["state"], r["level"], match, r["name"], r["fips"].strip() if r["level"] == "county" else "",
+             r["fips"].strip(), r["rate_percent"], frm, r["effective_to"].strip(), src, note)
+
 # ---- NC: department county totals (local, incl. the 0.5 % transit tax in four counties)
 TRANSIT = {"063", "119", "135", "183"}
 for g in GROUPS:
