@@ -25,16 +25,26 @@ pub struct Caches {
     pub tax_settings: TtlCache<OrgId, (OrgTaxSettings, Option<String>)>,
     /// (org, connection, product id) → the tax code assigned to the product, if any.
     pub product_codes: TtlCache<(OrgId, ConnectionId, String), Option<String>>,
-    /// (org, connection, customer id) → the synced customer is tax exempt.
-    pub customer_exempt: TtlCache<(OrgId, ConnectionId, String), bool>,
+    /// (org, connection, customer id) → the synced customer's exemption (`None`: not synced).
+    pub customer_exemption: TtlCache<(OrgId, ConnectionId, String), Option<CustomerExemption>>,
+}
+
+/// What the tax path needs of a synced customer: whether it is exempt and where (its stored scope, as stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerExemption {
+    pub exempt: bool,
+    /// `exempt_jurisdictions` as stored (validated by the console; empty = everywhere).
+    pub jurisdictions: Vec<String>,
 }
 
 impl Caches {
-    /// After a console change in this process (settings, registrations, tax codes): forget the org's
-    /// tax context so the next calculation reads it afresh. Other containers pick it up within the bound.
+    /// After a console change in this process (settings, registrations, tax codes, a customer's exemption
+    /// scope): forget the org's tax context so the next calculation reads it afresh. Other containers pick it up
+    /// within the bound.
     pub fn forget_tax_context(&self) {
         self.tax_settings.clear();
         self.product_codes.clear();
+        self.customer_exemption.clear();
     }
 }
 

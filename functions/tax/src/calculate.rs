@@ -5,6 +5,7 @@
 use crate::wire::{self, CalcRequest};
 use http::StatusCode;
 use shared::app::{App, Store};
+use shared::cache::CustomerExemption;
 use shared::calculation::{CalculationAmount, CalculationLine, CalculationRecord};
 use shared::keys::ApiKeyRecord;
 use shared::ledger::keys::{customer_key, product_key};
@@ -85,26 +86,36 @@ async fn calculate<S: Store>(
     // status. Where: the request's tax_exempt_jurisdictions, else the customer record's exempt_jurisdictions (so
     // a Texas-only customer stays Texas-only when Sequence sends `tax_exempt: true`), else everywhere (the
     // migration rule, shared/src/tax/exemption.rs).
-    let customer: Option<CustomerRecord> = match (&req.customer_id, req.tax_exempt, &req.tax_exempt_jurisdictions) {
+    let customer: Option<CustomerExemption> = match (&req.customer_id, req.tax_exempt, &req.tax_exempt_jurisdictions) {
         (Some(id), None, _) | (Some(id), Some(true), None) => {
             let k = customer_key(&key.org_id, &key.connection_id, id);
-            record::get(&app.store, &k).await.map_err(store_err)?.map(|v| v.value)
+            let load = async {
+                Ok(record::get::<CustomerRecord, _>(&app.store, &k).await?.map(|v| CustomerExemption {
+                    exempt: v.value.tax_status == CustomerTaxStatus::TaxExempt,
+                    jurisdictions: v.value.exempt_jurisdictions,
+                }))
+            };
+            let cache_key = (key.org_id.clone(), key.connection_id.clone(), id.clone());
+            caches.customer_exemption.get_or_load(cache_key, now_ms, ttl, load).await.map_err(store_err)?
         }
         _ => None,
     };
-    let customer_exempt = customer.as_ref().is_some_and(|c| c.tax_status == CustomerTaxStatus::TaxExempt);
+    let customer_exempt = customer.as_ref().is_some_and(|c| c.exempt);
     let exempt = req.tax_exempt.unwrap_or(customer_exempt || req.tax_exempt_jurisdictions.is_some());
     let exemption = match (&req.tax_exempt_jurisdictions, &customer) {
         _ if !exempt => Exemption::None,
         (Some(scopes), _) => {
             Exemption::scoped(scopes).map_err(|e| bad("validation_errors", format!("tax_exempt_jurisdictions: {e}")))?
         }
-        (None, Some(c)) => Exemption::scoped(&c.exempt_jurisdictions).map_err(|_| {
-            // Only the console writes these, validated; refuse rather than guess everywhere or nowhere.
-            bad(
-                "validation_errors",
-                format!("customer {}: stored exemption jurisdictions are not readable; fix them in the console", c.id),
-            )
+        (None, Some(c)) => Exemption::scoped(&c.jurisdictions).map_err(|e| {
+            // Only the console writes these, validated: an unreadable stored scope is our invariant broken, not
+            // the caller's mistake. Refuse (500) rather than guess everywhere or nowhere, and say which customer.
+            tracing::error!(
+                customer_id = req.customer_id.as_deref().unwrap_or_default(),
+                error = %e,
+                "stored customer exemption scope is not readable"
+            );
+            internal()
         })?,
         (None, None) => Exemption::Everywhere,
     };

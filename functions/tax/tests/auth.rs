@@ -188,10 +188,27 @@ async fn store_outage_still_answers_calculations_for_recently_seen_callers() {
                 shared::store::Expect::Any,
             )
             .unwrap(),
+            // A synced customer, exempt in Texas only: the request names it, so its record is read (and cached).
+            shared::store::record::put(
+                shared::ledger::keys::customer_key(&org, &ConnectionId::parse("conn_1").unwrap(), "cust_1"),
+                &shared::ledger::CustomerRecord {
+                    id: "cust_1".into(),
+                    legal_name: "Customer".into(),
+                    address: None,
+                    region: None,
+                    tax_status: shared::ledger::CustomerTaxStatus::TaxExempt,
+                    tax_ids: vec![],
+                    archived: false,
+                    content_hash: "h".into(),
+                    exempt_jurisdictions: vec!["US-TX".into()],
+                },
+                shared::store::Expect::Any,
+            )
+            .unwrap(),
         ])
         .await
         .unwrap();
-    let body = r#"{"currency":"usd","tax_date":"2026-11-01","customer_address":{"city":"Atlanta","state":"GA","postal_code":"30303","country":"US"},"line_items":[{"product_id":"p1","amount":10000}]}"#;
+    let body = r#"{"currency":"usd","tax_date":"2026-11-01","customer_id":"cust_1","customer_address":{"city":"Atlanta","state":"GA","postal_code":"30303","country":"US"},"line_items":[{"product_id":"p1","amount":10000}]}"#;
     let (status, first) = call(&app, "POST", "/tax_api/calculate_tax", Some(&known), body).await;
     assert_eq!(status, 200, "{first}");
     probe.down.store(true, Ordering::SeqCst);
@@ -199,6 +216,9 @@ async fn store_outage_still_answers_calculations_for_recently_seen_callers() {
     let (status, during) = call(&app, "POST", "/tax_api/calculate_tax", Some(&known), body).await;
     assert_eq!(status, 200, "a recently verified caller is still answered: {during}");
     assert_eq!(during["data"]["lines"], first["data"]["lines"], "with the same tax, never a silent zero");
+    // Taxed in Georgia although the customer is exempt (in Texas only): the cached exemption kept its scope.
+    let taxed = during["data"]["lines"][0]["tax_amounts"].as_array().map_or(0, Vec::len);
+    assert!(taxed > 0, "{during}");
     let (status, other) = call(&app, "POST", "/tax_api/calculate_tax", Some(&unseen), body).await;
     assert_eq!((status, other["code"].as_str()), (500, Some("internal_server_error")));
 }

@@ -313,6 +313,36 @@ async fn an_exemption_applies_only_in_the_jurisdictions_it_names() {
 }
 
 #[tokio::test]
+async fn an_unreadable_stored_exemption_scope_is_our_fault_not_the_callers() {
+    // Only the console writes a customer's scope, validated. A stored scope that does not parse is an internal
+    // invariant broken: 500 (logged with the customer id), never 400 validation_errors about a request field.
+    let f = fx().await;
+    let (a, ca) = (OrgId::parse("org_a").unwrap(), ConnectionId::parse("conn_a").unwrap());
+    let broken = CustomerRecord {
+        id: "cust_broken".into(),
+        legal_name: "Broken".into(),
+        address: None,
+        region: None,
+        tax_status: CustomerTaxStatus::TaxExempt,
+        tax_ids: vec![],
+        archived: false,
+        content_hash: "h".into(),
+        exempt_jurisdictions: vec!["Atlantis".into()],
+    };
+    f.app
+        .store
+        .write(vec![record::put(customer_key(&a, &ca, "cust_broken"), &broken, Expect::Any).unwrap()])
+        .await
+        .unwrap();
+    let mut body: Value =
+        serde_json::from_str(&atlanta(json!([{"product_id": "prod_goods", "amount": 10000}]))).unwrap();
+    body["customer_id"] = json!("cust_broken");
+    let (status, out) = calc(&f.app, &f.key_a, &body.to_string()).await;
+    assert_eq!((status, out["code"].as_str()), (500, Some("internal_server_error")), "{out}");
+    assert!(!out.to_string().contains("Atlantis"), "no stored data in the error: {out}");
+}
+
+#[tokio::test]
 async fn a_registered_region_without_rates_is_a_documented_422_naming_it() {
     let f = fx().await;
     let a = OrgId::parse("org_a").unwrap();
