@@ -76,7 +76,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
         config.sequence_production_url = sim.production_url();
         std::fs::create_dir_all(&opts.data_dir).map_err(|e| e.to_string())?;
         let creds = serde_json::to_vec_pretty(&sim.credentials_json()).map_err(|e| e.to_string())?;
-        std::fs::write(opts.data_dir.join(SIM_CREDENTIALS_FILE), creds).map_err(|e| e.to_string())?;
+        write_private(&opts.data_dir.join(SIM_CREDENTIALS_FILE), &creds).map_err(|e| e.to_string())?;
         Some(sim)
     } else {
         None
@@ -98,12 +98,45 @@ pub async fn run(opts: Options) -> Result<(), String> {
         }
         println!("    (also in {})", opts.data_dir.join(SIM_CREDENTIALS_FILE).display());
     }
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
+    // In-flight requests have been answered. Dropping the last handle on the store closes its writer queue: the
+    // writer commits what is queued (deferred calculation records included) and its thread is joined.
+    drop(server);
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what `kill`, systemd and container runtimes send): stop accepting, finish in-flight requests.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGTERM handler not installed; Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Writes a file only its owner can read (mode 0600 on Unix), replacing any earlier one.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path)?;
+    // `mode` applies to a new file only: an older file written with the default mode is tightened too.
+    #[cfg(unix)]
+    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    std::io::Write::write_all(&mut f, bytes)
 }
 
 /// Translates an axum request into the handlers' `http::Request<Bytes>` and routes it by prefix.

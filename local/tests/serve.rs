@@ -70,3 +70,44 @@ async fn serve_answers_healthz_authenticates_console_and_keeps_data_across_resta
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_keeps_its_files_private_and_drains_on_sigterm() {
+    use std::os::unix::fs::PermissionsExt;
+    /// Kills the server if an assertion fails first (it would hold the test's pipes open).
+    struct Guard(std::process::Child);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let dir = temp_dir();
+    let (child, url) = start(&dir);
+    let mut child = Guard(child);
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "data dir");
+    for f in ["store.redb", "master.key", "console-tokens.json"] {
+        assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+    }
+    // SIGTERM (what kill, systemd and container runtimes send): the server stops accepting, answers what is in
+    // flight, drains the store's writer and exits cleanly — before, SIGTERM killed it mid-write.
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running 15 s after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "a clean exit after SIGTERM: {status:?}");
+    // The store opens again after the drained exit.
+    let (child, url) = start(&dir);
+    let _restarted = Guard(child);
+    assert_eq!(http.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
+}

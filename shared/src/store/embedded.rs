@@ -56,7 +56,11 @@ impl WriteRequest {
             (Some(tx), r) => {
                 let _ = tx.send(r);
             }
-            (None, Err(e)) => tracing::warn!(error = %e, "deferred store write failed"),
+            // Nobody waits for a deferred write: name the records it held so none is silently lost.
+            (None, Err(e)) => {
+                let records: Vec<String> = self.ops.iter().map(|o| format!("{}/{}", o.key().pk, o.key().sk)).collect();
+                tracing::error!(error = %e, records = %records.join(","), "deferred store write failed");
+            }
             (None, Ok(())) => {}
         }
     }
@@ -137,8 +141,15 @@ impl EmbeddedStore {
     /// Opens (or creates) `<dir>/store.redb`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(unavailable)?;
+        // The data dir and the database file are the owner's only (the file holds every record; secrets are
+        // sealed with master.key, also 0600).
+        #[cfg(unix)]
+        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(unavailable)?;
         // A bounded page cache keeps memory flat however large the file grows.
         let db = Database::builder().set_cache_size(CACHE_BYTES).create(dir.join("store.redb")).map_err(unavailable)?;
+        #[cfg(unix)]
+        std::fs::set_permissions(dir.join("store.redb"), std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(unavailable)?;
         {
             let tx = db.begin_write().map_err(unavailable)?;
             tx.open_table(ITEMS).map_err(unavailable)?;
