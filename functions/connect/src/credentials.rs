@@ -17,8 +17,9 @@ use shared::store::{Expect, WriteOp};
 use shared::web::{HttpResponse, json};
 use std::time::Duration;
 
-/// How long the console waits for Sequence (API Gateway gives up at 30 s).
-const CHECK_BUDGET: Duration = Duration::from_secs(10);
+/// How long the console waits for Sequence (API Gateway gives up at 30 s). The function's Lambda timeout
+/// (template.yaml, ConnectFunction) must leave room after it to answer 503 and write what it decided.
+pub const CHECK_BUDGET: Duration = Duration::from_secs(10);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
