@@ -5,7 +5,7 @@ use lambda_http::{Error, Request, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let started = std::time::Instant::now();
-    lambda_http::tracing::init_default_subscriber();
+    shared::lambda::init_tracing();
     let app = &shared::aws::app_from_env(started, true).await?;
     run(service_fn(move |event: Request| async move { Ok::<_, Error>(connect::handle_event(app, event).await) })).await
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let started = std::time::Instant::now();
-    lambda_runtime::tracing::init_default_subscriber();
+    shared::lambda::init_tracing();
     let app = &shared::aws::app_from_env(started, true).await?;
     run(service_fn(move |event: LambdaEvent<Value>| sync::handle_lambda(app, event))).await
 }

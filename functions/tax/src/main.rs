@@ -5,7 +5,7 @@ use lambda_http::{Error, Request, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let started = std::time::Instant::now();
-    lambda_http::tracing::init_default_subscriber();
+    shared::lambda::init_tracing();
     // Load the tax content now, not on the first invoice (~14 ms, once per container).
     shared::tax::Engine::global()?;
     let app = &shared::aws::app_from_env(started, false).await?;
