@@ -54,6 +54,17 @@ fn each_function_policy_is_exactly_what_its_code_calls() {
 }
 
 #[test]
+fn only_sync_reads_sequence_secrets() {
+    // connect writes, rotates and deletes the Sequence credentials but never reads them back; tax never touches
+    // them. Only sync, which calls Sequence on the schedule, may read a tenant's secret.
+    for (function, code) in [("ConnectFunction", connect::IAM_ACTIONS), ("TaxFunction", tax::IAM_ACTIONS)] {
+        assert!(!code.contains(&"secretsmanager:GetSecretValue"), "{function}'s code list");
+        assert!(!actions_in(resource_block(function)).contains("secretsmanager:GetSecretValue"), "{function}");
+    }
+    assert!(sync::IAM_ACTIONS.contains(&"secretsmanager:GetSecretValue"));
+}
+
+#[test]
 fn every_function_action_is_declared_by_an_adapter() {
     let mut declared = set(shared::store::dynamo::IAM_ACTIONS);
     declared.extend(set(shared::store::secrets_manager::IAM_ACTIONS));

@@ -170,7 +170,6 @@ pub const IAM_ACTIONS: &[&str] = &[
     "dynamodb:ConditionCheckItem",
     "secretsmanager:CreateSecret",
     "secretsmanager:PutSecretValue",
-    "secretsmanager:GetSecretValue",
     "secretsmanager:DeleteSecret",
     "secretsmanager:RestoreSecret",
     "secretsmanager:TagResource",
