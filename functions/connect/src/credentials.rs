@@ -145,12 +145,20 @@ pub async fn connect<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Re
     let mut ops: Vec<WriteOp> = vec![rec.put(expect)?];
     ops.extend(marker_op);
     ops.push(shared::audit::entry(who, &now, action, conn_id.as_str(), before.as_ref().map(view), Some(view(&rec)))?);
-    app.store.write(ops).await.map_err(|e| match e {
-        e if e.is_condition_failed() => {
-            ConnectError::Conflict("another connection was created at the same time; reload and retry".into())
+    if let Err(e) = app.store.write(ops).await {
+        // A new connection's secret must not outlive the failed connect (it would sit in Secrets Manager with no
+        // record pointing at it). A reconnect's secret stays: its connection still points at it.
+        if before.is_none()
+            && let Err(cleanup) = app.store.delete_secret(&rec.secret_name).await
+        {
+            tracing::error!(secret_name = %rec.secret_name, error = %cleanup, "connect failed and its new secret could not be removed");
         }
-        e => e.into(),
-    })?;
+        return Err(if e.is_condition_failed() {
+            ConnectError::Conflict("another connection was created at the same time; reload and retry".into())
+        } else {
+            e.into()
+        });
+    }
     let status = if before.is_some() { StatusCode::OK } else { StatusCode::CREATED };
     Ok(json(status, &view(&rec)))
 }

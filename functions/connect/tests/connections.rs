@@ -258,3 +258,70 @@ async fn bad_bodies_are_clear_400s() {
         assert!(v["error"]["message"].as_str().unwrap().contains(needle), "{body}: {v}");
     }
 }
+
+/// The embedded store whose record writes can be made to fail (secrets still work).
+#[derive(Clone)]
+struct FailingWrites {
+    inner: EmbeddedStore,
+    fail: Arc<std::sync::atomic::AtomicBool>,
+    /// Names of the secrets put, in order.
+    put: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl shared::store::ItemStore for FailingWrites {
+    async fn get(&self, key: &shared::store::Key) -> Result<Option<shared::store::Item>, shared::store::StoreError> {
+        self.inner.get(key).await
+    }
+    async fn query(&self, q: &shared::store::Query) -> Result<shared::store::Page, shared::store::StoreError> {
+        self.inner.query(q).await
+    }
+    async fn write(&self, ops: Vec<shared::store::WriteOp>) -> Result<(), shared::store::StoreError> {
+        // Once a secret has been stored, the next record write fails (the store becoming unreachable then).
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) && !self.put.lock().unwrap().is_empty() {
+            return Err(shared::store::StoreError::Unavailable("write refused by the test".into()));
+        }
+        self.inner.write(ops).await
+    }
+}
+
+impl SecretStore for FailingWrites {
+    async fn put_secret(
+        &self,
+        n: &str,
+        v: &shared::store::SecretValue,
+        o: &OrgId,
+    ) -> Result<(), shared::store::SecretError> {
+        self.put.lock().unwrap().push(n.to_owned());
+        self.inner.put_secret(n, v, o).await
+    }
+    async fn get_secret(&self, n: &str) -> Result<Option<shared::store::SecretValue>, shared::store::SecretError> {
+        self.inner.get_secret(n).await
+    }
+    async fn delete_secret(&self, n: &str) -> Result<(), shared::store::SecretError> {
+        self.inner.delete_secret(n).await
+    }
+}
+
+#[tokio::test]
+async fn a_connect_that_fails_after_storing_the_secret_removes_it() {
+    let f = fx().await;
+    let store = FailingWrites {
+        inner: EmbeddedStore::open(&f.dir.join("failing")).unwrap(),
+        fail: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        put: Arc::default(),
+    };
+    let app = App::new(f.app.config.clone(), store.clone(), Arc::new(SystemClock));
+    let (id, secret, _) = creds(&f, Environment::Sandbox);
+    let body = serde_json::json!({"client_id": id, "client_secret": secret});
+    let req = http::Request::builder()
+        .method("POST")
+        .uri("/v1/sequence/connections")
+        .body(Bytes::from(body.to_string()))
+        .unwrap();
+    let resp = connect::handle(&app, f.test_org.clone(), req).await;
+    assert_eq!(resp.status().as_u16(), 503, "{:?}", resp.body());
+    // The secret was stored before the record write failed, and is gone again.
+    let put = store.put.lock().unwrap().clone();
+    assert_eq!(put.len(), 1, "{put:?}");
+    assert!(store.get_secret(&put[0]).await.unwrap().is_none(), "{} survived the failed connect", put[0]);
+}
