@@ -82,6 +82,20 @@ pub async fn run(opts: Options) -> Result<(), String> {
         None
     };
     let (router, server) = build(&opts.data_dir, config).await?;
+    // Expired items (calculation records after 90 days, other TTL items) read as absent; purge them at
+    // start and hourly so the file does not keep them.
+    let store = server.app.store.clone();
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            match store.purge_expired(10_000).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "expired items purged"),
+                Err(e) => tracing::warn!(error = %e, "purging expired items failed; retried in an hour"),
+            }
+        }
+    });
     let listener = tokio::net::TcpListener::bind(&opts.addr).await.map_err(|e| format!("{}: {e}", opts.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("sphere-local serving on http://{addr}");

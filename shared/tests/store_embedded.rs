@@ -54,3 +54,32 @@ async fn secrets_are_sealed_at_rest_and_deletable() {
     s.delete_secret("n").await.unwrap();
     assert!(s.get_secret("n").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn expired_items_are_purged_and_live_ones_stay() {
+    let s = EmbeddedStore::open(&temp_dir()).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let item = |sk: &str, ttl: Option<i64>| {
+        let mut it = Item::new(Key::new("CALC", sk), 1, "{}".into());
+        it.ttl = ttl;
+        WriteOp::Put { item: it, expect: Expect::Any }
+    };
+    s.write(vec![
+        item("old1", Some(now - 10)),
+        item("old2", Some(now - 1)),
+        item("live", Some(now + 3600)),
+        item("forever", None),
+    ])
+    .await
+    .unwrap();
+    // Expired items already read as absent; purging frees them, at most `limit` at a time.
+    assert_eq!(s.purge_expired(1).await.unwrap(), 1);
+    assert_eq!(s.purge_expired(100).await.unwrap(), 1);
+    assert_eq!(s.purge_expired(100).await.unwrap(), 0);
+    assert!(s.get(&Key::new("CALC", "live")).await.unwrap().is_some());
+    assert!(s.get(&Key::new("CALC", "forever")).await.unwrap().is_some());
+    // An expired key written again is a new, live item: it stays.
+    s.write(vec![item("old1", Some(now + 3600))]).await.unwrap();
+    assert_eq!(s.purge_expired(100).await.unwrap(), 0);
+    assert!(s.get(&Key::new("CALC", "old1")).await.unwrap().is_some());
+}

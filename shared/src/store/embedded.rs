@@ -169,6 +169,48 @@ impl EmbeddedStore {
         Ok(EmbeddedStore { db, writer, master_key })
     }
 
+    /// Deletes the items whose TTL has passed (they already read as absent; this frees their space), at most
+    /// `limit` per call; returns how many were deleted. Each delete is conditional on the item still being
+    /// expired (`Expect::Absent`, which an expired item satisfies), so an item written again meanwhile stays.
+    pub async fn purge_expired(&self, limit: usize) -> Result<usize, StoreError> {
+        let now = now_secs();
+        let expired: Vec<Key> = {
+            let tx = self.db.begin_read().map_err(unavailable)?;
+            let t = tx.open_table(ITEMS).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for entry in t.iter().map_err(unavailable)? {
+                let (k, v) = entry.map_err(unavailable)?;
+                let Some(key) = split_key(k.value()) else { continue };
+                if decode(key.clone(), v.value())?.is_expired(now) {
+                    out.push(key);
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+            out
+        };
+        let mut purged = 0;
+        for chunk in expired.chunks(100) {
+            let mut ops: Vec<WriteOp> =
+                chunk.iter().map(|key| WriteOp::Delete { key: key.clone(), expect: Expect::Absent }).collect();
+            // An item written again since the scan fails its condition: drop it from the batch and retry.
+            while !ops.is_empty() {
+                match self.write(ops.clone()).await {
+                    Ok(()) => {
+                        purged += ops.len();
+                        break;
+                    }
+                    Err(StoreError::ConditionFailed { op }) if op < ops.len() => {
+                        ops.remove(op);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(purged)
+    }
+
     fn get_sync(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let tx = self.db.begin_read().map_err(unavailable)?;
         let t = tx.open_table(ITEMS).map_err(unavailable)?;
