@@ -53,7 +53,19 @@ pub struct CalculationRecord {
     pub total_tax: i64,
 }
 
+/// Prefix of every calculation record's partition key. The tax function may write only items whose partition key
+/// starts with it (template.yaml: a `dynamodb:LeadingKeys` condition on its PutItem), so the public endpoint cannot
+/// write settings, keys or ledger items even if its code tried.
+pub const CALCULATION_PK_PREFIX: &str = "CALC#";
+
+/// Where a calculation record lives: its own partition per org (`CALC#{org}`), apart from the org's other items.
 pub fn calculation_key(org: &OrgId, id: &str) -> Key {
+    Key::new(format!("{CALCULATION_PK_PREFIX}{org}"), format!("CALC#{id}"))
+}
+
+/// Where records written before 2026-11-26 live (under the org's partition); read as a fallback until they have
+/// expired (90 days: after 2027-02-24 this and its use can go).
+fn legacy_calculation_key(org: &OrgId, id: &str) -> Key {
     Key::new(org_pk(org), format!("CALC#{id}"))
 }
 
@@ -70,5 +82,46 @@ pub async fn get<S: ItemStore>(store: &S, org: &OrgId, id: &str) -> Result<Optio
     if id.is_empty() || id.len() > 100 || id.contains(['#', '\0']) {
         return Ok(None);
     }
-    Ok(record::get(store, &calculation_key(org, id)).await?.map(|v| v.value))
+    if let Some(v) = record::get(store, &calculation_key(org, id)).await? {
+        return Ok(Some(v.value));
+    }
+    Ok(record::get(store, &legacy_calculation_key(org, id)).await?.map(|v| v.value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::EmbeddedStore;
+
+    fn record(id: &str) -> CalculationRecord {
+        CalculationRecord {
+            id: id.into(),
+            org_id: OrgId::parse("org_a").unwrap(),
+            connection_id: ConnectionId::parse("conn_a").unwrap(),
+            livemode: false,
+            created_at: "2026-11-26T00:00:00Z".into(),
+            tax_date: "2026-11-26".into(),
+            invoice_id: None,
+            customer_id: None,
+            request_digest: "d".into(),
+            currency: "USD".into(),
+            lines: vec![],
+            total_tax: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn records_live_in_their_own_partition_and_older_ones_are_still_found() {
+        let dir = std::env::temp_dir().join(format!("calc-{}", crate::domain::new_uuid()));
+        let store = EmbeddedStore::open(&dir).unwrap();
+        let org = OrgId::parse("org_a").unwrap();
+        let new = put(&record("c_new"), 1_800_000_000, 90).unwrap();
+        assert!(new.key().pk.starts_with(CALCULATION_PK_PREFIX), "{:?}", new.key());
+        // A record written before the partition moved, under the org's partition.
+        let old = record::put(legacy_calculation_key(&org, "c_old"), &record("c_old"), Expect::Absent).unwrap();
+        store.write(vec![new, old]).await.unwrap();
+        assert_eq!(get(&store, &org, "c_new").await.unwrap().map(|r| r.id), Some("c_new".into()));
+        assert_eq!(get(&store, &org, "c_old").await.unwrap().map(|r| r.id), Some("c_old".into()));
+        assert_eq!(get(&store, &org, "c_none").await.unwrap(), None);
+    }
 }

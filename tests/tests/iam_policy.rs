@@ -24,13 +24,17 @@ fn resource_block(name: &str) -> &'static str {
 }
 
 fn actions_in(text: &str) -> BTreeSet<String> {
+    // Actions are the list items of `Action:` ("- dynamodb:PutItem"); condition keys ("dynamodb:LeadingKeys:")
+    // are map keys and do not count.
     let mut out = BTreeSet::new();
-    for service in ["dynamodb", "secretsmanager", "sqs"] {
-        let needle = format!("{service}:");
-        for (i, _) in text.match_indices(&needle) {
-            let name: String = text[i + needle.len()..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-            if !name.is_empty() {
-                out.insert(format!("{service}:{name}"));
+    for line in text.lines() {
+        let Some(item) = line.trim().strip_prefix("- ") else { continue };
+        for service in ["dynamodb", "secretsmanager", "sqs"] {
+            if let Some(rest) = item.strip_prefix(&format!("{service}:")) {
+                let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                if !name.is_empty() {
+                    out.insert(format!("{service}:{name}"));
+                }
             }
         }
     }
@@ -62,6 +66,21 @@ fn only_sync_reads_sequence_secrets() {
         assert!(!actions_in(resource_block(function)).contains("secretsmanager:GetSecretValue"), "{function}");
     }
     assert!(sync::IAM_ACTIONS.contains(&"secretsmanager:GetSecretValue"));
+}
+
+#[test]
+fn tax_writes_only_calculation_records() {
+    // The PutItem statement of the public function carries a LeadingKeys condition on the calculation records'
+    // partition-key prefix, and that is where the code writes them.
+    let block = resource_block("TaxFunction");
+    let put = &block[block.find("- dynamodb:PutItem").expect("a PutItem statement")..];
+    assert!(put.contains("dynamodb:LeadingKeys:"), "{put}");
+    let prefix = shared::calculation::CALCULATION_PK_PREFIX;
+    assert!(put.contains(&format!("\"{prefix}*\"")), "{put}");
+    let key = shared::calculation::calculation_key(&shared::domain::OrgId::parse("org_a").unwrap(), "c1");
+    assert!(key.pk.starts_with(prefix), "{key:?}");
+    // No other statement of the function grants PutItem.
+    assert_eq!(block.matches("dynamodb:PutItem").count(), 1, "{block}");
 }
 
 #[test]
