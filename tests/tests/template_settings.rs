@@ -1,5 +1,6 @@
-//! The sync's deployment settings that only template.yaml holds: one interval for the schedule and the code,
-//! concurrency capped where a throttle cannot dead-letter a job, and a dead-letter queue for the schedule.
+//! Deployment settings that only template.yaml holds: one interval for the sync schedule and the code,
+//! concurrency capped where a throttle cannot dead-letter a job, a dead-letter queue for the schedule, and the tax
+//! API throttled at its stage with an access log that holds no secrets.
 
 const TEMPLATE: &str = include_str!("../../template.yaml");
 
@@ -32,4 +33,16 @@ fn sync_concurrency_is_capped_on_the_trigger_and_the_schedule_has_a_dead_letter_
     assert!(!sync.contains("ReservedConcurrentExecutions"), "throttled receives would dead-letter jobs: {sync}");
     assert!(sync.contains("MaximumConcurrency: !Ref SyncMaxConcurrency"), "{sync}");
     assert!(sync.contains("DeadLetterConfig:"), "{sync}");
+}
+
+#[test]
+fn the_tax_api_is_throttled_and_its_access_log_holds_no_headers_or_bodies() {
+    let api = block("TaxApi");
+    assert!(api.contains("ThrottlingBurstLimit: !Ref TaxApiBurstLimit"), "{api}");
+    assert!(api.contains("ThrottlingRateLimit: !Ref TaxApiRateLimit"), "{api}");
+    let format = api.lines().find(|l| l.trim().starts_with("Format:")).expect("an access-log format");
+    assert!(format.contains("$context.requestId") && format.contains("$context.status"), "{format}");
+    for leak in ["header", "$request", "body", "authorizer", "api_key", "apiKey"] {
+        assert!(!format.contains(leak), "the access log must not carry {leak}: {format}");
+    }
 }
