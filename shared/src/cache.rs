@@ -27,6 +27,8 @@ pub struct Caches {
     pub product_codes: TtlCache<(OrgId, ConnectionId, String), Option<String>>,
     /// (org, connection, customer id) → the synced customer's exemption (`None`: not synced).
     pub customer_exemption: TtlCache<(OrgId, ConnectionId, String), Option<CustomerExemption>>,
+    /// API key → its request bucket in this container (the tax API's per-key limit).
+    key_limits: Mutex<HashMap<String, std::sync::Arc<crate::sequence::RateLimiter>>>,
 }
 
 /// What the tax path needs of a synced customer: whether it is exempt and where (its stored scope, as stored).
@@ -38,6 +40,26 @@ pub struct CustomerExemption {
 }
 
 impl Caches {
+    /// The request bucket of one API key (`per_minute`, bursts of a tenth), created on first use. Bounded like the
+    /// caches: beyond [`MAX_ENTRIES`] keys the map starts over (a key then gets a full bucket again).
+    pub fn key_limiter(
+        &self,
+        key_id: &str,
+        per_minute: u32,
+        clock: &crate::clock::SharedClock,
+    ) -> std::sync::Arc<crate::sequence::RateLimiter> {
+        let mut map = match self.key_limits.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if map.len() >= MAX_ENTRIES && !map.contains_key(key_id) {
+            map.clear();
+        }
+        map.entry(key_id.to_owned())
+            .or_insert_with(|| std::sync::Arc::new(crate::sequence::RateLimiter::new(per_minute, clock.clone())))
+            .clone()
+    }
+
     /// After a console change in this process (settings, registrations, tax codes, a customer's exemption
     /// scope): forget the org's tax context so the next calculation reads it afresh. Other containers pick it up
     /// within the bound.

@@ -21,6 +21,9 @@ pub struct Config {
     pub sequence_requests_per_minute: u32,
     /// How long a verified API key stays cached in a warm container (`KEY_CACHE_SECONDS`, ≤ 60).
     pub key_cache_ttl: Duration,
+    /// Tax API: requests a minute per Sphere API key in one warm container (`TAX_KEY_REQUESTS_PER_MINUTE`,
+    /// default 1,500, bursts of a tenth); beyond it `429 too_many_requests` with `Retry-After`.
+    pub tax_key_requests_per_minute: u32,
     /// Sync: window re-read every run (`SYNC_LOOKBACK_DAYS`, default 45).
     pub sync_lookback_days: u32,
     /// Sync: full reconciliation cadence (`SYNC_RECONCILE_DAYS`, default 7).
@@ -96,6 +99,7 @@ impl Config {
             sequence_production_url: url("SEQUENCE_PRODUCTION_URL", SEQUENCE_PRODUCTION_URL)?,
             sequence_requests_per_minute: small(number("SEQUENCE_REQUESTS_PER_MINUTE", 1_000, 100_000)?.max(1)),
             key_cache_ttl: Duration::from_secs(number("KEY_CACHE_SECONDS", 60, 60)?),
+            tax_key_requests_per_minute: small(number("TAX_KEY_REQUESTS_PER_MINUTE", 1_500, 1_000_000)?.max(1)),
             sync_lookback_days: small(number("SYNC_LOOKBACK_DAYS", 45, 3_650)?),
             sync_reconcile_days: small(number("SYNC_RECONCILE_DAYS", 7, 365)?.max(1)),
             sync_interval_minutes: small(number("SYNC_INTERVAL_MINUTES", 15, 1_440)?.max(1)),

@@ -39,6 +39,19 @@ pub async fn handle<S: Store>(app: &App<S>, req: HttpRequest) -> HttpResponse {
         Ok(k) => k,
         Err(resp) => return resp,
     };
+    // Per-key limit in this container, behind the API stage's own throttling: one caller cannot take the
+    // endpoint from the others. Sphere's answer: 429 too_many_requests with Retry-After.
+    let per_minute = app.config.tax_key_requests_per_minute;
+    if let Err(wait) = app.caches.key_limiter(key.key_id.as_str(), per_minute, &app.clock).try_take() {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut resp = sphere_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("more than {per_minute} requests a minute with this API key; retry after {secs} s"),
+        );
+        resp.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs.max(1)));
+        return resp;
+    }
     match route {
         Route::Calculate => calculate::handle(app, &key, req.body()).await,
         Route::Verify => json(

@@ -222,3 +222,37 @@ async fn store_outage_still_answers_calculations_for_recently_seen_callers() {
     let (status, other) = call(&app, "POST", "/tax_api/calculate_tax", Some(&unseen), body).await;
     assert_eq!((status, other["code"].as_str()), (500, Some("internal_server_error")));
 }
+
+#[tokio::test]
+async fn a_key_over_its_per_minute_limit_gets_429_with_retry_after() {
+    let dir = std::env::temp_dir().join(format!("tax-limit-{}", shared::domain::new_uuid()));
+    let probe =
+        Probe { inner: EmbeddedStore::open(&dir).unwrap(), reads: Default::default(), down: Default::default() };
+    let clock = FakeClock::at(1_800_000_000_000);
+    // 60 a minute: bursts of 6, then one a second.
+    let config = Config { tax_key_requests_per_minute: 60, ..Config::defaults() };
+    let app = App::new(config, probe, clock.clone());
+    let (busy, _) = issue(&app, "org_a", Mode::Test).await;
+    let (other, _) = issue(&app, "org_a", Mode::Test).await;
+    for _ in 0..6 {
+        assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&busy), "").await.0, 200);
+    }
+    let resp = tax::handle(
+        &app,
+        http::Request::builder()
+            .method("GET")
+            .uri("/tax_api/verify")
+            .header("x-api-key", &busy)
+            .body(Bytes::new())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 429);
+    assert_eq!(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    let body: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+    assert_eq!(body["code"], "too_many_requests", "{body}");
+    // Another key of the same org has its own bucket; the busy one is answered again a second later.
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&other), "").await.0, 200);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&busy), "").await.0, 200);
+}

@@ -55,7 +55,7 @@ impl RateLimiter {
     }
 
     /// Takes a token now, or says how long until one is available.
-    fn try_take(&self) -> Result<(), Duration> {
+    pub fn try_take(&self) -> Result<(), Duration> {
         let now = self.clock.now_ms();
         let mut b = match self.state.lock() {
             Ok(b) => b,
