@@ -51,6 +51,29 @@ pub struct CalculationRecord {
     pub currency: String,
     pub lines: Vec<CalculationLine>,
     pub total_tax: i64,
+    /// How many part items hold the lines of a record too large for one item (0: the lines are here).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parts: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The most a record's body may weigh in one item. DynamoDB refuses items over 400 KB (names and values of all
+/// attributes); a 1,000-line request's record is about 0.5 MB. A record over this keeps its header in the main
+/// item and its lines, in order, in part items of at most this size, written in the same transaction.
+pub const MAX_ITEM_BODY_BYTES: usize = 350_000;
+
+/// One part of a split record's lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Part {
+    lines: Vec<CalculationLine>,
+}
+
+fn part_key(org: &OrgId, id: &str, n: u32) -> Key {
+    let main = calculation_key(org, id);
+    Key::new(main.pk, format!("{}#PART#{n:04}", main.sk))
 }
 
 /// Prefix of every calculation record's partition key. The tax function may write only items whose partition key
@@ -69,21 +92,56 @@ fn legacy_calculation_key(org: &OrgId, id: &str) -> Key {
     Key::new(org_pk(org), format!("CALC#{id}"))
 }
 
-/// The write of a record that expires `ttl_days` after `now_secs`.
-pub fn put(rec: &CalculationRecord, now_secs: i64, ttl_days: u32) -> Result<WriteOp, StoreError> {
-    let mut op = record::put(calculation_key(&rec.org_id, &rec.id), rec, Expect::Absent)?;
-    if let WriteOp::Put { item, .. } = &mut op {
-        item.ttl = Some(now_secs + i64::from(ttl_days) * 86_400);
+/// The writes of a record that expires `ttl_days` after `now_secs`: one item, or — over
+/// [`MAX_ITEM_BODY_BYTES`] — a header and its parts (lines split in order, none lost), to be written together.
+pub fn put(rec: &CalculationRecord, now_secs: i64, ttl_days: u32) -> Result<Vec<WriteOp>, StoreError> {
+    let ttl = now_secs + i64::from(ttl_days) * 86_400;
+    let with_ttl = |mut op: WriteOp| {
+        if let WriteOp::Put { item, .. } = &mut op {
+            item.ttl = Some(ttl);
+        }
+        op
+    };
+    let whole = serde_json::to_vec(rec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    if whole.len() <= MAX_ITEM_BODY_BYTES {
+        return Ok(vec![with_ttl(record::put(calculation_key(&rec.org_id, &rec.id), rec, Expect::Absent)?)]);
     }
-    Ok(op)
+    let mut parts: Vec<Vec<CalculationLine>> = vec![Vec::new()];
+    let mut used = 0;
+    for line in &rec.lines {
+        let bytes = serde_json::to_vec(line).map_err(|e| StoreError::Corrupt(e.to_string()))?.len() + 1;
+        if used + bytes > MAX_ITEM_BODY_BYTES - 64 && !parts.last().is_some_and(Vec::is_empty) {
+            parts.push(Vec::new());
+            used = 0;
+        }
+        used += bytes;
+        if let Some(p) = parts.last_mut() {
+            p.push(line.clone());
+        }
+    }
+    let header =
+        CalculationRecord { lines: Vec::new(), parts: u32::try_from(parts.len()).unwrap_or(u32::MAX), ..rec.clone() };
+    let mut ops = vec![with_ttl(record::put(calculation_key(&rec.org_id, &rec.id), &header, Expect::Absent)?)];
+    for (n, lines) in parts.into_iter().enumerate() {
+        let key = part_key(&rec.org_id, &rec.id, u32::try_from(n).unwrap_or(u32::MAX));
+        ops.push(with_ttl(record::put(key, &Part { lines }, Expect::Absent)?));
+    }
+    Ok(ops)
 }
 
 pub async fn get<S: ItemStore>(store: &S, org: &OrgId, id: &str) -> Result<Option<CalculationRecord>, StoreError> {
     if id.is_empty() || id.len() > 100 || id.contains(['#', '\0']) {
         return Ok(None);
     }
-    if let Some(v) = record::get(store, &calculation_key(org, id)).await? {
-        return Ok(Some(v.value));
+    if let Some(v) = record::get::<CalculationRecord, _>(store, &calculation_key(org, id)).await? {
+        let mut rec = v.value;
+        for n in 0..rec.parts {
+            let part = record::get::<Part, _>(store, &part_key(org, id, n)).await?;
+            let part = part.ok_or_else(|| StoreError::Corrupt(format!("calculation {id}: part {n} is missing")))?;
+            rec.lines.extend(part.value.lines);
+        }
+        rec.parts = 0;
+        return Ok(Some(rec));
     }
     Ok(record::get(store, &legacy_calculation_key(org, id)).await?.map(|v| v.value))
 }
@@ -107,6 +165,7 @@ mod tests {
             currency: "USD".into(),
             lines: vec![],
             total_tax: 0,
+            parts: 0,
         }
     }
 
@@ -115,13 +174,54 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("calc-{}", crate::domain::new_uuid()));
         let store = EmbeddedStore::open(&dir).unwrap();
         let org = OrgId::parse("org_a").unwrap();
-        let new = put(&record("c_new"), 1_800_000_000, 90).unwrap();
-        assert!(new.key().pk.starts_with(CALCULATION_PK_PREFIX), "{:?}", new.key());
+        let mut new = put(&record("c_new"), 1_800_000_000, 90).unwrap();
+        assert_eq!(new.len(), 1);
+        assert!(new[0].key().pk.starts_with(CALCULATION_PK_PREFIX), "{:?}", new[0].key());
         // A record written before the partition moved, under the org's partition.
         let old = record::put(legacy_calculation_key(&org, "c_old"), &record("c_old"), Expect::Absent).unwrap();
-        store.write(vec![new, old]).await.unwrap();
+        new.push(old);
+        store.write(new).await.unwrap();
         assert_eq!(get(&store, &org, "c_new").await.unwrap().map(|r| r.id), Some("c_new".into()));
         assert_eq!(get(&store, &org, "c_old").await.unwrap().map(|r| r.id), Some("c_old".into()));
         assert_eq!(get(&store, &org, "c_none").await.unwrap(), None);
+    }
+
+    /// A 1,000-line request with a full breakdown per line.
+    fn big(id: &str) -> CalculationRecord {
+        let amount = |j: usize| CalculationAmount {
+            jurisdiction: format!("Some long jurisdiction name number {j} of a county, a city and a district"),
+            tax_type: "sales_tax".into(),
+            percentage: rust_decimal::Decimal::new(6875, 3),
+            amount: 1234,
+        };
+        let lines = (0..1000)
+            .map(|i| CalculationLine {
+                id: format!("line_{i}"),
+                product_id: format!("product_with_a_long_identifier_{i}"),
+                amount: 100_000,
+                tax: 7_000,
+                tax_amounts: (0..5).map(amount).collect(),
+                reason: None,
+            })
+            .collect();
+        CalculationRecord { lines, total_tax: 7_000_000, ..record(id) }
+    }
+
+    #[tokio::test]
+    async fn a_record_over_the_item_limit_is_split_in_order_and_read_back_whole() {
+        let rec = big("c_big");
+        assert!(serde_json::to_vec(&rec).unwrap().len() > 400_000, "the record is over DynamoDB's limit");
+        let ops = put(&rec, 1_800_000_000, 90).unwrap();
+        assert!(ops.len() >= 3, "header + parts: {}", ops.len());
+        for op in &ops {
+            let WriteOp::Put { item, .. } = op else { panic!("puts only") };
+            assert!(item.body.len() <= MAX_ITEM_BODY_BYTES, "{} bytes in {:?}", item.body.len(), item.key);
+            assert!(item.ttl.is_some(), "every part expires with the record");
+        }
+        let dir = std::env::temp_dir().join(format!("calc-{}", crate::domain::new_uuid()));
+        let store = EmbeddedStore::open(&dir).unwrap();
+        store.write(ops).await.unwrap();
+        let back = get(&store, &rec.org_id, "c_big").await.unwrap().unwrap();
+        assert_eq!(back, rec, "the same record, lines in order, none lost");
     }
 }

@@ -210,12 +210,13 @@ async fn calculate<S: Store>(
             })
             .collect(),
         total_tax: out.lines.iter().map(|l| l.tax).sum(),
+        parts: 0,
     };
     // The key is verified and the answer computed: a failed record write must not fail the invoice.
     // It is logged whole (no secrets in it) so reconciliation can replay it. Deferred: the embedded
     // store commits it with the next group instead of holding this answer behind a disk sync.
     let write = match shared::calculation::put(&rec, now_ms / 1000, app.config.calculation_ttl_days) {
-        Ok(op) => app.store.write_deferred(vec![op]).await,
+        Ok(ops) => app.store.write_deferred(ops).await,
         Err(e) => Err(e),
     };
     if let Err(e) = write {
