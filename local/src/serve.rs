@@ -43,7 +43,9 @@ pub async fn build(data_dir: &std::path::Path, config: Config) -> Result<(Router
     let store = EmbeddedStore::open(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let tokens = ConsoleTokens::load_or_create(data_dir)?;
     let tick = std::time::Duration::from_secs(u64::from(config.sync_interval_minutes) * 60);
-    let (app, sync_pending) = crate::worker::start(App::new(config, store, Arc::new(SystemClock)), Some(tick));
+    let pepper = store.key_pepper();
+    let app = App::new(config, store, Arc::new(SystemClock)).with_key_pepper(pepper);
+    let (app, sync_pending) = crate::worker::start(app, Some(tick));
     for (entry, mode) in [(&tokens.test, Mode::Test), (&tokens.live, Mode::Live)] {
         shared::org::ensure(&app.store, &entry.org_id, mode, &app.now_rfc3339()).await.map_err(|e| e.to_string())?;
     }

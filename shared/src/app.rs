@@ -19,6 +19,8 @@ pub struct App<S: Store> {
     pub caches: std::sync::Arc<crate::cache::Caches>,
     /// Where "sync now" and the dispatcher send work.
     pub queue: std::sync::Arc<dyn crate::queue::SyncQueue>,
+    /// The server-side secret of the API key check (issued by `connect`, verified by `tax`).
+    pub key_pepper: crate::keys::KeyPepper,
 }
 
 impl<S: Store> App<S> {
@@ -29,7 +31,15 @@ impl<S: Store> App<S> {
             clock,
             caches: Default::default(),
             queue: std::sync::Arc::new(crate::queue::MemoryQueue::default()),
+            // Fails closed: until the deployment's pepper is set, keys verify only within this process.
+            key_pepper: crate::keys::KeyPepper::random(),
         }
+    }
+
+    /// The same app checking API keys with the deployment's `pepper`.
+    pub fn with_key_pepper(mut self, pepper: crate::keys::KeyPepper) -> Self {
+        self.key_pepper = pepper;
+        self
     }
 
     /// The same app sending sync work to `queue`.

@@ -27,10 +27,11 @@ pub async fn emulator(endpoint: &str) -> aws_config::SdkConfig {
 }
 
 impl AwsStores {
-    pub fn new(sdk: &aws_config::SdkConfig, table: &str) -> Self {
+    pub fn new(sdk: &aws_config::SdkConfig, config: &crate::config::Config) -> Self {
         AwsStores {
-            items: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table),
-            secrets: SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(sdk)),
+            items: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            secrets: SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(sdk))
+                .with_kms_key(config.secrets_kms_key_id.clone()),
             sqs: aws_sdk_sqs::Client::new(sdk),
         }
     }
@@ -93,21 +94,53 @@ pub fn sync_queue(
     Ok(std::sync::Arc::new(crate::queue::sqs::SqsQueue { client: stores.sqs.clone(), queue_url: url }))
 }
 
+/// What a function needs besides the store, built at cold start.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    /// The SQS sync queue (`SYNC_QUEUE_URL`): `connect` and `sync` send sync work, `tax` none.
+    pub queue: bool,
+    /// The API key pepper (`API_KEY_PEPPER_SECRET_ID`): `connect` issues keys, `tax` verifies them.
+    pub key_pepper: bool,
+}
+
 /// Everything a Lambda main builds once at cold start: configuration from the environment, the SDK
-/// clients, the SQS sync queue (`SYNC_QUEUE_URL`, required when `needs_queue`; `tax` sends no sync
-/// work), and one warm-up read. Logs the init time.
+/// clients, what the function [`Needs`], and one warm-up read (beside the pepper read, not after it).
+/// Logs the init time.
 pub async fn app_from_env(
     started: std::time::Instant,
-    needs_queue: bool,
+    needs: Needs,
 ) -> Result<crate::app::App<AwsStores>, crate::config::ConfigError> {
     let config = crate::config::Config::from_env()?;
-    let stores = AwsStores::new(&load().await, &config.table_name);
-    let queue = if needs_queue { Some(sync_queue(&stores, &config)?) } else { None };
+    let stores = AwsStores::new(&load().await, &config);
+    let queue = if needs.queue { Some(sync_queue(&stores, &config)?) } else { None };
+    let pepper_secret = match (needs.key_pepper, &config.api_key_pepper_secret) {
+        (false, _) => None,
+        (true, Some(id)) => Some(id.clone()),
+        (true, None) => {
+            return Err(crate::config::ConfigError {
+                name: "API_KEY_PEPPER_SECRET_ID",
+                reason: "must be set for this function".into(),
+            });
+        }
+    };
+    let (pepper, ()) = tokio::join!(
+        async {
+            match &pepper_secret {
+                Some(id) => crate::keys::load_pepper(&stores.secrets, id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+        warm_up(&stores)
+    );
+    let pepper =
+        pepper.map_err(|e| crate::config::ConfigError { name: "API_KEY_PEPPER_SECRET_ID", reason: e.to_string() })?;
     let mut app = crate::app::App::new(config, stores, std::sync::Arc::new(crate::clock::SystemClock));
     if let Some(q) = queue {
         app = app.with_queue(q);
     }
-    warm_up(&app.store).await;
+    if let Some(p) = pepper {
+        app = app.with_key_pepper(p);
+    }
     tracing::info!(init_ms = started.elapsed().as_secs_f64() * 1e3, "initialised");
     Ok(app)
 }

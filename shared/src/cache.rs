@@ -99,6 +99,15 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         Some(Cached { value: value.clone(), fresh: now_ms >= *at && now_ms - at < ttl_ms })
     }
 
+    /// Entries held (fresh or not).
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |e| e.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();

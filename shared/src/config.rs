@@ -44,7 +44,19 @@ pub struct Config {
     pub sync_lease: Duration,
     /// Calculation records are kept this many days (`CALCULATION_TTL_DAYS`, default 90).
     pub calculation_ttl_days: u32,
+    /// Secrets Manager id of the API key pepper (`API_KEY_PEPPER_SECRET_ID`): read once at cold start by the
+    /// functions that issue or verify keys (`connect`, `tax`).
+    pub api_key_pepper_secret: Option<String>,
+    /// Customer-managed KMS key that encrypts the Sequence credential secrets (`SECRETS_KMS_KEY_ID`); unset, the
+    /// account's `aws/secretsmanager` key (tests, moto).
+    pub secrets_kms_key_id: Option<String>,
+    /// Keys issued before the pepper (unkeyed check) are accepted up to and including this day
+    /// (`LEGACY_API_KEYS_UNTIL`, default 2027-02-24; `none` refuses them now).
+    pub legacy_api_keys_until: Option<chrono::NaiveDate>,
 }
+
+/// The default last day of keys issued before the pepper: 90 days after it shipped (2026-11-26).
+pub const LEGACY_API_KEYS_UNTIL: &str = "2027-02-24";
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration {name}: {reason}")]
@@ -107,6 +119,15 @@ impl Config {
             sync_checkpoint_margin: sync_checkpoint_margin.min(sync_safety_margin),
             sync_lease: Duration::from_secs(number("SYNC_LEASE_SECONDS", 120, 3_600)?.max(1)),
             calculation_ttl_days: small(number("CALCULATION_TTL_DAYS", 90, 3_650)?),
+            secrets_kms_key_id: get("SECRETS_KMS_KEY_ID").filter(|s| !s.is_empty()),
+            api_key_pepper_secret: get("API_KEY_PEPPER_SECRET_ID").filter(|s| !s.is_empty()),
+            legacy_api_keys_until: match string("LEGACY_API_KEYS_UNTIL", LEGACY_API_KEYS_UNTIL).trim() {
+                "none" => None,
+                v => Some(chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| ConfigError {
+                    name: "LEGACY_API_KEYS_UNTIL",
+                    reason: format!("{v:?} is neither a date (YYYY-MM-DD) nor \"none\""),
+                })?),
+            },
         })
     }
 
@@ -121,6 +142,12 @@ impl Config {
     /// The sync schedule's interval as a duration.
     pub fn sync_interval(&self) -> Duration {
         Duration::from_secs(u64::from(self.sync_interval_minutes) * 60)
+    }
+
+    /// Whether a key issued before the pepper is still accepted at `now_ms`.
+    pub fn accepts_legacy_api_keys(&self, now_ms: i64) -> bool {
+        let today = chrono::DateTime::from_timestamp_millis(now_ms).map(|t| t.date_naive());
+        matches!((self.legacy_api_keys_until, today), (Some(until), Some(day)) if day <= until)
     }
 
     pub fn sequence_url(&self, env: crate::domain::Environment) -> &str {
@@ -173,5 +200,26 @@ mod tests {
         assert_eq!(cfg(&[("KEY_CACHE_SECONDS", "61")]).unwrap_err().name, "KEY_CACHE_SECONDS");
         assert!(cfg(&[("SYNC_LOOKBACK_DAYS", "x")]).is_err());
         assert!(cfg(&[("SEQUENCE_PRODUCTION_URL", "ftp://x")]).is_err());
+    }
+
+    #[test]
+    fn legacy_api_keys_have_a_sunset() {
+        let day = |d: &str| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .unwrap()
+                .and_hms_opt(12, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_millis()
+        };
+        let c = Config::defaults();
+        assert!(c.accepts_legacy_api_keys(day("2027-02-24")));
+        assert!(!c.accepts_legacy_api_keys(day("2027-02-25")));
+        assert!(!cfg(&[("LEGACY_API_KEYS_UNTIL", "none")]).unwrap().accepts_legacy_api_keys(day("2026-01-01")));
+        assert_eq!(cfg(&[("LEGACY_API_KEYS_UNTIL", "soon")]).unwrap_err().name, "LEGACY_API_KEYS_UNTIL");
+        assert_eq!(
+            cfg(&[("API_KEY_PEPPER_SECRET_ID", "arn:x")]).unwrap().api_key_pepper_secret.as_deref(),
+            Some("arn:x")
+        );
     }
 }

@@ -19,6 +19,45 @@ async fn fresh() -> Option<DynamoStore> {
 conformance_tests!(fresh());
 
 #[tokio::test]
+async fn secrets_are_created_under_the_configured_kms_key() {
+    let Some(endpoint) = shared::aws::moto_endpoint_for_tests() else { return };
+    let sdk = shared::aws::emulator(&endpoint).await;
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/4f1c0b8e-0000-4000-8000-000000000001".to_owned();
+    let s = SecretsManagerStore::new(client.clone()).with_kms_key(Some(key.clone()));
+    let name = format!("test/sequence/o/{}", shared::domain::new_uuid());
+    s.put_secret(&name, &SecretValue::new("one"), &OrgId::parse("o").unwrap()).await.unwrap();
+    let described = client.describe_secret().secret_id(&name).send().await.unwrap();
+    assert_eq!(described.kms_key_id(), Some(key.as_str()));
+    // without a configured key: the account's aws/secretsmanager key (no KmsKeyId on the secret)
+    let plain = SecretsManagerStore::new(client.clone());
+    let other = format!("test/sequence/o/{}", shared::domain::new_uuid());
+    plain.put_secret(&other, &SecretValue::new("one"), &OrgId::parse("o").unwrap()).await.unwrap();
+    let described = client.describe_secret().secret_id(&other).send().await.unwrap();
+    assert_ne!(described.kms_key_id(), Some(key.as_str()));
+}
+
+#[tokio::test]
+async fn the_api_key_pepper_is_read_from_its_secret() {
+    let Some(endpoint) = shared::aws::moto_endpoint_for_tests() else { return };
+    let sdk = shared::aws::emulator(&endpoint).await;
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let s = SecretsManagerStore::new(client.clone());
+    let id = format!("test/api-key-pepper/{}", shared::domain::new_uuid());
+    assert!(matches!(shared::keys::load_pepper(&s, &id).await, Err(shared::keys::PepperError::Missing)));
+    client.create_secret().name(&id).secret_string("short").send().await.unwrap();
+    assert!(matches!(shared::keys::load_pepper(&s, &id).await, Err(shared::keys::PepperError::TooShort(_))));
+    let value: String = "k".repeat(64);
+    client.put_secret_value().secret_id(&id).secret_string(&value).send().await.unwrap();
+    let pepper = shared::keys::load_pepper(&s, &id).await.unwrap();
+    // the same secret gives the same pepper: a key issued with one load verifies with another
+    let (key, _) = shared::keys::generate(shared::domain::Mode::Live, &pepper);
+    let again = shared::keys::load_pepper(&s, &id).await.unwrap();
+    assert!(shared::keys::parse(&key, &again).is_some());
+    assert!(!format!("{again:?}").contains(&value));
+}
+
+#[tokio::test]
 async fn secrets_manager_put_get_rotate_delete() {
     let Some(endpoint) = shared::aws::moto_endpoint_for_tests() else { return };
     let sdk = shared::aws::emulator(&endpoint).await;

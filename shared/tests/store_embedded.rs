@@ -83,3 +83,17 @@ async fn expired_items_are_purged_and_live_ones_stay() {
     assert_eq!(s.purge_expired(100).await.unwrap(), 0);
     assert!(s.get(&Key::new("CALC", "old1")).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn the_api_key_pepper_is_stable_per_data_dir() {
+    let dir = temp_dir();
+    let (key, _) = {
+        let s = EmbeddedStore::open(&dir).unwrap();
+        shared::keys::generate(shared::domain::Mode::Test, &s.key_pepper())
+    };
+    // a restart of the same data dir still verifies the key; another data dir does not
+    let reopened = EmbeddedStore::open(&dir).unwrap();
+    assert!(shared::keys::parse(&key, &reopened.key_pepper()).is_some());
+    let other = EmbeddedStore::open(&temp_dir()).unwrap();
+    assert!(shared::keys::parse(&key, &other.key_pepper()).is_none());
+}

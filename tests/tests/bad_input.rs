@@ -57,7 +57,7 @@ fn fx() -> Fx {
             sync_failure: None,
         };
         app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
-        let (key, parsed) = shared::keys::generate(Mode::Test);
+        let (key, parsed) = shared::keys::generate(Mode::Test, &app.key_pepper);
         shared::keys::create(&app.store, &parsed, &who.org, &conn, "t").await.unwrap();
         key
     });

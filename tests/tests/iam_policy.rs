@@ -54,18 +54,83 @@ fn each_function_policy_is_exactly_what_its_code_calls() {
     ] {
         assert_eq!(actions_in(resource_block(resource)), set(code), "{resource} policy vs its IAM_ACTIONS");
     }
-    assert!(!tax::IAM_ACTIONS.iter().any(|a| a.starts_with("secretsmanager:")), "tax never touches secrets");
+    let tax_secrets: Vec<_> = tax::IAM_ACTIONS.iter().filter(|a| a.starts_with("secretsmanager:")).collect();
+    assert_eq!(tax_secrets, [&"secretsmanager:GetSecretValue"], "tax only reads (the pepper)");
 }
+
+/// The IAM statements of a function's policy: (actions, the text of its Resource and Condition).
+fn statements(block: &str) -> Vec<(BTreeSet<String>, String)> {
+    let policies = &block[block.find("      Policies:").expect("a Policies section")..];
+    policies
+        .split("- Effect: Allow")
+        .skip(1)
+        .map(|st| {
+            let rest = st.find("Resource:").map_or("", |i| &st[i..]);
+            (actions_in(st), rest.lines().filter(|l| !l.trim_start().starts_with('#')).collect::<Vec<_>>().join("\n"))
+        })
+        .collect()
+}
+
+const SEQUENCE_SECRETS: &str =
+    r#"!Sub "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretPrefix}/sequence/*""#;
 
 #[test]
 fn only_sync_reads_sequence_secrets() {
     // connect writes, rotates and deletes the Sequence credentials but never reads them back; tax never touches
-    // them. Only sync, which calls Sequence on the schedule, may read a tenant's secret.
-    for (function, code) in [("ConnectFunction", connect::IAM_ACTIONS), ("TaxFunction", tax::IAM_ACTIONS)] {
-        assert!(!code.contains(&"secretsmanager:GetSecretValue"), "{function}'s code list");
-        assert!(!actions_in(resource_block(function)).contains("secretsmanager:GetSecretValue"), "{function}");
+    // them. Both read one secret only: the API key pepper. Only sync, which calls Sequence on the schedule, may
+    // read a tenant's secret.
+    for function in ["ConnectFunction", "TaxFunction"] {
+        let reads: Vec<_> = statements(resource_block(function))
+            .into_iter()
+            .filter(|(actions, _)| actions.contains("secretsmanager:GetSecretValue"))
+            .collect();
+        assert_eq!(reads.len(), 1, "{function}: one GetSecretValue statement");
+        let (actions, resource) = &reads[0];
+        assert_eq!(actions.len(), 1, "{function}: GetSecretValue alone in its statement");
+        assert_eq!(resource.trim(), "Resource: !Ref ApiKeyPepperSecret", "{function} reads the pepper only");
     }
-    assert!(sync::IAM_ACTIONS.contains(&"secretsmanager:GetSecretValue"));
+    let sync_reads: Vec<_> = statements(resource_block("SyncFunction"))
+        .into_iter()
+        .filter(|(actions, _)| actions.contains("secretsmanager:GetSecretValue"))
+        .collect();
+    assert_eq!(sync_reads.len(), 1);
+    assert_eq!(sync_reads[0].1.trim(), format!("Resource: {SEQUENCE_SECRETS}"));
+    // the pepper lives outside the Sequence secrets' prefix, so sync's grant does not cover it
+    let pepper = resource_block("ApiKeyPepperSecret");
+    assert!(pepper.contains(r#"Name: !Sub "${SecretPrefix}/api-key-pepper""#), "{pepper}");
+}
+
+#[test]
+fn the_sequence_secrets_key_decrypts_for_sync_and_encrypts_for_connect_only() {
+    let key = resource_block("SequenceSecretsKey");
+    let statements: Vec<&str> = key.split("- Sid: ").skip(1).collect();
+    assert_eq!(statements.len(), 3, "{key}");
+    let crypto = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:*"];
+    for st in &statements {
+        let grants_use = crypto.iter().any(|a| st.contains(&format!("- {a}")));
+        if st.contains(":root") {
+            assert!(!grants_use, "the account administers the key but may not use it: {st}");
+        } else {
+            // a function role, through Secrets Manager, for our Sequence secrets only
+            assert!(st.contains("kms:ViaService: !Sub \"secretsmanager.${AWS::Region}.amazonaws.com\""), "{st}");
+            let arn = SEQUENCE_SECRETS.trim_start_matches("!Sub ");
+            assert!(st.contains(&format!("kms:EncryptionContext:SecretARN: !Sub {arn}")), "{st}");
+        }
+    }
+    let principal = |role: &str| statements.iter().find(|s| s.contains(&format!("!GetAtt {role}.Arn"))).copied();
+    let sync = principal("SyncFunctionRole").expect("a statement for sync");
+    assert!(sync.contains("- kms:Decrypt") && !sync.contains("GenerateDataKey"), "{sync}");
+    let connect = principal("ConnectFunctionRole").expect("a statement for connect");
+    assert!(connect.contains("- kms:GenerateDataKey"), "{connect}");
+    assert!(principal("TaxFunctionRole").is_none(), "tax may not use the key");
+    // new secrets are created under it, and no function policy grants KMS on its own
+    assert!(resource_block("ConnectFunction").contains("SECRETS_KMS_KEY_ID: !GetAtt SequenceSecretsKey.Arn"));
+    for function in ["ConnectFunction", "SyncFunction", "TaxFunction"] {
+        assert!(!resource_block(function).contains("kms:"), "{function}");
+    }
+    for function in ["ConnectFunction", "TaxFunction"] {
+        assert!(resource_block(function).contains("API_KEY_PEPPER_SECRET_ID: !Ref ApiKeyPepperSecret"), "{function}");
+    }
 }
 
 #[test]
@@ -181,5 +246,5 @@ fn scan_sees_a_missing_action() {
     let mut connect = set(connect::IAM_ACTIONS);
     connect.remove("sqs:SendMessage");
     assert_ne!(actions_in(resource_block("ConnectFunction")), connect);
-    assert!(actions_in(resource_block("TaxFunction")).len() == 3);
+    assert!(actions_in(resource_block("TaxFunction")).len() == 4);
 }

@@ -30,7 +30,7 @@ pub async fn create<S: Store>(
     if c.value.status == ConnectionStatus::Disconnected {
         return Err(ConnectError::Conflict("this connection is disconnected; connect Sequence again first".into()));
     }
-    let (secret_key, parsed) = keys::generate(who.mode);
+    let (secret_key, parsed) = keys::generate(who.mode, &app.key_pepper);
     let now = app.now_rfc3339();
     let rec = keys::create(&app.store, &parsed, &who.org, conn, &now).await?;
     app.store

@@ -173,5 +173,7 @@ pub const IAM_ACTIONS: &[&str] = &[
     "secretsmanager:DeleteSecret",
     "secretsmanager:RestoreSecret",
     "secretsmanager:TagResource",
+    // the API key pepper only, once at cold start (`shared::keys::load_pepper`)
+    "secretsmanager:GetSecretValue",
     "sqs:SendMessage",
 ];

@@ -6,6 +6,6 @@ use lambda_http::{Error, Request, run, service_fn};
 async fn main() -> Result<(), Error> {
     let started = std::time::Instant::now();
     shared::lambda::init_tracing();
-    let app = &shared::aws::app_from_env(started, true).await?;
+    let app = &shared::aws::app_from_env(started, shared::aws::Needs { queue: true, key_pepper: true }).await?;
     run(service_fn(move |event: Request| async move { Ok::<_, Error>(connect::handle_event(app, event).await) })).await
 }

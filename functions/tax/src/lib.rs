@@ -70,6 +70,8 @@ enum Route {
     Verify,
 }
 
-/// AWS actions this function's code calls: key lookups, product/settings reads, calculation records.
-/// No secrets. `tests/tests/iam_policy.rs` holds template.yaml to exactly this list.
-pub const IAM_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"];
+/// AWS actions this function's code calls: key lookups, product/settings reads, calculation records, and the
+/// API key pepper read once at cold start (no other secret). `tests/tests/iam_policy.rs` holds template.yaml to
+/// exactly this list and to the resources each may touch.
+pub const IAM_ACTIONS: &[&str] =
+    &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "secretsmanager:GetSecretValue"];

@@ -8,6 +8,6 @@ async fn main() -> Result<(), Error> {
     shared::lambda::init_tracing();
     // Load the tax content now, not on the first invoice (~14 ms, once per container).
     shared::tax::Engine::global()?;
-    let app = &shared::aws::app_from_env(started, false).await?;
+    let app = &shared::aws::app_from_env(started, shared::aws::Needs { queue: false, key_pepper: true }).await?;
     run(service_fn(move |event: Request| async move { Ok::<_, Error>(tax::handle_event(app, event).await) })).await
 }

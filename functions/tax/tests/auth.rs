@@ -65,7 +65,7 @@ fn setup() -> (App<Probe>, Arc<FakeClock>, Probe) {
 }
 
 async fn issue(app: &App<Probe>, org: &str, mode: Mode) -> (String, shared::keys::ApiKeyRecord) {
-    let (key, parsed) = shared::keys::generate(mode);
+    let (key, parsed) = shared::keys::generate(mode, &app.key_pepper);
     let rec = shared::keys::create(
         &app.store,
         &parsed,
@@ -113,9 +113,71 @@ async fn missing_malformed_and_unknown_keys_get_401_and_garbage_never_reaches_th
     assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&tampered), "").await.0, 401);
     assert_eq!(probe.reads.load(Ordering::SeqCst), 0, "checksum rejection happens before any store read");
     // a well-formed key nobody issued is looked up once, then refused
-    let (unknown, _) = shared::keys::generate(Mode::Live);
+    let (unknown, _) = shared::keys::generate(Mode::Live, &app.key_pepper);
     assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&unknown), "").await.0, 401);
     assert_eq!(probe.reads.load(Ordering::SeqCst), 1);
+}
+
+/// A key as issued before the pepper: the same shape with a 6-character unkeyed (SHA-256) check.
+fn legacy_key(mode: Mode, n: u32) -> String {
+    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let prefix = if mode == Mode::Live { "sphk_live_" } else { "sphk_test_" };
+    let secret: String = format!("{n:0>33}").chars().rev().collect();
+    let body = format!("{prefix}{secret}");
+    let check: String = shared::crypto::sha256(body.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| ALPHABET[usize::from(*b) % 62] as char)
+        .collect();
+    format!("{body}_{check}")
+}
+
+#[tokio::test]
+async fn forged_keys_reach_neither_the_store_nor_the_cache() {
+    let (app, _, probe) = setup();
+    let (real, _) = issue(&app, "org_a", Mode::Live).await;
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&real), "").await.0, 200);
+    assert_eq!(probe.reads.load(Ordering::SeqCst), 1);
+    // Well-formed keys made with any other pepper (a forger knows the format, not the deployment's secret):
+    // more than the cache holds, none read, none cached.
+    let forger = shared::keys::KeyPepper::random();
+    for _ in 0..10_001 {
+        let (forged, _) = shared::keys::generate(Mode::Live, &forger);
+        assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&forged), "").await.0, 401);
+    }
+    // Legacy-shaped keys pass their unkeyed check, so they are read, but a miss is never cached.
+    for n in 0..10_001 {
+        assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&legacy_key(Mode::Live, n)), "").await.0, 401);
+    }
+    assert_eq!(probe.reads.load(Ordering::SeqCst), 1 + 10_001);
+    assert_eq!(app.caches.keys.len(), 1, "only the real key is cached");
+    // The real key is still served from the cache: with the store down it is answered.
+    probe.down.store(true, Ordering::SeqCst);
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&real), "").await.0, 200);
+}
+
+#[tokio::test]
+async fn keys_issued_before_the_pepper_work_until_the_sunset() {
+    let (app, clock, _) = setup();
+    let old = legacy_key(Mode::Test, 7);
+    let parsed = shared::keys::parse(&old, &app.key_pepper).unwrap();
+    assert!(parsed.legacy);
+    shared::keys::create(
+        &app.store,
+        &parsed,
+        &OrgId::parse("org_a").unwrap(),
+        &ConnectionId::parse("conn_1").unwrap(),
+        "t",
+    )
+    .await
+    .unwrap();
+    // 2027-01-15: before the default sunset (2027-02-24)
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&old), "").await.0, 200);
+    clock.advance(Duration::from_secs(41 * 86_400));
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&old), "").await.0, 401, "refused after 2027-02-24");
+    // a key with the keyed check keeps working
+    let (new, _) = issue(&app, "org_a", Mode::Test).await;
+    assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&new), "").await.0, 200);
 }
 
 #[tokio::test]

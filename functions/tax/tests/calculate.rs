@@ -56,7 +56,7 @@ async fn fx() -> Fx {
     let mut keys = Vec::new();
     for (org, conn) in [("org_a", "conn_a"), ("org_b", "conn_b")] {
         let (org, conn) = (OrgId::parse(org).unwrap(), ConnectionId::parse(conn).unwrap());
-        let (key, parsed) = shared::keys::generate(Mode::Test);
+        let (key, parsed) = shared::keys::generate(Mode::Test, &app.key_pepper);
         shared::keys::create(&app.store, &parsed, &org, &conn, "t").await.unwrap();
         keys.push(key);
     }

@@ -24,6 +24,9 @@ const RECOVERY_WINDOW_DAYS: i64 = 7;
 #[derive(Clone, Debug)]
 pub struct SecretsManagerStore {
     client: Client,
+    /// The customer-managed key new secrets are encrypted with (`None`: `aws/secretsmanager`). Only `sync`'s role
+    /// may decrypt with it (template.yaml's key policy).
+    kms_key_id: Option<String>,
 }
 
 fn unavailable(e: impl std::error::Error) -> SecretError {
@@ -32,7 +35,13 @@ fn unavailable(e: impl std::error::Error) -> SecretError {
 
 impl SecretsManagerStore {
     pub fn new(client: Client) -> Self {
-        SecretsManagerStore { client }
+        SecretsManagerStore { client, kms_key_id: None }
+    }
+
+    /// The same store creating secrets under the customer-managed KMS key `key_id`.
+    pub fn with_kms_key(mut self, key_id: Option<String>) -> Self {
+        self.kms_key_id = key_id;
+        self
     }
 
     /// Replaces the value of an existing secret, first cancelling a scheduled deletion (a reconnect
@@ -62,6 +71,7 @@ impl SecretStore for SecretsManagerStore {
             .create_secret()
             .name(name)
             .secret_string(value.expose())
+            .set_kms_key_id(self.kms_key_id.clone())
             .tags(Tag::builder().key("sphere:org").value(org.as_str()).build())
             .send()
             .await;

@@ -11,7 +11,7 @@ pub async fn moto_app(mut config: Config) -> Option<(App<AwsStores>, String)> {
     let endpoint = shared::aws::moto_endpoint_for_tests()?;
     let sdk = shared::aws::emulator(&endpoint).await;
     config.table_name = format!("t-{}", shared::domain::new_uuid());
-    let stores = AwsStores::new(&sdk, &config.table_name);
+    let stores = AwsStores::new(&sdk, &config);
     stores.items.create_table().await.expect("create table in moto");
     let created = stores.sqs.create_queue().queue_name(format!("q-{}", shared::domain::new_uuid())).send().await;
     let queue_url = created.expect("create queue in moto").queue_url().unwrap_or_default().to_owned();
