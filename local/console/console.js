@@ -488,11 +488,24 @@
     });
   }
 
+  /** Every page of a paged route (`next` → `after`), at most `maxPages` of them. */
+  async function allPages(path, maxPages = 200) {
+    const items = [];
+    let after = null;
+    for (let i = 0; i < maxPages; i++) {
+      const sep = path.includes('?') ? '&' : '?';
+      const data = await api('GET', after ? `${path}${sep}after=${encodeURIComponent(after)}` : path);
+      items.push(...((data && data.items) || []));
+      after = data && data.next;
+      if (!after) break;
+    }
+    return items;
+  }
+
   // ---------- products ----------
   async function loadProducts() {
     await optional('products-section', 'products-note', async () => {
-      const data = await api('GET', '/v1/products');
-      renderProducts((data && data.items) || []);
+      renderProducts(await allPages('/v1/products?limit=100'));
     });
     if ($('products-section').dataset.state === 'unavailable') show($('products-table'), false);
   }
@@ -672,6 +685,21 @@
 
   const plural = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many}`;
 
+  /** The summary's pages (each the totals of up to 5,000 transactions) added up per (region, currency), exactly. */
+  function mergeSummaryPages(rows) {
+    const merged = new Map();
+    const money = ['gross_sales', 'taxable_sales', 'tax_collected', 'tax_calculated'];
+    const counts = ['count', 'sales_count', 'refund_count', 'uncalculated_count'];
+    for (const r of rows) {
+      const key = `${r.region}\u0000${r.currency}`;
+      const m = merged.get(key);
+      if (!m) { merged.set(key, { ...r }); continue; }
+      for (const f of money) m[f] = decimalSum([m[f], r[f]]);
+      for (const f of counts) m[f] = (Number(m[f]) || 0) + (Number(r[f]) || 0);
+    }
+    return [...merged.values()];
+  }
+
   /** Totals from /v1/ledger/summary: one footer row per currency, and the breakdown by region. */
   async function loadSummary(from, to, region) {
     const foot = $('ledger-totals');
@@ -679,9 +707,9 @@
     const q = new URLSearchParams();
     if (from) q.set('from', from);
     if (to) q.set('to', to);
-    let data;
+    let pages;
     try {
-      data = await api('GET', `/v1/ledger/summary?${q}`);
+      pages = await allPages(`/v1/ledger/summary?${q}`);
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return; // totals not available on this server yet
       throw e;
@@ -689,7 +717,7 @@
     // replaced only once the answer is here, so a refresh does not flicker
     clear(foot);
     clear(byRegion);
-    const items = ((data && data.items) || []).filter((s) => !region || String(s.region).toUpperCase() === region);
+    const items = mergeSummaryPages(pages).filter((s) => !region || String(s.region).toUpperCase() === region);
     const currencies = [...new Set(items.map((s) => s.currency))].sort();
     for (const cur of currencies) {
       const rows = items.filter((s) => s.currency === cur);

@@ -56,6 +56,12 @@ impl crate::store::ItemStore for AwsStores {
     async fn get(&self, key: &crate::store::Key) -> Result<Option<crate::store::Item>, crate::store::StoreError> {
         self.items.get(key).await
     }
+    async fn get_many(
+        &self,
+        keys: &[crate::store::Key],
+    ) -> Result<Vec<Option<crate::store::Item>>, crate::store::StoreError> {
+        self.items.get_many(keys).await
+    }
     async fn query(&self, q: &crate::store::Query) -> Result<crate::store::Page, crate::store::StoreError> {
         self.items.query(q).await
     }

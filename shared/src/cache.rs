@@ -146,9 +146,76 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     }
 }
 
+impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
+    /// [`TtlCache::get_or_load`] for many keys at once: fresh entries from the cache, all the others in one
+    /// call of `load` (given the distinct keys to load, answering in their order), so a request's keys cost one
+    /// batched store read. When `load` fails, stale entries answer if every key to load has one; else the error.
+    pub async fn get_many_or_load<E, F, Fut>(&self, keys: &[K], now_ms: i64, ttl_ms: i64, load: F) -> Result<Vec<V>, E>
+    where
+        F: FnOnce(Vec<K>) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<V>, E>>,
+    {
+        let mut known: HashMap<K, Cached<V>> = HashMap::new();
+        let mut wanted: Vec<K> = Vec::new();
+        let mut seen: std::collections::HashSet<&K> = std::collections::HashSet::new();
+        for k in keys {
+            if !seen.insert(k) {
+                continue;
+            }
+            match self.get(k, now_ms, ttl_ms) {
+                Some(c) if c.fresh => {
+                    known.insert(k.clone(), c);
+                }
+                stale => {
+                    if let Some(c) = stale {
+                        known.insert(k.clone(), c);
+                    }
+                    wanted.push(k.clone());
+                }
+            }
+        }
+        if !wanted.is_empty() {
+            match load(wanted.clone()).await {
+                Ok(values) => {
+                    for (k, v) in wanted.into_iter().zip(values) {
+                        self.put(k.clone(), v.clone(), now_ms);
+                        known.insert(k, Cached { value: v, fresh: true });
+                    }
+                }
+                Err(_) if wanted.iter().all(|k| known.contains_key(k)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // every key is known now: loaded, fresh, or (the store failing) stale
+        Ok(keys.iter().filter_map(|k| known.get(k).map(|c| c.value.clone())).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn many_keys_load_once_and_fall_back_to_stale_values() {
+        let c: TtlCache<u32, u32> = TtlCache::default();
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let load = |ks: Vec<u32>| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move { Ok::<_, ()>(ks.iter().map(|k| k * 10).collect()) }
+        };
+        assert_eq!(c.get_many_or_load(&[1, 2, 1, 3], 0, 60_000, load).await, Ok(vec![10, 20, 10, 30]));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "one load for all keys");
+        // fresh: no load at all; one new key: one load of that key only
+        let only_4 = |ks: Vec<u32>| async move {
+            assert_eq!(ks, vec![4]);
+            Ok::<_, ()>(vec![40])
+        };
+        assert_eq!(c.get_many_or_load(&[3, 4], 1, 60_000, only_4).await, Ok(vec![30, 40]));
+        // stale and the store fails: stale values; a key never seen makes it fail
+        let fail = |_: Vec<u32>| async { Err::<Vec<u32>, _>(()) };
+        assert_eq!(c.get_many_or_load(&[1, 2], 120_000, 60_000, fail).await, Ok(vec![10, 20]));
+        assert_eq!(c.get_many_or_load(&[1, 9], 120_000, 60_000, fail).await, Err(()));
+    }
 
     #[tokio::test]
     async fn fresh_then_reload_then_stale_on_failure() {

@@ -126,6 +126,22 @@ async fn reports_filter_paginate_and_summarise_by_region_and_currency() {
     assert_eq!(ledger.query_transactions(&mn, None, 100).await.unwrap().items.len(), 5 + 1);
 
     let summary = ledger.summary(&TxnFilter::default()).await.unwrap();
+    // page by page (4 transactions a page): the same totals once the pages are merged
+    let mut merged = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let (rows, next) = ledger.summary_page(&TxnFilter::default(), cursor.as_deref(), 4).await.unwrap();
+        assert!(rows.iter().map(|r| r.count).sum::<u64>() <= 4);
+        shared::ledger::RegionSummary::merge(&mut merged, rows);
+        pages += 1;
+        match next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    assert!(pages >= 5, "{pages} pages");
+    assert_eq!(merged, summary);
     let row = |r: &str| summary.iter().find(|s| s.region == r).unwrap().clone();
     let mn = row("US-MN");
     assert_eq!((mn.count, mn.sales_count, mn.refund_count), (5, 4, 1), "voided r-04 left out");

@@ -246,5 +246,5 @@ fn scan_sees_a_missing_action() {
     let mut connect = set(connect::IAM_ACTIONS);
     connect.remove("sqs:SendMessage");
     assert_ne!(actions_in(resource_block("ConnectFunction")), connect);
-    assert!(actions_in(resource_block("TaxFunction")).len() == 4);
+    assert!(actions_in(resource_block("TaxFunction")).len() == 5);
 }

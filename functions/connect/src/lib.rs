@@ -140,7 +140,7 @@ async fn route<S: Store>(
         (&Method::DELETE, ["v1", "registrations", country, region]) => {
             settings::delete_registration(app, who, country, Some(region)).await
         }
-        (&Method::GET, ["v1", "products"]) => products::list(app, who).await,
+        (&Method::GET, ["v1", "products"]) => products::list(app, who, &query(req)).await,
         (&Method::PUT, ["v1", "products", product, "tax-code"]) => {
             products::set_tax_code(app, who, &percent_decode(product), req.body()).await
         }

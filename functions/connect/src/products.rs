@@ -23,13 +23,16 @@ fn view(conn: &str, p: &ProductRecord) -> Value {
     })
 }
 
-pub async fn list<S: Store>(app: &App<S>, who: &Principal) -> Result<HttpResponse, ConnectError> {
-    let items: Vec<Value> = synced::all::<ProductRecord, _>(app, who, "PRODUCT#")
-        .await?
-        .iter()
-        .map(|(_, c, p)| view(c, &p.value))
-        .collect();
-    Ok(json(StatusCode::OK, &json!({ "items": items })))
+/// `GET /v1/products`: a page at a time (`limit` 1–100, default 50; `after`, the previous page's `next`).
+pub async fn list<S: Store>(
+    app: &App<S>,
+    who: &Principal,
+    q: &std::collections::HashMap<String, String>,
+) -> Result<HttpResponse, ConnectError> {
+    let (limit, after) = crate::paging::params(q, |c| c.starts_with("PRODUCT#"))?;
+    let (page, next) = synced::page::<ProductRecord, _>(app, who, "PRODUCT#", after, limit).await?;
+    let items: Vec<Value> = page.iter().map(|(_, c, p)| view(c, &p.value)).collect();
+    Ok(json(StatusCode::OK, &json!({ "items": items, "next": crate::paging::next(next) })))
 }
 
 #[derive(Deserialize)]

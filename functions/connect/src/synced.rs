@@ -19,13 +19,29 @@ use shared::store::{Key, Query};
 /// One stored copy: its key, its connection id and the record.
 pub type Copy<T> = (Key, String, Versioned<T>);
 
-/// Every record under `{prefix}` (e.g. `PRODUCT#`) of the org, with its connection id.
-pub async fn all<T: DeserializeOwned, S: Store>(
+/// One page of the records under `{prefix}` of the org (`limit` of them after the store cursor `after`), and
+/// the cursor of the next page.
+pub async fn page<T: DeserializeOwned, S: Store>(
     app: &App<S>,
     who: &Principal,
     prefix: &str,
-) -> Result<Vec<Copy<T>>, ConnectError> {
-    select(app, who, prefix, |_| true).await
+    after: Option<String>,
+    limit: usize,
+) -> Result<(Vec<Copy<T>>, Option<String>), ConnectError> {
+    let mut q = Query::prefix(org_pk(&who.org), prefix);
+    q.after = after;
+    q.limit = limit;
+    let page = app.store.query(&q).await?;
+    let mut out = Vec::with_capacity(page.items.len());
+    for item in &page.items {
+        out.push(copy_of(item)?);
+    }
+    Ok((out, page.next))
+}
+
+fn copy_of<T: DeserializeOwned>(item: &shared::store::Item) -> Result<Copy<T>, ConnectError> {
+    let conn = item.key.sk.split('#').nth(1).unwrap_or_default().to_owned();
+    Ok((item.key.clone(), conn, Versioned { value: record::decode(item)?, version: item.version }))
 }
 
 /// The records under `{prefix}` whose key passes `keep` (only those are decoded).
@@ -40,8 +56,7 @@ async fn select<T: DeserializeOwned, S: Store>(
     loop {
         let page = app.store.query(&q).await?;
         for item in page.items.iter().filter(|i| keep(&i.key)) {
-            let conn = item.key.sk.split('#').nth(1).unwrap_or_default().to_owned();
-            out.push((item.key.clone(), conn, Versioned { value: record::decode(item)?, version: item.version }));
+            out.push(copy_of(item)?);
         }
         match page.next {
             Some(n) => q.after = Some(n),

@@ -388,3 +388,47 @@ async fn quarantined_documents_are_listed_with_their_reason_never_their_body_and
     // org B sees nothing of it, even naming the connection
     assert_eq!(call(&f, &f.b, "GET", &base, "").await.0, 404);
 }
+
+#[tokio::test]
+async fn products_are_listed_a_page_at_a_time() {
+    let f = fixture().await;
+    let mut ops = Vec::new();
+    for i in 0..120 {
+        let p = shared::ledger::ProductRecord {
+            id: format!("prod-{i:03}"),
+            name: format!("Product {i}"),
+            tax_category_id: None,
+            updated_at: None,
+            tax_code: None,
+            content_hash: "h".into(),
+        };
+        let key = shared::ledger::keys::product_key(&f.a.org, &f.conn, &p.id);
+        ops.push(shared::store::record::put(key, &p, Expect::Absent).unwrap());
+    }
+    for chunk in ops.chunks(20) {
+        f.app.store.write(chunk.to_vec()).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut path = "/v1/products".to_owned();
+    let mut sizes = Vec::new();
+    for _ in 0..10 {
+        let (status, page) = call(&f, &f.a, "GET", &path, "").await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        sizes.push(items.len());
+        seen.extend(items.iter().map(|p| p["product_id"].as_str().unwrap().to_owned()));
+        match page["next"].as_str() {
+            Some(n) => path = format!("/v1/products?after={n}"),
+            None => break,
+        }
+    }
+    assert_eq!(sizes, vec![50, 50, 20], "default pages of 50");
+    let mut expected: Vec<String> = (0..120).map(|i| format!("prod-{i:03}")).collect();
+    expected.sort();
+    assert_eq!(seen, expected, "every product once, in order");
+    assert_eq!(call(&f, &f.a, "GET", "/v1/products?limit=100", "").await.1["items"].as_array().unwrap().len(), 100);
+    // a cursor that is not a product cursor, and a limit out of range, are refused
+    let forged = "UVVBUkFOVElORSN4"; // base64url("QUARANTINE#x")
+    assert_eq!(call(&f, &f.a, "GET", &format!("/v1/products?after={forged}"), "").await.0, 400);
+    assert_eq!(call(&f, &f.a, "GET", "/v1/products?limit=101", "").await.0, 400);
+}

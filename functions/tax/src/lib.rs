@@ -73,5 +73,10 @@ enum Route {
 /// AWS actions this function's code calls: key lookups, product/settings reads, calculation records, and the
 /// API key pepper read once at cold start (no other secret). `tests/tests/iam_policy.rs` holds template.yaml to
 /// exactly this list and to the resources each may touch.
-pub const IAM_ACTIONS: &[&str] =
-    &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "secretsmanager:GetSecretValue"];
+pub const IAM_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "secretsmanager:GetSecretValue",
+];

@@ -19,6 +19,9 @@ struct Probe {
     inner: EmbeddedStore,
     reads: Arc<AtomicUsize>,
     down: Arc<AtomicBool>,
+    /// The keys of single reads, and the sizes of batched ones (`get_many`).
+    gets: Arc<std::sync::Mutex<Vec<Key>>>,
+    batches: Arc<std::sync::Mutex<Vec<usize>>>,
 }
 
 impl Probe {
@@ -30,8 +33,15 @@ impl Probe {
 impl ItemStore for Probe {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
+        self.gets.lock().unwrap().push(key.clone());
         self.check()?;
         self.inner.get(key).await
+    }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.batches.lock().unwrap().push(keys.len());
+        self.check()?;
+        self.inner.get_many(keys).await
     }
     async fn query(&self, q: &Query) -> Result<Page, StoreError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
@@ -58,8 +68,13 @@ impl SecretStore for Probe {
 
 fn setup() -> (App<Probe>, Arc<FakeClock>, Probe) {
     let dir = std::env::temp_dir().join(format!("tax-auth-{}", shared::domain::new_uuid()));
-    let probe =
-        Probe { inner: EmbeddedStore::open(&dir).unwrap(), reads: Default::default(), down: Default::default() };
+    let probe = Probe {
+        inner: EmbeddedStore::open(&dir).unwrap(),
+        reads: Default::default(),
+        down: Default::default(),
+        gets: Default::default(),
+        batches: Default::default(),
+    };
     let clock = FakeClock::at(1_800_000_000_000);
     (App::new(Config::defaults(), probe.clone(), clock.clone()), clock, probe)
 }
@@ -288,8 +303,13 @@ async fn store_outage_still_answers_calculations_for_recently_seen_callers() {
 #[tokio::test]
 async fn a_key_over_its_per_minute_limit_gets_429_with_retry_after() {
     let dir = std::env::temp_dir().join(format!("tax-limit-{}", shared::domain::new_uuid()));
-    let probe =
-        Probe { inner: EmbeddedStore::open(&dir).unwrap(), reads: Default::default(), down: Default::default() };
+    let probe = Probe {
+        inner: EmbeddedStore::open(&dir).unwrap(),
+        reads: Default::default(),
+        down: Default::default(),
+        gets: Default::default(),
+        batches: Default::default(),
+    };
     let clock = FakeClock::at(1_800_000_000_000);
     // 60 a minute: bursts of 6, then one a second.
     let config = Config { tax_key_requests_per_minute: 60, ..Config::defaults() };
@@ -317,4 +337,40 @@ async fn a_key_over_its_per_minute_limit_gets_429_with_retry_after() {
     assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&other), "").await.0, 200);
     clock.advance(Duration::from_secs(1));
     assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&busy), "").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_request_reads_its_products_in_one_batch_then_from_the_cache() {
+    let (app, clock, probe) = setup();
+    let (key, _) = issue(&app, "org_a", Mode::Test).await;
+    let org = OrgId::parse("org_a").unwrap();
+    let conn = ConnectionId::parse("conn_1").unwrap();
+    let settings = shared::settings::SettingsRecord {
+        default_product_tax_code: Some("physical_goods".into()),
+        ..Default::default()
+    };
+    app.store
+        .write(vec![
+            shared::store::record::put(shared::settings::settings_key(&org), &settings, shared::store::Expect::Any)
+                .unwrap(),
+        ])
+        .await
+        .unwrap();
+    // 300 lines over 150 distinct products (each named twice)
+    let lines: Vec<String> =
+        (0..300).map(|i| format!(r#"{{"id":"l{i}","product_id":"p{}","amount":100}}"#, i % 150)).collect();
+    let body = format!(
+        r#"{{"currency":"usd","tax_date":"2026-11-01","customer_address":{{"city":"Atlanta","state":"GA","postal_code":"30303","country":"US"}},"line_items":[{}]}}"#,
+        lines.join(",")
+    );
+    let (status, answer) = call(&app, "POST", "/tax_api/calculate_tax", Some(&key), &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let product_keys: Vec<Key> =
+        (0..150).map(|i| shared::ledger::keys::product_key(&org, &conn, &format!("p{i}"))).collect();
+    assert!(!probe.gets.lock().unwrap().iter().any(|k| product_keys.contains(k)), "no product read one by one");
+    assert_eq!(*probe.batches.lock().unwrap(), vec![150], "one batch of the distinct products");
+    // within the cache bound: no product read at all
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(call(&app, "POST", "/tax_api/calculate_tax", Some(&key), &body).await.0, 200);
+    assert_eq!(probe.batches.lock().unwrap().len(), 1);
 }

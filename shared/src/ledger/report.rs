@@ -66,6 +66,28 @@ pub struct RegionSummary {
     pub uncalculated_count: u64,
 }
 
+impl RegionSummary {
+    /// Adds `rows` (another page's totals) into `into`, row by (region, currency); keeps `into` sorted like a page.
+    pub fn merge(into: &mut Vec<RegionSummary>, rows: Vec<RegionSummary>) {
+        for r in rows {
+            match into.iter_mut().find(|x| x.region == r.region && x.currency == r.currency) {
+                Some(x) => {
+                    x.count += r.count;
+                    x.sales_count += r.sales_count;
+                    x.refund_count += r.refund_count;
+                    x.gross_sales += r.gross_sales;
+                    x.taxable_sales += r.taxable_sales;
+                    x.tax_collected += r.tax_collected;
+                    x.tax_calculated += r.tax_calculated;
+                    x.uncalculated_count += r.uncalculated_count;
+                }
+                None => into.push(r),
+            }
+        }
+        into.sort_by(|a, b| (&a.region, a.currency.code()).cmp(&(&b.region, b.currency.code())));
+    }
+}
+
 /// Running per-(region, currency) totals; feed heads with [`Summarizer::add`] (pure).
 #[derive(Debug, Default)]
 pub struct Summarizer {
@@ -181,16 +203,39 @@ impl<S: ItemStore> Ledger<'_, S> {
         }
     }
 
-    /// Totals per region and currency of every transaction matching `filter`.
-    pub async fn summary(&self, filter: &TxnFilter) -> Result<Vec<RegionSummary>, LedgerError> {
+    /// Totals per region and currency of the next ≤ `max_transactions` transactions matching `filter`, after
+    /// `cursor`, and the cursor of the rest (`None`: that was the last page). A request reads a bounded number of
+    /// transactions; the whole summary is the sum of its pages ([`RegionSummary::merge`]).
+    pub async fn summary_page(
+        &self,
+        filter: &TxnFilter,
+        cursor: Option<&str>,
+        max_transactions: usize,
+    ) -> Result<(Vec<RegionSummary>, Option<String>), LedgerError> {
         let mut acc = Summarizer::default();
+        let mut cursor = cursor.map(str::to_owned);
+        let mut left = max_transactions.max(1);
+        loop {
+            let page = self.query_transactions(filter, cursor.as_deref(), left.min(500)).await?;
+            page.items.iter().for_each(|h| acc.add(h));
+            left = left.saturating_sub(page.items.len());
+            match page.next {
+                Some(n) if left > 0 => cursor = Some(n),
+                next => return Ok((acc.finish(), next)),
+            }
+        }
+    }
+
+    /// Totals per region and currency of every transaction matching `filter` (every page; tests and tools).
+    pub async fn summary(&self, filter: &TxnFilter) -> Result<Vec<RegionSummary>, LedgerError> {
+        let mut all: Vec<RegionSummary> = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let page = self.query_transactions(filter, cursor.as_deref(), 500).await?;
-            page.items.iter().for_each(|h| acc.add(h));
-            match page.next {
+            let (rows, next) = self.summary_page(filter, cursor.as_deref(), 5_000).await?;
+            RegionSummary::merge(&mut all, rows);
+            match next {
                 Some(n) => cursor = Some(n),
-                None => return Ok(acc.finish()),
+                None => return Ok(all),
             }
         }
     }

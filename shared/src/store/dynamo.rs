@@ -3,7 +3,7 @@
 //! of several operations (e.g. a ledger record plus the lease's fence check) use TransactWriteItems.
 //!
 //! IAM actions this adapter calls (kept in step with template.yaml by a test):
-//! `dynamodb:GetItem`, `dynamodb:Query`, `dynamodb:PutItem`, `dynamodb:DeleteItem`,
+//! `dynamodb:GetItem`, `dynamodb:BatchGetItem`, `dynamodb:Query`, `dynamodb:PutItem`, `dynamodb:DeleteItem`,
 //! `dynamodb:ConditionCheckItem` (inside TransactWriteItems).
 
 use super::item::{
@@ -12,13 +12,26 @@ use super::item::{
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem,
 };
 use std::collections::HashMap;
 
 /// Actions the code below calls; `template.yaml` must grant exactly these to functions using it.
-pub const IAM_ACTIONS: &[&str] =
-    &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"];
+pub const IAM_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+];
+
+/// Most keys in one BatchGetItem call (DynamoDB's limit).
+const BATCH_GET_MAX_KEYS: usize = 100;
+/// Calls per chunk for keys DynamoDB returns unprocessed (throttling, 16 MB responses), backing off
+/// 25, 50, 100, 200 ms; past them the read fails as unavailable rather than answering without them.
+const BATCH_GET_ROUNDS: u32 = 5;
 
 type Attrs = HashMap<String, AttributeValue>;
 
@@ -288,6 +301,49 @@ impl ItemStore for DynamoStore {
             None => Ok(None),
             Some(m) => Ok(Some(from_attrs(m)?).filter(|i| !i.is_expired(now))),
         }
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let mut distinct: Vec<&Key> = keys.iter().collect();
+        distinct.sort();
+        distinct.dedup();
+        let now = chrono::Utc::now().timestamp();
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(distinct.len());
+        for chunk in distinct.chunks(BATCH_GET_MAX_KEYS) {
+            let mut pending: Vec<Attrs> = chunk.iter().map(|k| key_attrs(k)).collect();
+            for round in 0..BATCH_GET_ROUNDS {
+                if pending.is_empty() {
+                    break;
+                }
+                if round > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << (round - 1))).await;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_err)?;
+                let out =
+                    self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(sdk_err)?;
+                for m in out.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+                    let item = from_attrs(m)?;
+                    if !item.is_expired(now) {
+                        found.insert(item.key.clone(), item);
+                    }
+                }
+                pending = out
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .map_or_else(Vec::new, |k| k.keys().to_vec());
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Unavailable(format!(
+                    "BatchGetItem left {} keys unprocessed after {BATCH_GET_ROUNDS} calls",
+                    pending.len()
+                )));
+            }
+        }
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 
     async fn query(&self, q: &Query) -> Result<Page, StoreError> {

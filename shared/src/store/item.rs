@@ -212,6 +212,17 @@ pub fn validate_write(ops: &[WriteOp]) -> Result<(), StoreError> {
 /// The storage port both adapters implement.
 pub trait ItemStore: Send + Sync + 'static {
     fn get(&self, key: &Key) -> impl Future<Output = Result<Option<Item>, StoreError>> + Send;
+    /// The items of `keys`, in their order (`None` where absent). Adapters that can fetch many keys in one
+    /// round trip do (DynamoDB: BatchGetItem, 100 keys a call); by default one `get` per key.
+    fn get_many(&self, keys: &[Key]) -> impl Future<Output = Result<Vec<Option<Item>>, StoreError>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(keys.len());
+            for k in keys {
+                out.push(self.get(k).await?);
+            }
+            Ok(out)
+        }
+    }
     fn query(&self, q: &Query) -> impl Future<Output = Result<Page, StoreError>> + Send;
     /// Applies every operation or none.
     fn write(&self, ops: Vec<WriteOp>) -> impl Future<Output = Result<(), StoreError>> + Send;

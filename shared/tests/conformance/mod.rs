@@ -224,6 +224,41 @@ pub async fn concurrent_creates_have_one_winner<S: ItemStore + Clone>(s: &S) {
     assert_eq!(wins, 1);
 }
 
+pub async fn get_many_keeps_order_across_batches<S: ItemStore>(s: &S) {
+    // 250 keys: more than two of DynamoDB's 100-key BatchGetItem calls; every third absent, one expired,
+    // one asked twice.
+    let now = chrono::Utc::now().timestamp();
+    let mut ops = Vec::new();
+    for i in 0..250 {
+        if i % 3 == 0 {
+            continue;
+        }
+        let mut it = item("B", &format!("k{i:03}"), 1, &i.to_string());
+        if i == 4 {
+            it.ttl = Some(now - 10);
+        }
+        ops.push(WriteOp::Put { item: it, expect: Expect::Any });
+    }
+    for chunk in ops.chunks(25) {
+        s.write(chunk.to_vec()).await.unwrap();
+    }
+    let mut keys: Vec<Key> = (0..250).rev().map(|i| Key::new("B", format!("k{i:03}"))).collect();
+    keys.push(Key::new("B", "k001"));
+    let got = s.get_many(&keys).await.unwrap();
+    assert_eq!(got.len(), keys.len());
+    for (k, v) in keys.iter().zip(&got) {
+        let i: usize = k.sk[1..].parse().unwrap();
+        match v {
+            Some(it) => {
+                assert!(!i.is_multiple_of(3) && i != 4, "{k:?}");
+                assert_eq!((&it.key, it.body.as_str()), (k, i.to_string().as_str()));
+            }
+            None => assert!(i.is_multiple_of(3) || i == 4, "{k:?} missing"),
+        }
+    }
+    assert!(s.get_many(&[]).await.unwrap().is_empty());
+}
+
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
@@ -231,7 +266,8 @@ macro_rules! conformance_tests {
             create_if_absent, stale_version_is_rejected, stale_fence_is_rejected_atomically,
             multi_op_writes_are_all_or_nothing, query_by_prefix_orders_and_paginates,
             index_queries_follow_updates, expired_items_read_as_absent,
-            lease_gives_one_holder_and_a_monotonic_fence, concurrent_creates_have_one_winner);
+            lease_gives_one_holder_and_a_monotonic_fence, concurrent_creates_have_one_winner,
+            get_many_keeps_order_across_batches);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
