@@ -143,6 +143,10 @@ async function main() {
     assert(r.ok, `simulator ${method} ${path}: HTTP ${r.status} ${text}`);
     try { return JSON.parse(text); } catch (_) { return null; }
   }
+  // A smaller sandbox than serve's default seed (300 customers, 900 invoices, whose first sync takes about a
+  // minute in a debug build): the first sync then finishes within seconds, so the steps after "Sync now"
+  // see a completed run (its last_sync), not one still importing. The hard cases stay in.
+  await simControl('POST', '/seed', { environment: 'sandbox', customers: 12, invoices: 30, creditNotePct: 20 });
   // a customer whose tax status Sphere cannot map: the sync quarantines it instead of importing it
   const ODD_CUSTOMER = 'Quarantine Probe GmbH';
   const tokens = JSON.parse(readFileSync(join(dataDir, 'console-tokens.json'), 'utf8'));
@@ -455,6 +459,67 @@ async function main() {
     assert((await row.locator('td').first().textContent()) === 'Customers', 'the stream');
     assert(!(await tid('quarantine-note').isVisible()), 'no empty-state note beside rows');
     assert(!(await tid('quarantine-section').textContent()).includes(ODD_CUSTOMER), 'never the document itself');
+  });
+
+  await step('after a sync the connection card describes the last sync in words (time, outcome, counts)', async () => {
+    // a real run of the sync worker against the simulator, recorded on the connection
+    let seen = null;
+    const conn = await until('the connection\'s last_sync after "Sync now"', async () => {
+      const { body } = await apiGet('/v1/sequence/connections');
+      const c = body && body.items && body.items.find((x) => x.status !== 'disconnected');
+      seen = c ? c.last_sync : null;
+      return c && c.last_sync && c.last_sync.outcome && c.last_sync.outcome.outcome === 'done' ? c : null;
+    }, 20_000, 500).catch((e) => { throw new Failure(`${e.message}; last_sync is ${JSON.stringify(seen)}`); });
+    const run = conn.last_sync;
+    assert(typeof run.outcome === 'object' && typeof run.summary === 'object', `last_sync is the run record: ${JSON.stringify(run)}`);
+    await page.reload();
+    await ready();
+    const text = ((await tid('conn-last-sync').textContent()) || '').trim();
+    assert(!text.includes('[object'), `the last sync is rendered as text, not an object: ${text}`);
+    assert(!text.includes('{') && !text.includes('"'), `no raw JSON in the last sync: ${text}`);
+    assert(text !== 'Not yet' && text !== '—' && text !== 'Done', `the last sync is described: ${text}`);
+    // its time: when the run finished, as the browser formats it
+    const finished = run.summary.started_at_ms + run.summary.duration_ms;
+    const when = await page.evaluate((ms) => new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }), finished);
+    assert(text.includes(when), `the last sync names its time (${when}): ${text}`);
+    // its outcome and counts
+    assert(text.includes('completed'), `the last sync names its outcome: ${text}`);
+    assert(text.includes(`${run.summary.seen} seen`), `the last sync counts the documents seen (${run.summary.seen}): ${text}`);
+    assert(run.summary.seen > 0, `the sync saw the simulator's documents: ${JSON.stringify(run.summary)}`);
+    if (run.summary.created > 0) assert(text.includes(`${run.summary.created} created`), `created count: ${text}`);
+    if (run.summary.quarantined > 0) assert(text.includes(`${run.summary.quarantined} quarantined`), `quarantined count: ${text}`);
+
+    // Records of other shapes (an older writer's, a run record without its summary) are words too, never
+    // "[object Object]": the page is served such a connection (intercepted) and reloaded.
+    const odd = [
+      [{ outcome: { outcome: 'failed', message: 'Sequence answered HTTP 403' }, action: 'retry_with_backoff' }, ['failed', 'HTTP 403']],
+      [{ outcome: { outcome: 'done' }, action: 'nothing' }, ['completed']],
+      [{ status: 'done', finished_at: '2026-11-20T10:00:00Z', counts: { created: 3 } }, ['completed', '3 created']],
+      [{ outcome: 'done', summary: { ...run.summary, outcome: 'done' } }, ['completed', `${run.summary.seen} seen`]],
+    ];
+    for (const [lastSync, wanted] of odd) {
+      const route = `${base}/v1/sequence/connections`;
+      const serve = async (r) => {
+        const resp = await r.fetch();
+        const body = await resp.json();
+        const patch = (c) => (c && c.id === conn.id ? { ...c, last_sync: lastSync } : c);
+        await r.fulfill({ response: resp, json: Array.isArray(body.items) ? { ...body, items: body.items.map(patch) } : patch(body) });
+      };
+      await page.route(route, serve);
+      await page.route(`${route}/${conn.id}`, serve);
+      try {
+        await page.reload();
+        await ready();
+        const shown = ((await tid('conn-last-sync').textContent()) || '').trim();
+        assert(!shown.includes('[object') && !shown.includes('{'), `${JSON.stringify(lastSync)} is rendered as text: ${shown}`);
+        for (const w of wanted) assert(shown.includes(w), `${JSON.stringify(lastSync)} is rendered with "${w}": ${shown}`);
+      } finally {
+        await page.unroute(route, serve);
+        await page.unroute(`${route}/${conn.id}`, serve);
+      }
+    }
+    await page.reload();
+    await ready();
   });
 
   await step('a failing sync shows since when, why and when it is retried; the connection stays active', async () => {
