@@ -61,7 +61,10 @@ if [ ! -f "$NPM_STAMP" ]; then
   touch "$NPM_STAMP"
 fi
 cargo build -p sphere-local
+echo "==> browser test's step accounting (a skipped step is not a pass)"
+node --test tests/browser/steps.test.mjs
 echo "==> browser test of the console (headless chromium)"
+# CI=1 (set above): a skipped step fails the run.
 SPHERE_LOCAL_BIN="${CARGO_TARGET_DIR:-target}/debug/sphere-local" node tests/browser/console.test.mjs
 
 echo "==> all tests passed"

@@ -9,6 +9,8 @@
 // where the server has the routes (a 404 means "not yet"): tax code assignment, registrations, ledger,
 // quarantined documents (a customer with a tax status Sphere cannot map, made in the simulator) and a
 // failing sync's state (the simulator answering 500).
+// Prints passed / failed / skipped counts; a skipped step is never a pass, and with CI=1 it fails the run
+// (CONSOLE_TEST_ALLOW_SKIPS=1 allows it; see steps.mjs).
 // Writes docs/console.png. Bounded: every wait has a timeout, the whole run is killed at 60 s, and the
 // server is always killed. Exits non-zero on any failure.
 
@@ -19,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { Failure, createSteps, skip, verdict } from './steps.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
@@ -32,7 +35,6 @@ const started = Date.now();
 let server = null;
 let browser = null;
 const tmpDirs = [];
-const results = { passed: 0, failed: 0, skipped: 0 };
 
 function log(line) {
   const s = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
@@ -57,29 +59,10 @@ const watchdog = setTimeout(() => {
   process.exit(1);
 }, TOTAL_BUDGET_MS);
 
-class Failure extends Error {}
 function assert(cond, message) { if (!cond) throw new Failure(message); }
 
-/** A step's way to say it could not run here, and why. */
-const skip = (reason) => ({ skip: reason });
-
-async function step(name, fn) {
-  try {
-    const r = await fn();
-    if (r && r.skip) {
-      results.skipped += 1;
-      log(`SKIP ${name}: ${r.skip}`);
-    } else {
-      results.passed += 1;
-      log(`ok   ${name}`);
-    }
-    return true;
-  } catch (e) {
-    results.failed += 1;
-    log(`FAIL ${name}: ${e instanceof Failure ? e.message : (e && e.stack) || e}`);
-    return false;
-  }
-}
+// a skipped step is counted apart from the passed ones; with CI set it fails the run (see steps.mjs)
+const { step, results } = createSteps(log);
 
 /** Polls `fn` until it returns a truthy value (bounded). */
 async function until(what, fn, timeoutMs = WAIT_MS, everyMs = 200) {
@@ -646,5 +629,11 @@ try {
 }
 const secs = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`console test took ${secs} s`);
-console.log(`console: ${results.passed} passed, ${results.failed} failed, ${results.skipped} skipped`);
-process.exit(crashed || results.failed > 0 || results.passed === 0 ? 1 : 0);
+const result = verdict(results, { crashed });
+console.log(result.summary);
+for (const s of results.skips) console.log(`  skipped: ${s}`);
+if (results.skipped > 0 && !result.strict) {
+  console.log('  (skipped steps checked nothing; with CI=1 they fail the run unless CONSOLE_TEST_ALLOW_SKIPS=1)');
+}
+for (const p of result.problems) console.error(`console test failed: ${p}`);
+process.exit(result.ok ? 0 : 1);
