@@ -3,8 +3,9 @@
 # moto[server] and cfn-lint under .venv/), starts moto on a free loopback port, runs every Rust test,
 # lints template.yaml, runs the console's headless-browser test (installing Debian's chromium and the
 # pinned playwright-core when missing), and stops moto on exit whatever happens. Needs Python 3, Node
-# (>= 20, with npm) and Chromium: an existing /usr/bin/chromium is used, else it is apt-get installed,
-# which needs root. Tests must not rewrite tracked files: the script fails if one changed while it ran.
+# (>= 20, with npm) and Chromium: an existing /usr/bin/chromium (or $CHROMIUM_BIN) is used, else Debian's
+# chromium is apt-get installed, which needs root. Tests must not rewrite tracked files: the script fails
+# if one changed while it ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,10 @@ echo "==> moto_server on 127.0.0.1:$port"
 export MOTO_ENDPOINT="http://127.0.0.1:$port"
 export CI="${CI:-1}"   # inside this script a test that needs moto must never skip
 
+# The README's "Run the Lambdas locally" step: the table and queue of template.yaml, made in moto.
+echo "==> scripts/local-aws.py against moto (the table as template.yaml defines it)"
+"$VENV/bin/python" scripts/local-aws.py --endpoint "$MOTO_ENDPOINT" --table "readme-$port" --queue "readme-$port"
+
 cargo test --workspace --all-targets
 # The US accuracy check against the revenue departments' publications (issue 15): print its share and misses.
 echo "==> US accuracy against the revenue departments (shared/tests/fixtures/us-accuracy.csv)"
@@ -54,9 +59,9 @@ if [ -f template.yaml ]; then
 fi
 # The console's browser test: Debian's Chromium driven by playwright-core (pinned in tests/browser;
 # npm cannot download browsers here, so the Debian package is used).
-if [ ! -x /usr/bin/chromium ]; then
+if [ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
   echo "==> installing chromium (Debian package)"
-  [ "$(id -u)" = 0 ] || { echo "chromium is missing and installing it needs root: apt-get install chromium" >&2; exit 1; }
+  [ "$(id -u)" = 0 ] || { echo "chromium is missing and installing it needs root: sudo apt-get install chromium (or set CHROMIUM_BIN)" >&2; exit 1; }
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends chromium >/dev/null
