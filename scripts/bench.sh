@@ -2,7 +2,9 @@
 # Performance and robustness figures, measured on this machine and written to docs/performance.md.
 # One command: builds in release, then runs the tax-engine benchmark (criterion), the tax endpoint over
 # loopback HTTP at concurrency 1/16/64 plus a memory soak, the sync benchmarks, binary sizes and the
-# cold start of the local server. Takes several minutes; not part of scripts/test.sh.
+# cold start of the local server. Takes several minutes; not part of scripts/test.sh. Also refreshes
+# docs/console.png (the console's browser test with SCREENSHOT=docs/console.png) when Node, Chromium and
+# tests/browser's playwright-core are there; scripts/test.sh never writes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,16 @@ cargo build --release -p sphere-local --quiet
 
 bin=target/release/sphere-local
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+echo "==> docs/console.png (the console's browser test against the release build)"
+if command -v node >/dev/null && [ -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
+  [ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+  SPHERE_LOCAL_BIN="$bin" SCREENSHOT=docs/console.png node tests/browser/console.test.mjs >"$tmp/console.txt" 2>&1 \
+    || { cat "$tmp/console.txt"; exit 1; }
+  grep -E "^console: " "$tmp/console.txt"
+else
+  echo "    not refreshed: needs node and ${CHROMIUM_BIN:-/usr/bin/chromium} (see scripts/test.sh)"
+fi
 
 echo "==> tax engine (criterion)"
 cargo bench -p shared --bench tax_engine -- --noplot >"$tmp/engine.txt" 2>&1 || { cat "$tmp/engine.txt"; exit 1; }

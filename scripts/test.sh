@@ -2,9 +2,17 @@
 # The one test command. On a fresh machine it installs what the tests need (a Python venv with pinned
 # moto[server] and cfn-lint under .venv/), starts moto on a free loopback port, runs every Rust test,
 # lints template.yaml, runs the console's headless-browser test (installing Debian's chromium and the
-# pinned playwright-core when missing), and stops moto on exit whatever happens.
+# pinned playwright-core when missing), and stops moto on exit whatever happens. Needs Python 3, Node
+# (>= 20, with npm) and Chromium: an existing /usr/bin/chromium (or $CHROMIUM_BIN) is used, else Debian's
+# chromium is apt-get installed, which needs root. Tests must not rewrite tracked files: the script fails
+# if one changed while it ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# What the tracked files hold now (uncommitted edits included), to check that no test rewrote one.
+tracked_state() { git diff --binary HEAD -- . 2>/dev/null | sha256sum; }
+in_git=false
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then in_git=true; tracked_before=$(tracked_state); fi
 
 VENV=.venv
 PY_PINS=("moto[server]==5.2.5" "cfn-lint==1.58.0")
@@ -36,6 +44,10 @@ echo "==> moto_server on 127.0.0.1:$port"
 export MOTO_ENDPOINT="http://127.0.0.1:$port"
 export CI="${CI:-1}"   # inside this script a test that needs moto must never skip
 
+# The README's "Run the Lambdas locally" step: the table and queue of template.yaml, made in moto.
+echo "==> scripts/local-aws.py against moto (the table as template.yaml defines it)"
+"$VENV/bin/python" scripts/local-aws.py --endpoint "$MOTO_ENDPOINT" --table "readme-$port" --queue "readme-$port"
+
 cargo test --workspace --all-targets
 # The US accuracy check against the revenue departments' publications (issue 15): print its share and misses.
 echo "==> US accuracy against the revenue departments (shared/tests/fixtures/us-accuracy.csv)"
@@ -47,13 +59,14 @@ if [ -f template.yaml ]; then
 fi
 # The console's browser test: Debian's Chromium driven by playwright-core (pinned in tests/browser;
 # npm cannot download browsers here, so the Debian package is used).
-if [ ! -x /usr/bin/chromium ]; then
+if [ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
   echo "==> installing chromium (Debian package)"
-  [ "$(id -u)" = 0 ] || { echo "chromium is missing and installing it needs root: apt-get install chromium" >&2; exit 1; }
+  [ "$(id -u)" = 0 ] || { echo "chromium is missing and installing it needs root: sudo apt-get install chromium (or set CHROMIUM_BIN)" >&2; exit 1; }
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
+command -v node >/dev/null || { echo "the console's browser test needs Node (>= 20) and npm" >&2; exit 1; }
 NPM_STAMP="tests/browser/node_modules/.lock-$(sha256sum tests/browser/package-lock.json | cut -c1-16)"
 if [ ! -f "$NPM_STAMP" ]; then
   echo "==> npm ci --prefix tests/browser"
@@ -61,7 +74,16 @@ if [ ! -f "$NPM_STAMP" ]; then
   touch "$NPM_STAMP"
 fi
 cargo build -p sphere-local
+echo "==> browser test's step accounting (a skipped step is not a pass)"
+node --test tests/browser/steps.test.mjs
 echo "==> browser test of the console (headless chromium)"
+# CI=1 (set above): a skipped step fails the run. The screenshot goes to target/, never docs/.
 SPHERE_LOCAL_BIN="${CARGO_TARGET_DIR:-target}/debug/sphere-local" node tests/browser/console.test.mjs
+
+if $in_git && [ "$(tracked_state)" != "$tracked_before" ]; then
+  echo "a test rewrote tracked files (tests must write under target/ or a temp dir):" >&2
+  git status --short --untracked-files=no >&2
+  exit 1
+fi
 
 echo "==> all tests passed"

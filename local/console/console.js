@@ -68,13 +68,35 @@
     lease_lost: 'taken over by another run',
   };
 
-  /** The sync function's record of a run: `{outcome: {outcome}, summary: {…counters}, requeued_after_ms}`. */
+  /**
+   * The name of a run's outcome. The sync function writes it nested and tagged
+   * (`{outcome: {outcome: 'done'}}`, `{outcome: {outcome: 'failed', message}}`); older records and other
+   * writers used a plain string. Never an object: `String({})` is "[object Object]".
+   */
+  function outcomeName(o, depth = 0) {
+    if (typeof o === 'string') return o || null;
+    if (o && typeof o === 'object' && depth < 3) return outcomeName(o.outcome ?? o.status ?? o.name ?? o.result, depth + 1);
+    return null;
+  }
+  const outcomeLabel = (name) => OUTCOME_LABEL[name] || words(name);
+  /** A short text for a value that may be an object (an error, a message), never "[object Object]". */
+  function textOf(v) {
+    if (v === null || v === undefined || v === '') return '';
+    if (typeof v !== 'object') return String(v);
+    if (typeof v.message === 'string') return v.message;
+    try { return JSON.stringify(v); } catch (_) { return ''; }
+  }
+
+  /**
+   * The sync function's record of a run: `{outcome: {outcome, message?}, action, summary: {…counters},
+   * requeued_after_ms?}`. One line: when it finished, how it ended, what it counted.
+   */
   function describeRun(s) {
     const sum = s.summary;
-    const name = s.outcome && typeof s.outcome === 'object' ? s.outcome.outcome : s.outcome;
+    const name = outcomeName(s.outcome) || outcomeName(sum.outcome);
     const parts = [];
     if (typeof sum.started_at_ms === 'number') parts.push(fmtTime(sum.started_at_ms + (Number(sum.duration_ms) || 0)));
-    if (name) parts.push(OUTCOME_LABEL[name] || words(String(name)));
+    if (name) parts.push(outcomeLabel(name));
     const counts = ['seen', 'created', 'updated', 'quarantined']
       .filter((k) => typeof sum[k] === 'number' && (sum[k] > 0 || k === 'seen'))
       .map((k) => `${sum[k]} ${k}`);
@@ -82,7 +104,7 @@
     if (typeof s.requeued_after_ms === 'number' && s.requeued_after_ms > 0) {
       parts.push(`Sequence asked to wait: continuing in ${Math.ceil(s.requeued_after_ms / 60000)} min`);
     }
-    return parts.join(' · ');
+    return parts.join(' · ') || 'Done';
   }
 
   /** One line describing a sync summary of unknown exact shape: its time, outcome and counts. */
@@ -92,9 +114,9 @@
     if (s.summary && typeof s.summary === 'object') return describeRun(s);
     const parts = [];
     const when = s.finished_at || s.completed_at || s.ended_at || s.at || s.started_at || s.finished_at_ms || s.at_ms;
-    if (when) parts.push(fmtTime(when));
-    const outcome = s.status || s.outcome || s.result;
-    if (outcome) parts.push(String(outcome));
+    if (when && typeof when !== 'object') parts.push(fmtTime(when));
+    const name = outcomeName(s.status) || outcomeName(s.outcome) || outcomeName(s.result);
+    if (name) parts.push(outcomeLabel(name));
     const counts = [];
     const addCounts = (obj) => {
       for (const [k, v] of Object.entries(obj || {})) {
@@ -104,7 +126,8 @@
     addCounts(s);
     if (s.counts && typeof s.counts === 'object') addCounts(s.counts);
     if (counts.length) parts.push(counts.join(', '));
-    if (s.error) parts.push(`error: ${typeof s.error === 'object' ? s.error.message || JSON.stringify(s.error) : s.error}`);
+    const error = textOf(s.error) || (s.outcome && typeof s.outcome === 'object' ? textOf(s.outcome.message) : '');
+    if (error) parts.push(`error: ${error}`);
     return parts.length ? parts.join(' · ') : 'Done';
   }
 
