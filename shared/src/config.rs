@@ -111,7 +111,7 @@ impl Config {
             sequence_production_url: url("SEQUENCE_PRODUCTION_URL", SEQUENCE_PRODUCTION_URL)?,
             sequence_requests_per_minute: small(number("SEQUENCE_REQUESTS_PER_MINUTE", 1_000, 100_000)?.max(1)),
             key_cache_ttl: Duration::from_secs(number("KEY_CACHE_SECONDS", 60, 60)?),
-            tax_key_requests_per_minute: small(number("TAX_KEY_REQUESTS_PER_MINUTE", 1_500, 1_000_000)?.max(1)),
+            tax_key_requests_per_minute: small(number("TAX_KEY_REQUESTS_PER_MINUTE", 1_500, 60_000_000)?.max(1)),
             sync_lookback_days: small(number("SYNC_LOOKBACK_DAYS", 45, 3_650)?),
             sync_reconcile_days: small(number("SYNC_RECONCILE_DAYS", 7, 365)?.max(1)),
             sync_interval_minutes: small(number("SYNC_INTERVAL_MINUTES", 15, 1_440)?.max(1)),

@@ -5,6 +5,9 @@
 //! before any of its operations apply) inside a single redb transaction, and makes them durable with
 //! one fsync. A write is acknowledged only after that commit, so concurrent callers share disk syncs
 //! instead of queueing behind one another, and an acknowledged write survives a crash.
+//!
+//! Deferred writes (calculation records) take another road: an append-only log in front of the B-tree,
+//! compacted into it in large batches (`super::deferred_log`).
 
 use super::item::{
     Expect, Index, IndexKey, Item, ItemStore, Key, Page, Query, SkRange, StoreError, WriteOp, cursor_of, validate_write,
@@ -16,9 +19,9 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
-const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
-const IDX_DUE: TableDefinition<&str, ()> = TableDefinition::new("idx_due");
-const IDX_BY_DATE: TableDefinition<&str, ()> = TableDefinition::new("idx_by_date");
+pub(super) const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
+pub(super) const IDX_DUE: TableDefinition<&str, ()> = TableDefinition::new("idx_due");
+pub(super) const IDX_BY_DATE: TableDefinition<&str, ()> = TableDefinition::new("idx_by_date");
 
 /// redb's page cache (its default is 1 GiB).
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
@@ -44,10 +47,10 @@ struct Stored {
     by_date: Option<(String, String)>,
 }
 
-struct WriteRequest {
-    ops: Vec<WriteOp>,
+pub(super) struct WriteRequest {
+    pub(super) ops: Vec<WriteOp>,
     /// `None` for a deferred write: nobody waits; a failure is logged.
-    reply: Option<oneshot::Sender<Result<(), StoreError>>>,
+    pub(super) reply: Option<oneshot::Sender<Result<(), StoreError>>>,
 }
 
 impl WriteRequest {
@@ -71,6 +74,8 @@ impl WriteRequest {
 pub struct EmbeddedStore {
     db: Arc<Database>,
     writer: Arc<Writer>,
+    /// Deferred writes: logged, then compacted into `db` in batches.
+    log: Arc<super::deferred_log::DeferredLog>,
     /// AES-256 key sealing secrets at rest (`<dir>/master.key`, mode 0600).
     master_key: Arc<Vec<u8>>,
 }
@@ -105,6 +110,14 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 
 fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+pub(super) fn decode_stored(key: Key, bytes: &[u8]) -> Result<Item, StoreError> {
+    decode(key, bytes)
+}
+
+pub(super) fn encode_stored(item: &Item) -> Result<Vec<u8>, StoreError> {
+    encode(item)
 }
 
 fn decode(key: Key, bytes: &[u8]) -> Result<Item, StoreError> {
@@ -165,8 +178,9 @@ impl EmbeddedStore {
             .spawn(move || writer_loop(&writer_db, rx))
             .map_err(unavailable)?;
         let writer = Arc::new(Writer { queue: Some(tx), thread: Some(thread) });
+        let log = Arc::new(super::deferred_log::DeferredLog::open(dir, Arc::clone(&db))?);
         let master_key = Arc::new(load_or_create_master_key(&dir.join("master.key"))?);
-        Ok(EmbeddedStore { db, writer, master_key })
+        Ok(EmbeddedStore { db, writer, log, master_key })
     }
 
     /// Deletes the items whose TTL has passed (they already read as absent; this frees their space), at most
@@ -212,6 +226,10 @@ impl EmbeddedStore {
     }
 
     fn get_sync(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let logged = self.log.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned();
+        if let Some(item) = logged {
+            return Ok((!item.is_expired(now_secs())).then_some(item));
+        }
         let tx = self.db.begin_read().map_err(unavailable)?;
         let t = tx.open_table(ITEMS).map_err(unavailable)?;
         let Some(v) = t.get(table_key(&key.pk, &key.sk).as_str()).map_err(unavailable)? else {
@@ -401,7 +419,7 @@ fn writer_loop(db: &Database, mut rx: mpsc::Receiver<WriteRequest>) {
 }
 
 /// Applies each request of the group in order inside one transaction; returns each request's outcome.
-fn apply_group(db: &Database, group: &[WriteRequest]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+pub(super) fn apply_group(db: &Database, group: &[WriteRequest]) -> Result<Vec<Result<(), StoreError>>, StoreError> {
     let mut tx = db.begin_write().map_err(unavailable)?;
     tx.set_durability(Durability::Immediate).map_err(unavailable)?;
     let mut results = Vec::with_capacity(group.len());
@@ -484,10 +502,14 @@ impl ItemStore for EmbeddedStore {
         rx.await.map_err(|_| unavailable("store writer stopped"))?
     }
 
-    /// Queued to the writer without waiting: it is committed (fsync'd) with the next group, normally
-    /// within milliseconds. A crash before that commit loses it; nothing else is affected.
+    /// Not awaited: puts (`Absent`/`Any`) are appended to the deferred log, durable once their group is
+    /// fsync'd (normally within milliseconds), readable by `get` from then on and by queries once compacted;
+    /// anything else is queued to the writer. A crash before the sync loses the write; nothing else is affected.
     async fn write_deferred(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         validate_write(&ops)?;
+        if super::deferred_log::loggable(&ops) {
+            return self.log.send(ops).await;
+        }
         let queue = self.writer.queue.as_ref().ok_or_else(|| unavailable("store writer stopped"))?;
         queue.send(WriteRequest { ops, reply: None }).await.map_err(|_| unavailable("store writer stopped"))
     }

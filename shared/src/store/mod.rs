@@ -5,6 +5,7 @@
 //! repositories in [`repo`] are written once on top of it, so both backends share every rule.
 //! [`secrets`] is the port for Sequence credentials (Secrets Manager in AWS, sealed locally).
 
+mod deferred_log;
 pub mod embedded;
 pub mod item;
 pub mod lease;
