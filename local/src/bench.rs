@@ -29,6 +29,15 @@ struct ServerProcess {
     dir: std::path::PathBuf,
 }
 
+impl ServerProcess {
+    /// Stops the server (SIGKILL: nothing is flushed on the way out) and gives back its data dir.
+    fn stop(mut self) -> std::path::PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::take(&mut self.dir)
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -88,6 +97,8 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
 pub async fn bench_tax(args: &[String]) -> Result<(), String> {
     let seconds: u64 = flag(args, "--seconds", 10);
     let soak_seconds: u64 = flag(args, "--soak-seconds", 60);
+    // The highest level is measured this many more times in a row (its p99 target must hold in every run).
+    let repeat: usize = flag(args, "--repeat", 5);
     let levels: Vec<usize> = flag::<String>(args, "--concurrency", "1,16,64".into())
         .split(',')
         .filter_map(|c| c.trim().parse().ok())
@@ -158,8 +169,28 @@ pub async fn bench_tax(args: &[String]) -> Result<(), String> {
             r.rss_max_kib as f64 / 1024.0
         );
     }
+    let top = *levels.last().unwrap_or(&64);
+    if repeat > 0 {
+        println!();
+        println!("{repeat} consecutive runs at concurrency {top}:");
+        println!();
+        println!("| run | requests/s | p50 (ms) | p99 (ms) | errors | server RSS (MiB) |");
+        println!("|---:|---:|---:|---:|---:|---:|");
+        for run in 1..=repeat {
+            let r = load(&server.base, &api_key, &body, top, Duration::from_secs(seconds), pid, None).await;
+            println!(
+                "| run {run} | {:.0} | {:.3} | {:.3} | {} | {:.1} |",
+                r.rps,
+                r.p50.as_secs_f64() * 1e3,
+                r.p99.as_secs_f64() * 1e3,
+                r.errors,
+                r.rss_max_kib as f64 / 1024.0
+            );
+        }
+    }
+    let large = large_calculation(&http, &server.base, &api_key).await?;
     if soak_seconds > 0 {
-        let c = *levels.last().unwrap_or(&64);
+        let c = top;
         let mut samples = Vec::new();
         let r =
             load(&server.base, &api_key, &body, c, Duration::from_secs(soak_seconds), pid, Some(&mut samples)).await;
@@ -177,7 +208,98 @@ pub async fn bench_tax(args: &[String]) -> Result<(), String> {
             samples.iter().map(|k| format!("{:.1}", *k as f64 / 1024.0)).collect::<Vec<_>>().join(", ")
         );
     }
+    // The record of the 1,000-line calculation, read back from the data dir once the server has stopped (its
+    // deferred log is replayed at open, as after a crash).
+    let dir = server.stop();
+    let store = shared::store::EmbeddedStore::open(&dir).map_err(|e| e.to_string())?;
+    let org = shared::domain::OrgId::parse(tokens["test"]["org_id"].as_str().unwrap_or_default())
+        .map_err(|e| format!("org id: {e:?}"))?;
+    let (bytes, items) = record_size(&store, &org, &large.calculation_id).await?;
+    println!();
+    println!(
+        "1,000-line calculation ({} sequential requests, 1,000 distinct products): p50 {:.1} ms, max {:.1} ms; response {} bytes; its calculation record {} bytes in {} item(s) (header + parts, each ≤ 350 KB)",
+        large.requests,
+        large.p50.as_secs_f64() * 1e3,
+        large.max.as_secs_f64() * 1e3,
+        large.response_bytes,
+        bytes,
+        items
+    );
     Ok(())
+}
+
+struct Large {
+    requests: usize,
+    p50: Duration,
+    max: Duration,
+    response_bytes: usize,
+    calculation_id: String,
+}
+
+/// 20 sequential 1,000-line calculations (each line its own product: one batched product read per request).
+async fn large_calculation(http: &reqwest::Client, base: &str, key: &str) -> Result<Large, String> {
+    let lines: Vec<Value> = (0..1_000)
+        .map(|i| json!({"id": format!("l{i}"), "product_id": format!("prod_{i}"), "amount": 1_000 + i}))
+        .collect();
+    let body = json!({"currency": "usd", "customer_address": {"address1": "55 Trinity Ave SW", "city": "Atlanta", "state": "GA", "postal_code": "30303", "country": "US"},
+        "line_items": lines})
+    .to_string();
+    let mut lat = Vec::new();
+    let mut last: Option<(usize, String)> = None;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let r = http
+            .post(format!("{base}/tax_api/calculate_tax"))
+            .header("x-api-key", key)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = r.status();
+        let bytes = r.bytes().await.map_err(|e| e.to_string())?;
+        lat.push(t.elapsed());
+        if !status.is_success() {
+            return Err(format!("1,000-line calculation: {status} {}", String::from_utf8_lossy(&bytes)));
+        }
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        let id = v["data"]["sphere_tax_calculation_id"].as_str().unwrap_or_default().to_owned();
+        last = Some((bytes.len(), id));
+    }
+    lat.sort_unstable();
+    let (response_bytes, calculation_id) = last.ok_or("no answer")?;
+    Ok(Large {
+        requests: lat.len(),
+        p50: pct(&lat, 50.0),
+        max: lat.last().copied().unwrap_or_default(),
+        response_bytes,
+        calculation_id,
+    })
+}
+
+/// Bytes and items of a calculation record as stored (header and parts).
+async fn record_size(
+    store: &shared::store::EmbeddedStore,
+    org: &shared::domain::OrgId,
+    id: &str,
+) -> Result<(usize, usize), String> {
+    use shared::store::ItemStore;
+    let header = store
+        .get(&shared::calculation::calculation_key(org, id))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("calculation {id} not in the store"))?;
+    let rec: shared::calculation::CalculationRecord = serde_json::from_str(&header.body).map_err(|e| e.to_string())?;
+    let mut bytes = header.body.len();
+    for n in 0..rec.parts {
+        let part = store
+            .get(&shared::calculation::part_key(org, id, n))
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("calculation {id}: part {n} missing"))?;
+        bytes += part.body.len();
+    }
+    Ok((bytes, 1 + rec.parts as usize))
 }
 
 struct LoadResult {

@@ -71,7 +71,7 @@ struct Part {
     lines: Vec<CalculationLine>,
 }
 
-fn part_key(org: &OrgId, id: &str, n: u32) -> Key {
+pub fn part_key(org: &OrgId, id: &str, n: u32) -> Key {
     let main = calculation_key(org, id);
     Key::new(main.pk, format!("{}#PART#{n:04}", main.sk))
 }

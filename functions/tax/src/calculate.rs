@@ -183,7 +183,7 @@ async fn calculate<S: Store>(
         }
     })?;
 
-    let id = shared::domain::new_uuid();
+    let id = shared::domain::new_uuid_v7(now_ms);
     let rec = CalculationRecord {
         id: id.clone(),
         org_id: key.org_id.clone(),

@@ -96,11 +96,27 @@ pub(crate) fn random_hex(n: usize) -> String {
     s
 }
 
-/// A random (version 4) UUID, the format Sphere uses for `sphere_tax_calculation_id`.
+/// A random (version 4) UUID.
 pub fn new_uuid() -> String {
     let mut b = crate::crypto::random_bytes(16);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
+    uuid_text(&b)
+}
+
+/// A time-ordered (version 7, RFC 9562) UUID for `unix_ms`: 48 bits of milliseconds, then 74 random bits. The
+/// id of calculation records (`sphere_tax_calculation_id`, a UUID as in Sphere): records stored under it land in
+/// time order, so the store appends to its key space instead of writing all over it.
+pub fn new_uuid_v7(unix_ms: i64) -> String {
+    let mut b = crate::crypto::random_bytes(16);
+    let ms = u64::try_from(unix_ms).unwrap_or(0).to_be_bytes();
+    b[..6].copy_from_slice(&ms[2..8]);
+    b[6] = (b[6] & 0x0f) | 0x70;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    uuid_text(&b)
+}
+
+fn uuid_text(b: &[u8]) -> String {
     let h: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
     format!(
         "{}-{}-{}-{}-{}",
@@ -115,6 +131,22 @@ pub fn new_uuid() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn v7_uuids_sort_by_time_and_carry_version_and_variant() {
+        let a = new_uuid_v7(1_795_687_200_000);
+        let b = new_uuid_v7(1_795_687_200_001);
+        assert!(a < b, "{a} {b}");
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "7");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"), "{a}");
+        // 1_795_687_200_000 ms = 0x01a2_1b4c_4900
+        assert!(
+            a.starts_with(&format!("{:08x}-{:04x}", 1_795_687_200_000u64 >> 16, 1_795_687_200_000u64 & 0xffff)),
+            "{a}"
+        );
+        assert_ne!(new_uuid_v7(5), new_uuid_v7(5));
+    }
 
     #[test]
     fn ids_reject_separators_and_empty() {

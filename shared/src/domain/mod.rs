@@ -6,7 +6,7 @@ mod ids;
 mod mode;
 
 pub use currency::{Currency, MoneyError, UnknownCurrency};
-pub use ids::{ConnectionId, IdError, KeyId, OrgId, SequenceAccountId, new_uuid};
+pub use ids::{ConnectionId, IdError, KeyId, OrgId, SequenceAccountId, new_uuid, new_uuid_v7};
 pub use mode::{Environment, Mode, PairingError};
 
 /// Money is always a `Decimal` in major units (or `i64` minor units on the tax wire); never `f64`.
