@@ -48,6 +48,12 @@ export CI="${CI:-1}"   # inside this script a test that needs moto must never sk
 echo "==> scripts/local-aws.py against moto (the table as template.yaml defines it)"
 "$VENV/bin/python" scripts/local-aws.py --endpoint "$MOTO_ENDPOINT" --table "readme-$port" --queue "readme-$port"
 
+# Style and lints hold in CI, not only by habit: formatting, then clippy with the workspace's lint set
+# ([workspace.lints] in Cargo.toml: clippy's pedantic group minus the lints named there) as errors.
+echo "==> cargo fmt --check"
+cargo fmt --all --check
+echo "==> cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace --all-targets
 # The US accuracy check against the revenue departments' publications (issue 15): print its share and misses.
 echo "==> US accuracy against the revenue departments (shared/tests/fixtures/us-accuracy.csv)"

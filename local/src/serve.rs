@@ -67,7 +67,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
         config.sequence_production_url = u.trim_end_matches('/').to_owned();
     }
     // Kept alive for the server's lifetime.
-    let _sim = if opts.with_sim {
+    let sim = if opts.with_sim {
         let sim = sequence_sim::Simulator::start(sequence_sim::SimOptions {
             data: Some(sequence_sim::SeedSpec::default()),
             ..Default::default()
@@ -106,7 +106,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     println!("  console tokens:  {}", opts.data_dir.join(crate::tokens::FILE_NAME).display());
     println!("  test org {}  (Authorization: Bearer <test token>)", server.tokens.test.org_id);
     println!("  live org {}  (Authorization: Bearer <live token>)", server.tokens.live.org_id);
-    if let Some(sim) = &_sim {
+    if let Some(sim) = &sim {
         println!("  Sequence simulator on http://{} (fresh in-memory accounts each start)", sim.addr);
         for env in [shared::domain::Environment::Sandbox, shared::domain::Environment::Production] {
             let c = sim.credentials(env);
@@ -168,9 +168,8 @@ async fn dispatch(State(server): State<Arc<Server>>, req: Request) -> Response {
         }
     };
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(b) => b,
-        Err(_) => return into_axum(too_large(tax_api)),
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return into_axum(too_large(tax_api));
     };
     let req = http::Request::from_parts(parts, bytes);
     let resp = if tax_api {

@@ -48,7 +48,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--empty" => a.spec = None,
             "--no-rate-limit" => a.rate_limit = None,
             "--rate-limit" => {
-                a.rate_limit = Some(value("--rate-limit")?.parse().map_err(|e| format!("--rate-limit: {e}"))?)
+                a.rate_limit = Some(value("--rate-limit")?.parse().map_err(|e| format!("--rate-limit: {e}"))?);
             }
             "-h" | "--help" => {
                 return Err(HELP.into());

@@ -28,7 +28,7 @@ impl ConsoleTokens {
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let fresh = |_| OrgToken {
+                let fresh = |()| OrgToken {
                     org_id: OrgId::generate(),
                     token: format!("sphc_{}", shared::crypto::hex(&shared::crypto::random_bytes(24))),
                 };

@@ -88,7 +88,7 @@ pub fn start<S: Store + Sync>(app: App<S>, tick: Option<std::time::Duration>) ->
             let deadline = worker_app.clock.now_ms() + RUN_BUDGET_MS;
             match sync::run_job(&worker_app, &job, &holder, deadline).await {
                 Ok(Some(r)) => {
-                    tracing::info!(connection = %job.connection_id, outcome = ?r.outcome, "sync run finished")
+                    tracing::info!(connection = %job.connection_id, outcome = ?r.outcome, "sync run finished");
                 }
                 Ok(None) => {}
                 Err(e) => tracing::error!(connection = %job.connection_id, error = %e, "sync run failed"),

@@ -9,9 +9,7 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
     // SystemRandom only fails if the OS has no entropy source at all; there is no safe fallback.
-    if SystemRandom::new().fill(&mut buf).is_err() {
-        panic!("operating system random number generator unavailable");
-    }
+    assert!(SystemRandom::new().fill(&mut buf).is_ok(), "operating system random number generator unavailable");
     buf
 }
 

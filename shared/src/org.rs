@@ -51,7 +51,7 @@ pub async fn ensure<S: ItemStore>(store: &S, org: &OrgId, mode: Mode, now: &str)
         let rec = OrgRecord { org_id: org.clone(), mode, created_at: now.to_owned() };
         match store.write(vec![record::put(org_key(org), &rec, Expect::Absent)?]).await {
             Ok(()) => return Ok(rec),
-            Err(e) if e.is_condition_failed() => continue, // created concurrently: read it back
+            Err(e) if e.is_condition_failed() => {} // created concurrently: read it back
             Err(e) => return Err(e.into()),
         }
     }

@@ -80,7 +80,7 @@ impl SyncQueue for MemoryQueue {
 /// SQS adapter. IAM: `sqs:SendMessage` on the sync queue.
 #[cfg(feature = "aws")]
 pub mod sqs {
-    use super::*;
+    use super::{Duration, QueueError, QueueFuture, SyncJob, SyncQueue, clamp_delay};
 
     pub const IAM_ACTIONS: &[&str] = &["sqs:SendMessage"];
 
@@ -101,7 +101,7 @@ pub mod sqs {
             Box::pin(async move {
                 let body = serde_json::to_string(&job).map_err(|e| QueueError(e.to_string()))?;
                 let mut req = self.client.send_message().queue_url(&self.queue_url).message_body(body);
-                let fifo = self.queue_url.ends_with(".fifo");
+                let fifo = self.queue_url.to_ascii_lowercase().ends_with(".fifo");
                 if fifo {
                     req = req
                         .message_group_id(format!("{}#{}", job.org_id, job.connection_id))

@@ -265,12 +265,12 @@ async fn the_simulator_serves_what_the_published_document_describes() {
         let mut after: Option<String> = None;
         let mut n = 0;
         loop {
-            let q = after.as_ref().map(|a| format!("?limit=100&after={a}")).unwrap_or_else(|| "?limit=100".into());
+            let q = after.as_ref().map_or_else(|| "?limit=100".into(), |a| format!("?limit=100&after={a}"));
             let page = get(format!("{list}{q}")).await;
             check(list, &page);
             for id in ids(&page) {
                 n += 1;
-                let one = get(format!("{}/{id}", list)).await;
+                let one = get(format!("{list}/{id}")).await;
                 check(single, &one);
                 let sub = match list {
                     "/customers" => {

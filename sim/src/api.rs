@@ -60,9 +60,8 @@ async fn handle(
     Query(params): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
-    let env = match env.parse::<Environment>() {
-        Ok(e) => e,
-        Err(_) => return error_response(&SimError::new(404, "NotFound", "unknown environment")),
+    let Ok(env) = env.parse::<Environment>() else {
+        return error_response(&SimError::new(404, "NotFound", "unknown environment"));
     };
     let latency = sim.with(|w| w.faults.latency_ms);
     if latency > 0 {

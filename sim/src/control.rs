@@ -97,7 +97,7 @@ fn reply<T: serde::Serialize>(r: Result<T, SimError>) -> Response {
 
 /// An empty body means "all defaults".
 fn body<T: DeserializeOwned + Default>(b: &Bytes) -> Result<T, SimError> {
-    if b.iter().all(|c| c.is_ascii_whitespace()) {
+    if b.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
     serde_json::from_slice(b).map_err(|e| SimError::bad_request(format!("invalid body: {e}")))
@@ -225,15 +225,15 @@ async fn get_invoice(State(s): State<SimState>, Path(id): Path<String>) -> Respo
 }
 
 async fn patch_invoice(State(s): State<SimState>, Path(id): Path<String>, b: Bytes) -> Response {
-    reply(body::<InvoicePatch>(&b).and_then(|p| s.update_invoice(&id, p)).and_then(|_| s.invoice(&id)))
+    reply(body::<InvoicePatch>(&b).and_then(|p| s.update_invoice(&id, p)).and_then(|()| s.invoice(&id)))
 }
 
 async fn delete_invoice(State(s): State<SimState>, Path(id): Path<String>) -> Response {
-    reply(s.delete_invoice(&id).map(|_| serde_json::json!({ "deleted": id })))
+    reply(s.delete_invoice(&id).map(|()| serde_json::json!({ "deleted": id })))
 }
 
 async fn pay_invoice(State(s): State<SimState>, Path(id): Path<String>, b: Bytes) -> Response {
-    reply(body::<Payment>(&b).and_then(|p| s.pay_invoice(&id, p)).and_then(|_| s.invoice(&id)))
+    reply(body::<Payment>(&b).and_then(|p| s.pay_invoice(&id, p)).and_then(|()| s.invoice(&id)))
 }
 
 async fn recalculate(State(s): State<SimState>, Path(id): Path<String>) -> Response {
@@ -250,15 +250,15 @@ struct Finalise {
 }
 
 async fn finalise_invoice(State(s): State<SimState>, Path(id): Path<String>, b: Bytes) -> Response {
-    reply(body::<Finalise>(&b).and_then(|f| s.finalise_invoice(&id, f.send)).and_then(|_| s.invoice(&id)))
+    reply(body::<Finalise>(&b).and_then(|f| s.finalise_invoice(&id, f.send)).and_then(|()| s.invoice(&id)))
 }
 
 async fn send_invoice(State(s): State<SimState>, Path(id): Path<String>) -> Response {
-    reply(s.finalise_invoice(&id, true).and_then(|_| s.invoice(&id)))
+    reply(s.finalise_invoice(&id, true).and_then(|()| s.invoice(&id)))
 }
 
 async fn void_invoice(State(s): State<SimState>, Path(id): Path<String>) -> Response {
-    reply(s.void_invoice(&id).and_then(|_| s.invoice(&id)))
+    reply(s.void_invoice(&id).and_then(|()| s.invoice(&id)))
 }
 
 async fn issue_credit_note(State(s): State<SimState>, b: Bytes) -> Response {
@@ -270,11 +270,11 @@ async fn get_credit_note(State(s): State<SimState>, Path(id): Path<String>) -> R
 }
 
 async fn finalise_credit_note(State(s): State<SimState>, Path(id): Path<String>, b: Bytes) -> Response {
-    reply(body::<Finalise>(&b).and_then(|f| s.finalise_credit_note(&id, f.send)).and_then(|_| s.credit_note(&id)))
+    reply(body::<Finalise>(&b).and_then(|f| s.finalise_credit_note(&id, f.send)).and_then(|()| s.credit_note(&id)))
 }
 
 async fn void_credit_note(State(s): State<SimState>, Path(id): Path<String>) -> Response {
-    reply(s.void_credit_note(&id).and_then(|_| s.credit_note(&id)))
+    reply(s.void_credit_note(&id).and_then(|()| s.credit_note(&id)))
 }
 
 async fn get_faults(State(s): State<SimState>) -> Response {
@@ -348,5 +348,5 @@ async fn get_sphere(State(s): State<SimState>, Query(t): Query<Target>) -> Respo
 }
 
 async fn delete_sphere(State(s): State<SimState>, Query(t): Query<Target>) -> Response {
-    reply(s.remove_sphere(&t).map(|_| serde_json::json!({ "configured": false })))
+    reply(s.remove_sphere(&t).map(|()| serde_json::json!({ "configured": false })))
 }

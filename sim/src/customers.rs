@@ -86,7 +86,7 @@ impl World {
                 let local: String = c
                     .name
                     .split_whitespace()
-                    .map(|w| w.chars().filter(|ch| ch.is_ascii_alphanumeric()).collect::<String>())
+                    .map(|w| w.chars().filter(char::is_ascii_alphanumeric).collect::<String>())
                     .filter(|w| !w.is_empty())
                     .collect::<Vec<_>>()
                     .join(".")

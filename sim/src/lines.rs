@@ -135,7 +135,7 @@ impl World {
                 description: src.and_then(|l| l.description.clone()),
                 quantity,
                 rate,
-                tax_rate: src.map(|l| l.tax_rate).unwrap_or_else(|| money::fraction(rate_pct)),
+                tax_rate: src.map_or_else(|| money::fraction(rate_pct), |l| l.tax_rate),
                 index: i64::try_from(idx).unwrap_or(i64::MAX),
                 price_id: src.and_then(|l| l.price_id.clone()),
                 net_total: net,

@@ -61,7 +61,7 @@ fn decode_token(t: &str, epoch: u64, order: Order) -> Result<Key, SimError> {
 }
 
 fn order(p: &Params) -> Result<Order, SimError> {
-    match p.get("sortOrder").map(|s| s.as_str()) {
+    match p.get("sortOrder").map(std::string::String::as_str) {
         None | Some("DESC") => Ok(Order::Desc),
         Some("ASC") => Ok(Order::Asc),
         Some(o) => Err(SimError::bad_request(format!("Invalid sortOrder {o:?}: expected ASC or DESC"))),

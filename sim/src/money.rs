@@ -7,7 +7,7 @@ use shared::domain::Currency;
 
 /// Minor-unit digits of a currency code; 2 for codes outside ISO 4217.
 pub fn exponent(code: &str) -> u32 {
-    Currency::parse(code).map(|c| u32::from(c.exponent())).unwrap_or(2)
+    Currency::parse(code).map_or(2, |c| u32::from(c.exponent()))
 }
 
 /// Rounds half away from zero to the currency's minor unit and shows that many decimals.

@@ -140,7 +140,7 @@ impl SimState {
             }
             InvoiceStatus::Final => w.finalise_invoice(&id, false),
             InvoiceStatus::Sent => w.finalise_invoice(&id, true),
-            InvoiceStatus::Voided => w.finalise_invoice(&id, true).and_then(|_| w.void_invoice(&id)),
+            InvoiceStatus::Voided => w.finalise_invoice(&id, true).and_then(|()| w.void_invoice(&id)),
             InvoiceStatus::Draft => Ok(()),
         })?;
         Ok((id, outcome))
@@ -194,7 +194,7 @@ impl SimState {
     }
 
     pub fn clear_raw_patches(&self) {
-        self.with(|w| w.clear_raw_patches());
+        self.with(super::world::World::clear_raw_patches);
     }
 
     /// The invoice as `GET /invoices` serves it, with its lines.

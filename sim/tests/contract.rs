@@ -527,7 +527,7 @@ async fn part_two_tests_credentials_then_calculates_tax_on_drafts() {
     // A failing tax API leaves the draft and records the error.
     sim.state.with(|w| {
         if let Some(s) = w.accounts[0].sphere.as_mut() {
-            s.api_key = "sph_rotated".into()
+            s.api_key = "sph_rotated".into();
         }
     });
     let (id3, o3) = sim

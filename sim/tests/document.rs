@@ -269,7 +269,7 @@ async fn all_twelve_endpoints_follow_the_document() {
         items.iter().filter_map(|i| i["status"].as_str().map(str::to_owned)).collect()
     };
     let all_five: BTreeSet<String> =
-        ["IN_PROGRESS", "DRAFT", "FINAL", "SENT", "VOIDED"].iter().map(|s| s.to_string()).collect();
+        ["IN_PROGRESS", "DRAFT", "FINAL", "SENT", "VOIDED"].iter().map(std::string::ToString::to_string).collect();
     assert_eq!(statuses(&invoices), all_five);
     assert_eq!(statuses(&notes), all_five);
     let holder = run.reader.get(&format!("/customers/{}", hard.customer_with_properties), &[]).await.1;

@@ -31,7 +31,7 @@ fn actions_in(text: &str) -> BTreeSet<String> {
         let Some(item) = line.trim().strip_prefix("- ") else { continue };
         for service in ["dynamodb", "secretsmanager", "sqs"] {
             if let Some(rest) = item.strip_prefix(&format!("{service}:")) {
-                let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                let name: String = rest.chars().take_while(char::is_ascii_alphanumeric).collect();
                 if !name.is_empty() {
                     out.insert(format!("{service}:{name}"));
                 }
@@ -42,7 +42,7 @@ fn actions_in(text: &str) -> BTreeSet<String> {
 }
 
 fn set(list: &[&str]) -> BTreeSet<String> {
-    list.iter().map(|s| s.to_string()).collect()
+    list.iter().map(std::string::ToString::to_string).collect()
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn needs(service: &str, op: &str) -> Vec<String> {
 
 /// SDK calls of the form `.client…\n….operation()` in an adapter's source.
 fn sdk_calls(source: &str, ops: &[&str]) -> BTreeSet<String> {
-    ops.iter().filter(|op| source.contains(&format!(".{op}()"))).map(|s| s.to_string()).collect()
+    ops.iter().filter(|op| source.contains(&format!(".{op}()"))).map(std::string::ToString::to_string).collect()
 }
 
 #[test]

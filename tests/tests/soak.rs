@@ -82,7 +82,7 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
                 1 => sim::wire::InvoiceStatus::Sent,
                 _ => sim::wire::InvoiceStatus::Draft,
             };
-            let lines = (0..1 + rng.below(3))
+            let lines = (0..=rng.below(3))
                 .map(|k| sim::NewLine {
                     product_id: Some(products[(k as usize) % products.len()].clone()),
                     rate: shared::domain::Decimal::new(1_000 + rng.below(90_000) as i64, 2),

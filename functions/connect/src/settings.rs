@@ -42,7 +42,7 @@ pub async fn put<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Result
         match field.as_str() {
             "rounding" => {
                 next.rounding = serde_json::from_value::<Rounding>(value)
-                    .map_err(|_| ConnectError::BadRequest("rounding must be \"line\" or \"document\"".into()))?
+                    .map_err(|_| ConnectError::BadRequest("rounding must be \"line\" or \"document\"".into()))?;
             }
             "default_product_tax_code" => {
                 next.default_product_tax_code = match value {

@@ -91,7 +91,7 @@ pub async fn handle_event<S: Store>(
             let mut outcomes = Vec::new();
             for job in &jobs {
                 let report = run_job(app, job, request_id, deadline_ms).await?;
-                outcomes.push(report.map(|r| json!(r.outcome)).unwrap_or(Value::Null));
+                outcomes.push(report.map_or(Value::Null, |r| json!(r.outcome)));
             }
             Ok(json!({ "outcomes": outcomes }))
         }

@@ -111,7 +111,7 @@ pub async fn revoke<S: ItemStore>(
         }
         match store.write(ops).await {
             Ok(()) => return Ok(Some(rec)),
-            Err(e) if e.is_condition_failed() => continue,
+            Err(e) if e.is_condition_failed() => {}
             Err(e) => return Err(e),
         }
     }

@@ -278,7 +278,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
                         None => Upsert::Created,
                     });
                 }
-                Err(LedgerError::Conflict(_)) if attempt == 0 => continue,
+                Err(LedgerError::Conflict(_)) if attempt == 0 => {}
                 Err(e) => return Err(e),
             }
         }

@@ -153,7 +153,7 @@ impl<S: ItemStore> Ledger<'_, S> {
         let pk = keys::conn_pk(self.org(), self.connection());
         let lo = filter.from.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
         // `~` sorts after every `{date}#…` index key of the last day.
-        let hi = filter.to.map(|d| format!("{}~", d.format("%Y-%m-%d"))).unwrap_or_else(|| "~".to_owned());
+        let hi = filter.to.map_or_else(|| "~".to_owned(), |d| format!("{}~", d.format("%Y-%m-%d")));
         Query {
             index: Some(Index::ByDate),
             pk,

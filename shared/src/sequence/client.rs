@@ -10,7 +10,10 @@ use super::credentials::Credentials;
 use super::decode::{self, Rejected};
 use super::error::{SequenceError, parse_error_body};
 use super::limiter::{RateLimiter, limiter_for_key};
-use super::models::*;
+use super::models::{
+    CreditNote, CreditNoteLineItem, Customer, Invoice, InvoiceLineItem, Product, RawList, SequenceAccount,
+    TaxRegistration,
+};
 use super::query::{CreditNoteQuery, CustomerQuery, InvoiceQuery, ListQuery, PageQuery, ProductQuery};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{SEQUENCE_PRODUCTION_URL, SEQUENCE_SANDBOX_URL};

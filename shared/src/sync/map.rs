@@ -111,7 +111,7 @@ fn check_amounts(currency: Currency, amounts: impl IntoIterator<Item = Decimal>)
             crate::domain::MoneyError::TooPrecise { currency, exponent, .. } => {
                 format!("an amount has more decimal places than {currency} allows ({exponent})")
             }
-            _ => "an amount is too large".to_owned(),
+            crate::domain::MoneyError::Overflow(_) => "an amount is too large".to_owned(),
         })?;
     }
     Ok(())

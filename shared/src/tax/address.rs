@@ -162,7 +162,7 @@ impl NormAddress {
         };
         let postal = clean(a.postal_code.as_deref());
         let (zip5, zip4) =
-            if country == "US" { postal.as_deref().map(parse_us_zip).unwrap_or((None, None)) } else { (None, None) };
+            if country == "US" { postal.as_deref().map_or((None, None), parse_us_zip) } else { (None, None) };
         NormAddress { country, region, region_unknown, city: clean(a.city.as_deref()), zip5, zip4, postal }
     }
 }

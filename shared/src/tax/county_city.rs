@@ -368,15 +368,23 @@ pub(crate) fn locals(
             out.warnings.push(format!("local rates of {c} outside its cities not in our data on {date}"));
             out.missing.push(MISSING_LOCAL);
         }
-        (CityRule::ReplacesCounty, None) => counties_rows.iter().for_each(|i| push(*i)),
+        (CityRule::ReplacesCounty, None) => {
+            for i in &counties_rows {
+                push(*i);
+            }
+        }
         (CityRule::AddsToCounty, c) => {
-            counties_rows.iter().for_each(|i| push(*i));
+            for &i in &counties_rows {
+                push(i);
+            }
             c.into_iter().for_each(&mut push);
         }
     }
     // County-wide districts (transit surtaxes) are levied on top of whatever the county and city rows say, and
     // a city's own districts (crime control, fire and EMS) with the city.
-    district_rows.iter().for_each(|i| push(*i));
+    for &i in &district_rows {
+        push(i);
+    }
     if let Some(c) = city {
         let own = st.with_city.get(&norm_name(&st.rows[c].name)).into_iter().flatten().copied().filter(live);
         own.collect::<Vec<_>>().into_iter().for_each(&mut push);

@@ -410,7 +410,7 @@ impl Tables {
         for (path, text) in files {
             let file = *path;
             if file == "sources.csv" {
-                continue;
+                // read first, above
             } else if file.starts_with("rates/") {
                 t.load_rates(file, text)?;
             } else if file.starts_with("us-sst/rates/") {

@@ -332,7 +332,7 @@ fn sst_locals(
             && let Some(rate) = sst_rate(sst, c, Some("00"), date)
             && rate > Decimal::ZERO
         {
-            let name = c.parse::<u16>().map(|n| county_name(t, state, n)).unwrap_or_else(|_| c.clone());
+            let name = c.parse::<u16>().map_or_else(|_| c.clone(), |n| county_name(t, state, n));
             out.juris.push(us_juris(name, rate));
         }
         if let Some(l) = &b.local

@@ -113,7 +113,7 @@ fn us_dated_state_changes() {
     assert_eq!(sd("2023-06-30").lines[0].tax_amounts[0].rate.percentage, pct("4.5"));
     assert_eq!(sd("2023-07-01").lines[0].tax_amounts[0].rate.percentage, pct("4.2"));
     let nm =
-        calc(&s, "usd", "2024-01-01", country("US", Some("NM")), vec![line("1", 100000, "physical_goods")]).unwrap();
+        calc(&s, "usd", "2024-01-01", country("US", Some("NM")), vec![line("1", 100_000, "physical_goods")]).unwrap();
     assert_eq!(nm.lines[0].tax_amounts[0].amount, 4875);
 }
 

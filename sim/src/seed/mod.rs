@@ -23,7 +23,7 @@ use crate::wire::{
 use crate::world::{Target, World};
 use crate::{NewCreditNote, SimError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use data::*;
+use data::{CANADA, EU, FIRST_NAMES, KINDS, LAST_NAMES, NAMES, PRODUCTS, SEGMENTS, STREETS, UK, US};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use shared::domain::Environment;
@@ -67,7 +67,7 @@ impl SeedSpec {
 
 /// Midnight of `anchor` minus days and seconds.
 pub(crate) fn at(anchor: NaiveDate, days_ago: i64, secs_before: i64) -> DateTime<Utc> {
-    let midnight = anchor.and_hms_opt(0, 0, 0).map(|d| d.and_utc()).unwrap_or_else(Utc::now);
+    let midnight = anchor.and_hms_opt(0, 0, 0).map_or_else(Utc::now, |d| d.and_utc());
     midnight - Duration::days(days_ago) - Duration::seconds(secs_before)
 }
 
