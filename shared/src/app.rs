@@ -20,7 +20,7 @@ pub struct App<S: Store> {
     /// Where "sync now" and the dispatcher send work.
     pub queue: std::sync::Arc<dyn crate::queue::SyncQueue>,
     /// The server-side secret of the API key check (issued by `connect`, verified by `tax`).
-    pub key_pepper: crate::keys::KeyPepper,
+    pub key_pepper: crate::api_key::KeyPepper,
 }
 
 impl<S: Store> App<S> {
@@ -32,12 +32,12 @@ impl<S: Store> App<S> {
             caches: Default::default(),
             queue: std::sync::Arc::new(crate::queue::MemoryQueue::default()),
             // Fails closed: until the deployment's pepper is set, keys verify only within this process.
-            key_pepper: crate::keys::KeyPepper::random(),
+            key_pepper: crate::api_key::KeyPepper::random(),
         }
     }
 
     /// The same app checking API keys with the deployment's `pepper`.
-    pub fn with_key_pepper(mut self, pepper: crate::keys::KeyPepper) -> Self {
+    pub fn with_key_pepper(mut self, pepper: crate::api_key::KeyPepper) -> Self {
         self.key_pepper = pepper;
         self
     }

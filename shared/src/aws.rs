@@ -132,7 +132,7 @@ pub async fn app_from_env(
     let (pepper, ()) = tokio::join!(
         async {
             match &pepper_secret {
-                Some(id) => crate::keys::load_pepper(&stores.secrets, id).await.map(Some),
+                Some(id) => crate::api_key::load_pepper(&stores.secrets, id).await.map(Some),
                 None => Ok(None),
             }
         },

@@ -6,8 +6,8 @@
 //! are still served for what was already verified, so a store outage does not fail invoices of
 //! callers seen recently; nothing never seen is ever guessed.
 
+use crate::api_key::ApiKeyRecord;
 use crate::domain::{ConnectionId, OrgId};
-use crate::keys::ApiKeyRecord;
 use crate::tax::OrgTaxSettings;
 use std::collections::HashMap;
 use std::hash::Hash;

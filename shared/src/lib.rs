@@ -5,6 +5,7 @@
 //! Ports and adapters: [`store`] (ports + embedded adapter; DynamoDB/Secrets Manager behind the `aws`
 //! feature) and [`sequence`] (the Sequence REST client; the simulator is the `sequence-sim` crate).
 
+pub mod api_key;
 pub mod app;
 pub mod audit;
 #[cfg(feature = "aws")]
@@ -16,7 +17,6 @@ pub mod config;
 pub mod connection;
 pub mod crypto;
 pub mod domain;
-pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod ledger;

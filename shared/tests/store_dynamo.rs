@@ -44,16 +44,16 @@ async fn the_api_key_pepper_is_read_from_its_secret() {
     let client = aws_sdk_secretsmanager::Client::new(&sdk);
     let s = SecretsManagerStore::new(client.clone());
     let id = format!("test/api-key-pepper/{}", shared::domain::new_uuid());
-    assert!(matches!(shared::keys::load_pepper(&s, &id).await, Err(shared::keys::PepperError::Missing)));
+    assert!(matches!(shared::api_key::load_pepper(&s, &id).await, Err(shared::api_key::PepperError::Missing)));
     client.create_secret().name(&id).secret_string("short").send().await.unwrap();
-    assert!(matches!(shared::keys::load_pepper(&s, &id).await, Err(shared::keys::PepperError::TooShort(_))));
+    assert!(matches!(shared::api_key::load_pepper(&s, &id).await, Err(shared::api_key::PepperError::TooShort(_))));
     let value: String = "k".repeat(64);
     client.put_secret_value().secret_id(&id).secret_string(&value).send().await.unwrap();
-    let pepper = shared::keys::load_pepper(&s, &id).await.unwrap();
+    let pepper = shared::api_key::load_pepper(&s, &id).await.unwrap();
     // the same secret gives the same pepper: a key issued with one load verifies with another
-    let (key, _) = shared::keys::generate(shared::domain::Mode::Live, &pepper);
-    let again = shared::keys::load_pepper(&s, &id).await.unwrap();
-    assert!(shared::keys::parse(&key, &again).is_some());
+    let (key, _) = shared::api_key::generate(shared::domain::Mode::Live, &pepper);
+    let again = shared::api_key::load_pepper(&s, &id).await.unwrap();
+    assert!(shared::api_key::parse(&key, &again).is_some());
     assert!(!format!("{again:?}").contains(&value));
 }
 

@@ -89,13 +89,13 @@ async fn the_api_key_pepper_is_stable_per_data_dir() {
     let dir = temp_dir();
     let (key, _) = {
         let s = EmbeddedStore::open(&dir).unwrap();
-        shared::keys::generate(shared::domain::Mode::Test, &s.key_pepper())
+        shared::api_key::generate(shared::domain::Mode::Test, &s.key_pepper())
     };
     // a restart of the same data dir still verifies the key; another data dir does not
     let reopened = EmbeddedStore::open(&dir).unwrap();
-    assert!(shared::keys::parse(&key, &reopened.key_pepper()).is_some());
+    assert!(shared::api_key::parse(&key, &reopened.key_pepper()).is_some());
     let other = EmbeddedStore::open(&temp_dir()).unwrap();
-    assert!(shared::keys::parse(&key, &other.key_pepper()).is_none());
+    assert!(shared::api_key::parse(&key, &other.key_pepper()).is_none());
 }
 
 #[tokio::test]

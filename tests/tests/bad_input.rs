@@ -57,8 +57,8 @@ fn fx() -> Fx {
             sync_failure: None,
         };
         app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
-        let (key, parsed) = shared::keys::generate(Mode::Test, &app.key_pepper);
-        shared::keys::create(&app.store, &parsed, &who.org, &conn, "t").await.unwrap();
+        let (key, parsed) = shared::api_key::generate(Mode::Test, &app.key_pepper);
+        shared::api_key::create(&app.store, &parsed, &who.org, &conn, "t").await.unwrap();
         key
     });
     Fx { app, key, who, rt }

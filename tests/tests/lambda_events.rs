@@ -82,8 +82,8 @@ async fn sync_now_event_sends_one_sqs_message() {
 #[tokio::test]
 async fn tax_verify_event_authenticates_by_api_key() {
     let Some((app, _)) = moto_app().await else { return };
-    let (key, parsed) = shared::keys::generate(Mode::Live, &app.key_pepper);
-    shared::keys::create(
+    let (key, parsed) = shared::api_key::generate(Mode::Live, &app.key_pepper);
+    shared::api_key::create(
         &app.store,
         &parsed,
         &OrgId::parse("org_live").unwrap(),

@@ -57,9 +57,9 @@ pub async fn disconnect<S: Store>(
 ) -> Result<HttpResponse, ConnectError> {
     let current = connection::get(&app.store, &who.org, id).await?.ok_or(ConnectError::NotFound)?;
     let now = app.now_rfc3339();
-    for key in shared::keys::list(&app.store, &who.org, Some(id)).await? {
+    for key in shared::api_key::list(&app.store, &who.org, Some(id)).await? {
         if key.revoked_at.is_none() {
-            shared::keys::revoke(&app.store, &who.org, &key.key_id, &now).await?;
+            shared::api_key::revoke(&app.store, &who.org, &key.key_id, &now).await?;
         }
     }
     let mut after = current.value.clone();

@@ -2,11 +2,11 @@
 //! The caller's org comes from authentication (JWT claims in Lambda, the bearer token locally),
 //! resolved before this handler runs and passed in as a [`Principal`]; never from a body.
 
+pub mod api_keys;
 pub mod connections;
 pub mod credentials;
 pub mod customers;
 pub mod error;
-pub mod keys;
 pub mod ledger;
 pub mod paging;
 pub mod products;
@@ -118,10 +118,12 @@ async fn route<S: Store>(
         (&Method::GET, ["v1", "sequence", "connections", c, "quarantine"]) => {
             quarantine::list(app, who, &conn(c)?, &query(req)).await
         }
-        (&Method::POST, ["v1", "sequence", "connections", c, "api-keys"]) => keys::create(app, who, &conn(c)?).await,
-        (&Method::GET, ["v1", "sequence", "connections", c, "api-keys"]) => keys::list(app, who, &conn(c)?).await,
+        (&Method::POST, ["v1", "sequence", "connections", c, "api-keys"]) => {
+            api_keys::create(app, who, &conn(c)?).await
+        }
+        (&Method::GET, ["v1", "sequence", "connections", c, "api-keys"]) => api_keys::list(app, who, &conn(c)?).await,
         (&Method::DELETE, ["v1", "sequence", "connections", c, "api-keys", k]) => {
-            keys::revoke(app, who, &conn(c)?, &id::<KeyId>(k)?).await
+            api_keys::revoke(app, who, &conn(c)?, &id::<KeyId>(k)?).await
         }
         (&Method::GET, ["v1", "settings"]) => settings::get(app, who).await,
         (&Method::PUT, ["v1", "settings"]) => settings::put(app, who, req.body()).await,
@@ -173,7 +175,7 @@ pub const IAM_ACTIONS: &[&str] = &[
     "secretsmanager:DeleteSecret",
     "secretsmanager:RestoreSecret",
     "secretsmanager:TagResource",
-    // the API key pepper only, once at cold start (`shared::keys::load_pepper`)
+    // the API key pepper only, once at cold start (`shared::api_key::load_pepper`)
     "secretsmanager:GetSecretValue",
     "sqs:SendMessage",
 ];

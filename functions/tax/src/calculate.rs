@@ -4,11 +4,11 @@
 
 use crate::wire::{self, CalcRequest};
 use http::StatusCode;
+use shared::api_key::ApiKeyRecord;
 use shared::app::{App, Store};
 use shared::cache::CustomerExemption;
 use shared::calculation::{CalculationAmount, CalculationLine, CalculationRecord};
 use shared::domain::{ConnectionId, OrgId};
-use shared::keys::ApiKeyRecord;
 use shared::ledger::keys::{customer_key, product_key};
 use shared::ledger::{CustomerRecord, CustomerTaxStatus, ProductRecord};
 use shared::store::record;

@@ -79,9 +79,9 @@ fn setup() -> (App<Probe>, Arc<FakeClock>, Probe) {
     (App::new(Config::defaults(), probe.clone(), clock.clone()), clock, probe)
 }
 
-async fn issue(app: &App<Probe>, org: &str, mode: Mode) -> (String, shared::keys::ApiKeyRecord) {
-    let (key, parsed) = shared::keys::generate(mode, &app.key_pepper);
-    let rec = shared::keys::create(
+async fn issue(app: &App<Probe>, org: &str, mode: Mode) -> (String, shared::api_key::ApiKeyRecord) {
+    let (key, parsed) = shared::api_key::generate(mode, &app.key_pepper);
+    let rec = shared::api_key::create(
         &app.store,
         &parsed,
         &OrgId::parse(org).unwrap(),
@@ -128,7 +128,7 @@ async fn missing_malformed_and_unknown_keys_get_401_and_garbage_never_reaches_th
     assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&tampered), "").await.0, 401);
     assert_eq!(probe.reads.load(Ordering::SeqCst), 0, "checksum rejection happens before any store read");
     // a well-formed key nobody issued is looked up once, then refused
-    let (unknown, _) = shared::keys::generate(Mode::Live, &app.key_pepper);
+    let (unknown, _) = shared::api_key::generate(Mode::Live, &app.key_pepper);
     assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&unknown), "").await.0, 401);
     assert_eq!(probe.reads.load(Ordering::SeqCst), 1);
 }
@@ -155,9 +155,9 @@ async fn forged_keys_reach_neither_the_store_nor_the_cache() {
     assert_eq!(probe.reads.load(Ordering::SeqCst), 1);
     // Well-formed keys made with any other pepper (a forger knows the format, not the deployment's secret):
     // more than the cache holds, none read, none cached.
-    let forger = shared::keys::KeyPepper::random();
+    let forger = shared::api_key::KeyPepper::random();
     for _ in 0..10_001 {
-        let (forged, _) = shared::keys::generate(Mode::Live, &forger);
+        let (forged, _) = shared::api_key::generate(Mode::Live, &forger);
         assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&forged), "").await.0, 401);
     }
     // Legacy-shaped keys pass their unkeyed check, so they are read, but a miss is never cached.
@@ -175,9 +175,9 @@ async fn forged_keys_reach_neither_the_store_nor_the_cache() {
 async fn keys_issued_before_the_pepper_work_until_the_sunset() {
     let (app, clock, _) = setup();
     let old = legacy_key(Mode::Test, 7);
-    let parsed = shared::keys::parse(&old, &app.key_pepper).unwrap();
+    let parsed = shared::api_key::parse(&old, &app.key_pepper).unwrap();
     assert!(parsed.legacy);
-    shared::keys::create(
+    shared::api_key::create(
         &app.store,
         &parsed,
         &OrgId::parse("org_a").unwrap(),
@@ -213,7 +213,7 @@ async fn revoked_key_is_refused_after_the_cache_bound() {
     let (app, clock, _) = setup();
     let (key, rec) = issue(&app, "org_a", Mode::Test).await;
     assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&key), "").await.0, 200);
-    shared::keys::revoke(&app.store, &rec.org_id, &rec.key_id, "t2").await.unwrap();
+    shared::api_key::revoke(&app.store, &rec.org_id, &rec.key_id, "t2").await.unwrap();
     clock.advance(Duration::from_secs(59));
     assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&key), "").await.0, 200, "cached inside the bound");
     clock.advance(Duration::from_secs(2));

@@ -56,8 +56,8 @@ async fn fx() -> Fx {
     let mut keys = Vec::new();
     for (org, conn) in [("org_a", "conn_a"), ("org_b", "conn_b")] {
         let (org, conn) = (OrgId::parse(org).unwrap(), ConnectionId::parse(conn).unwrap());
-        let (key, parsed) = shared::keys::generate(Mode::Test, &app.key_pepper);
-        shared::keys::create(&app.store, &parsed, &org, &conn, "t").await.unwrap();
+        let (key, parsed) = shared::api_key::generate(Mode::Test, &app.key_pepper);
+        shared::api_key::create(&app.store, &parsed, &org, &conn, "t").await.unwrap();
         keys.push(key);
     }
     let (a, ca) = (OrgId::parse("org_a").unwrap(), ConnectionId::parse("conn_a").unwrap());

@@ -320,10 +320,10 @@ impl EmbeddedStore {
 impl EmbeddedStore {
     /// The API key pepper of this data dir, derived from its master key (HMAC-SHA256 with a fixed label), so
     /// `sphere-local` needs no second secret file and keys stay valid across restarts of the same data dir.
-    pub fn key_pepper(&self) -> crate::keys::KeyPepper {
+    pub fn key_pepper(&self) -> crate::api_key::KeyPepper {
         let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.master_key);
         let derived = aws_lc_rs::hmac::sign(&key, b"sphere-local api key pepper v1");
-        match crate::keys::KeyPepper::new(derived.as_ref()) {
+        match crate::api_key::KeyPepper::new(derived.as_ref()) {
             Ok(p) => p,
             Err(e) => unreachable!("HMAC-SHA256 output is 32 bytes: {e}"),
         }

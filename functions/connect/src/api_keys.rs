@@ -3,10 +3,10 @@
 use crate::error::ConnectError;
 use http::StatusCode;
 use serde_json::json;
+use shared::api_key::{self, ApiKeyRecord};
 use shared::app::{App, Store};
 use shared::connection::{self, ConnectionStatus};
 use shared::domain::{ConnectionId, KeyId};
-use shared::keys::{self, ApiKeyRecord};
 use shared::org::Principal;
 use shared::web::{HttpResponse, json};
 
@@ -30,9 +30,9 @@ pub async fn create<S: Store>(
     if c.value.status == ConnectionStatus::Disconnected {
         return Err(ConnectError::Conflict("this connection is disconnected; connect Sequence again first".into()));
     }
-    let (secret_key, parsed) = keys::generate(who.mode, &app.key_pepper);
+    let (secret_key, parsed) = api_key::generate(who.mode, &app.key_pepper);
     let now = app.now_rfc3339();
-    let rec = keys::create(&app.store, &parsed, &who.org, conn, &now).await?;
+    let rec = api_key::create(&app.store, &parsed, &who.org, conn, &now).await?;
     app.store
         .write(vec![shared::audit::entry(who, &now, "api_key.create", rec.key_id.as_str(), None, Some(view(&rec)))?])
         .await?;
@@ -48,7 +48,7 @@ pub async fn create<S: Store>(
 
 pub async fn list<S: Store>(app: &App<S>, who: &Principal, conn: &ConnectionId) -> Result<HttpResponse, ConnectError> {
     connection::get(&app.store, &who.org, conn).await?.ok_or(ConnectError::NotFound)?;
-    let keys = keys::list(&app.store, &who.org, Some(conn)).await?;
+    let keys = api_key::list(&app.store, &who.org, Some(conn)).await?;
     Ok(json(StatusCode::OK, &json!({"items": keys.iter().map(view).collect::<Vec<_>>()})))
 }
 
@@ -59,9 +59,9 @@ pub async fn revoke<S: Store>(
     key: &KeyId,
 ) -> Result<HttpResponse, ConnectError> {
     let now = app.now_rfc3339();
-    let existing = keys::list(&app.store, &who.org, Some(conn)).await?;
+    let existing = api_key::list(&app.store, &who.org, Some(conn)).await?;
     let Some(before) = existing.into_iter().find(|k| &k.key_id == key) else { return Err(ConnectError::NotFound) };
-    let rec = keys::revoke(&app.store, &who.org, key, &now).await?.ok_or(ConnectError::NotFound)?;
+    let rec = api_key::revoke(&app.store, &who.org, key, &now).await?.ok_or(ConnectError::NotFound)?;
     app.store
         .write(vec![shared::audit::entry(
             who,
