@@ -885,3 +885,31 @@ fn us_alaska_juneau_borough_tax() {
         .unwrap();
     assert_eq!(o.lines[0].tax, 300 + 300, "{:?}", o.lines[0].tax_amounts);
 }
+
+#[test]
+fn us_unincorporated_california_pays_its_county_rate() {
+    // Castro Valley (ZIP 94546) is unincorporated Alameda County: CDTFA's "Effective Sales and Use Tax Rates
+    // 1-1-2026" row "Alameda County" is 10.25 % (the county row is the unincorporated rate). Before, no CA
+    // county row was loaded and the answer was the 7.25 % state rate with `local` missing.
+    let s = settings(vec![reg("US", Some("CA"))]);
+    let o = calc(
+        &s,
+        "usd",
+        "2026-11-01",
+        us("CA", "94546", Some("Castro Valley")),
+        vec![line("1", 10000, "physical_goods")],
+    )
+    .unwrap();
+    assert_eq!(o.lines[0].tax, 1025);
+    assert!(o.missing_jurisdiction_types.is_empty(), "{:?}", o.missing_jurisdiction_types);
+    // Santa Clara County's Measure A (0.625 %, from 2026-04-01) reaches its unincorporated area too.
+    let at = |date| {
+        calc(&s, "usd", date, us("CA", "95046", Some("San Martin")), vec![line("1", 10000, "physical_goods")]).unwrap()
+    };
+    assert_eq!(at("2026-03-01").lines[0].tax, 913, "9.125 % rounds half up");
+    assert_eq!(at("2026-11-01").lines[0].tax, 975);
+    // A city with its own row still replaces the county's (Alameda city 10.75 %).
+    let o = calc(&s, "usd", "2026-11-01", us("CA", "94501", Some("Alameda")), vec![line("1", 10000, "physical_goods")])
+        .unwrap();
+    assert_eq!(o.lines[0].tax, 1075);
+}
