@@ -42,9 +42,9 @@ fn page<A, B>(p: seq::Page<A>, f: impl Fn(A) -> B) -> SourcePage<B> {
     SourcePage { items: p.items.into_iter().map(f).collect(), rejected: p.rejected, next: p.after.map(PageToken) }
 }
 
-fn address(a: &seq::Address) -> Option<src::Address> {
+fn address(a: &seq::Address) -> Option<src::PostalAddress> {
     let opt = |s: &str| (!s.trim().is_empty()).then(|| s.to_owned());
-    let out = src::Address {
+    let out = src::PostalAddress {
         line1: opt(&a.line1),
         line2: a.line2.clone().filter(|s| !s.trim().is_empty()),
         town: opt(&a.town),
@@ -52,7 +52,7 @@ fn address(a: &seq::Address) -> Option<src::Address> {
         postcode: opt(&a.postcode),
         country: opt(&a.country),
     };
-    (out != src::Address::default()).then_some(out)
+    (out != src::PostalAddress::default()).then_some(out)
 }
 
 fn linked(l: &[seq::LinkedService]) -> Vec<src::LinkedService> {

@@ -12,8 +12,8 @@
 //! (the ledger records what was issued; Sequence's path back is a void, which is imported).
 
 use super::source::{
-    Address, CreditNoteStatus, InvoiceStatus, LinkedService, SourceCreditNote, SourceCustomer, SourceInvoice,
-    SourceLine, SourceProduct, TaxStatus,
+    CreditNoteStatus, InvoiceStatus, LinkedService, SourceCreditNote, SourceCustomer, SourceInvoice, SourceLine,
+    SourceProduct, TaxStatus,
 };
 use crate::crypto::sha256_hex;
 use crate::domain::{Currency, Decimal};
@@ -92,17 +92,6 @@ pub fn calculation_id(linked: &[LinkedService]) -> Option<String> {
         .map(|l| l.external_id.clone())
 }
 
-fn address(a: &Address) -> PostalAddress {
-    PostalAddress {
-        line1: a.line1.clone(),
-        line2: a.line2.clone(),
-        town: a.town.clone(),
-        state: a.state.clone(),
-        postcode: a.postcode.clone(),
-        country: a.country.clone(),
-    }
-}
-
 /// Every amount fits the currency. The reason names the rule, not the amount (quarantine reasons are
 /// shown in the console and must not repeat document values).
 fn check_amounts(currency: Currency, amounts: impl IntoIterator<Item = Decimal>) -> Result<(), String> {
@@ -135,8 +124,8 @@ struct Header<'a> {
     accounting_date: Option<chrono::NaiveDate>,
     customer_id: &'a str,
     customer_name: &'a str,
-    billing: Option<&'a Address>,
-    shipping: Option<&'a Address>,
+    billing: Option<&'a PostalAddress>,
+    shipping: Option<&'a PostalAddress>,
     tax_id: &'a Option<String>,
     totals: [Decimal; 3],
     linked: &'a [LinkedService],
@@ -154,9 +143,7 @@ fn build(
     check_amounts(currency, h.totals)?;
     check_amounts(currency, lines.iter().flat_map(|l| [l.net_total, l.total_tax, l.gross_total]))?;
     let event_date = h.issue_date.or(h.accounting_date).ok_or("no issue date and no accounting date")?;
-    let ship = h.shipping.map(address);
-    let bill = h.billing.map(address);
-    let (addr, address_source) = choose_address(ship.as_ref(), bill.as_ref());
+    let (addr, address_source) = choose_address(h.shipping, h.billing);
     let region = addr.as_ref().and_then(region_of);
     let taxed = tax.status == CustomerTaxStatus::Taxed;
     let ledger_lines: Vec<LedgerLine> = lines
@@ -311,7 +298,7 @@ pub fn customer_record(c: &SourceCustomer) -> Mapped<CustomerRecord> {
         Ok(s) => s,
         Err(r) => return Mapped::Quarantine(r),
     };
-    let addr = c.address.as_ref().map(address);
+    let addr = c.address.clone();
     Mapped::Import(CustomerRecord {
         id: c.id.clone(),
         legal_name: c.legal_name.clone(),
@@ -343,7 +330,7 @@ mod tests {
             updated_at: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
             customer_id: "c1".into(),
             customer_name: "Acme".into(),
-            billing_address: Some(Address {
+            billing_address: Some(PostalAddress {
                 line1: Some("1 Main".into()),
                 postcode: Some("55401".into()),
                 country: Some("US".into()),

@@ -17,23 +17,13 @@ use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::time::Duration;
 
+/// One postal address from the source to the ledger: Sequence's `Address1` with every part optional
+/// (completeness is judged by the ledger).
+pub use crate::ledger::PostalAddress;
 /// A listed document that did not decode (quarantined by the sync, the rest of its page imported).
 pub use crate::sequence::decode::Rejected;
 /// One vocabulary: the Sequence enums are the client's (unknown values kept as `Other`).
 pub use crate::sequence::models::{CreditNoteStatus, InvoiceStatus, TaxStatus};
-
-/// Sequence's `Address1` (every part optional here; completeness is judged by the ledger).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
-    pub line1: Option<String>,
-    pub line2: Option<String>,
-    pub town: Option<String>,
-    /// US/CA state or province code (e.g. `MN`, `ON`).
-    pub state: Option<String>,
-    pub postcode: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    pub country: Option<String>,
-}
 
 /// One `linkedServices` entry. A `Sphere` entry carries our tax calculation id in `external_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +48,7 @@ pub struct SourceCustomer {
     pub id: String,
     pub legal_name: String,
     pub created_at: Option<DateTime<Utc>>,
-    pub address: Option<Address>,
+    pub address: Option<PostalAddress>,
     pub tax_status: TaxStatus,
     /// From `/tax-registrations/for-customer/{id}` when the adapter fetches them; may be empty.
     pub tax_ids: Vec<String>,
@@ -79,8 +69,8 @@ pub struct SourceInvoice {
     pub updated_at: DateTime<Utc>,
     pub customer_id: String,
     pub customer_name: String,
-    pub billing_address: Option<Address>,
-    pub shipping_address: Option<Address>,
+    pub billing_address: Option<PostalAddress>,
+    pub shipping_address: Option<PostalAddress>,
     pub customer_tax_status: Option<TaxStatus>,
     pub customer_tax_id: Option<String>,
     pub net_total: Decimal,
@@ -102,8 +92,8 @@ pub struct SourceCreditNote {
     pub accounting_date: Option<NaiveDate>,
     pub customer_id: String,
     pub customer_name: String,
-    pub billing_address: Option<Address>,
-    pub shipping_address: Option<Address>,
+    pub billing_address: Option<PostalAddress>,
+    pub shipping_address: Option<PostalAddress>,
     pub customer_tax_id: Option<String>,
     pub net_total: Decimal,
     pub total_tax: Decimal,

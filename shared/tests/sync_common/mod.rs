@@ -176,8 +176,8 @@ pub async fn run_jobs_until_settled<S: ItemStore>(
     panic!("did not settle in 200 invocations");
 }
 
-pub fn address(country: &str, state: Option<&str>) -> Address {
-    Address {
+pub fn address(country: &str, state: Option<&str>) -> PostalAddress {
+    PostalAddress {
         line1: Some("1 Main St".into()),
         line2: None,
         town: Some("Town".into()),
