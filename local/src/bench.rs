@@ -285,7 +285,7 @@ async fn record_size(
 ) -> Result<(usize, usize), String> {
     use shared::store::ItemStore;
     let header = store
-        .get(&shared::calculation::calculation_key(org, id))
+        .get(&shared::layout::calculation_key(org, id))
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("calculation {id} not in the store"))?;
@@ -293,7 +293,7 @@ async fn record_size(
     let mut bytes = header.body.len();
     for n in 0..rec.parts {
         let part = store
-            .get(&shared::calculation::part_key(org, id, n))
+            .get(&shared::layout::calculation_part_key(org, id, n))
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("calculation {id}: part {n} missing"))?;

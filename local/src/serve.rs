@@ -33,6 +33,8 @@ pub const SIM_CREDENTIALS_FILE: &str = "sim-credentials.json";
 /// Shared by every request.
 pub struct Server {
     pub app: App<EmbeddedStore>,
+    /// The tax API's part of `app` (same store and caches; no secrets, no queue).
+    pub tax: tax::State<EmbeddedStore>,
     pub tokens: ConsoleTokens,
     /// Sync jobs queued or running in the local worker.
     pub sync_pending: crate::worker::Pending,
@@ -49,7 +51,8 @@ pub async fn build(data_dir: &std::path::Path, config: Config) -> Result<(Router
     for (entry, mode) in [(&tokens.test, Mode::Test), (&tokens.live, Mode::Live)] {
         shared::org::ensure(&app.store, &entry.org_id, mode, &app.now_rfc3339()).await.map_err(|e| e.to_string())?;
     }
-    let server = Arc::new(Server { app, tokens, sync_pending });
+    let tax = tax::State::of(&app).map_err(|e| format!("tax content: {e}"))?;
+    let server = Arc::new(Server { app, tax, tokens, sync_pending });
     let router = Router::new()
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .merge(crate::console::router())
@@ -173,7 +176,7 @@ async fn dispatch(State(server): State<Arc<Server>>, req: Request) -> Response {
     };
     let req = http::Request::from_parts(parts, bytes);
     let resp = if tax_api {
-        tax::handle(&server.app, req).await
+        tax::handle(&server.tax, req).await
     } else if path.starts_with("/v1/") {
         let token = req
             .headers()

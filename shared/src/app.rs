@@ -50,8 +50,6 @@ impl<S: Store> App<S> {
 
     /// Now as RFC 3339 (UTC, milliseconds), for records and audit entries.
     pub fn now_rfc3339(&self) -> String {
-        chrono::DateTime::from_timestamp_millis(self.clock.now_ms())
-            .unwrap_or_default()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        crate::clock::rfc3339_millis(self.clock.now_ms())
     }
 }

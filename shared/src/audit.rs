@@ -3,9 +3,10 @@
 //! that have none).
 
 use crate::domain::OrgId;
-use crate::org::{Principal, org_pk};
+use crate::layout::{AUDIT_SK_PREFIX, audit_key, org_pk};
+use crate::org::Principal;
 use crate::store::record;
-use crate::store::{Expect, Key, Query, StoreError, WriteOp};
+use crate::store::{Expect, Query, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,7 +43,7 @@ pub fn entry(
     // Same-millisecond entries of one process keep their order through the sequence number.
     static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let key = Key::new(org_pk(&who.org), format!("AUDIT#{now}#{seq:012}#{}", crate::domain::new_uuid()));
+    let key = audit_key(&who.org, now, seq, &crate::domain::new_uuid());
     record::put(key, &e, Expect::Absent)
 }
 
@@ -52,6 +53,6 @@ pub async fn recent<S: crate::store::ItemStore>(
     org: &OrgId,
     limit: usize,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    let q = Query { limit, descending: true, ..Query::prefix(org_pk(org), "AUDIT#") };
+    let q = Query { limit, descending: true, ..Query::prefix(org_pk(org), AUDIT_SK_PREFIX) };
     store.query(&q).await?.items.iter().map(record::decode).collect()
 }

@@ -119,27 +119,17 @@ pub async fn app_from_env(
     let config = crate::config::Config::from_env()?;
     let stores = AwsStores::new(&load().await, &config);
     let queue = if needs.queue { Some(sync_queue(&stores, &config)?) } else { None };
-    let pepper_secret = match (needs.key_pepper, &config.api_key_pepper_secret) {
-        (false, _) => None,
-        (true, Some(id)) => Some(id.clone()),
-        (true, None) => {
-            return Err(crate::config::ConfigError {
-                name: "API_KEY_PEPPER_SECRET_ID",
-                reason: "must be set for this function".into(),
-            });
-        }
-    };
+    let pepper_secret = if needs.key_pepper { Some(pepper_secret_id(&config)?) } else { None };
     let (pepper, ()) = tokio::join!(
         async {
             match &pepper_secret {
-                Some(id) => crate::api_key::load_pepper(&stores.secrets, id).await.map(Some),
+                Some(id) => load_pepper(&stores.secrets, id).await.map(Some),
                 None => Ok(None),
             }
         },
-        warm_up(&stores)
+        warm_up(&stores.items)
     );
-    let pepper =
-        pepper.map_err(|e| crate::config::ConfigError { name: "API_KEY_PEPPER_SECRET_ID", reason: e.to_string() })?;
+    let pepper = pepper?;
     let mut app = crate::app::App::new(config, stores, std::sync::Arc::new(crate::clock::SystemClock));
     if let Some(q) = queue {
         app = app.with_queue(q);
@@ -151,11 +141,43 @@ pub async fn app_from_env(
     Ok(app)
 }
 
+/// The tax function's cold start: configuration, the DynamoDB adapter alone, and the API key pepper, read once
+/// through a Secrets Manager client that is dropped afterwards — the function keeps no secret store. Logs the
+/// init time.
+pub async fn items_and_pepper_from_env(
+    started: std::time::Instant,
+) -> Result<(crate::config::Config, DynamoStore, crate::api_key::KeyPepper), crate::config::ConfigError> {
+    let config = crate::config::Config::from_env()?;
+    let sdk = load().await;
+    let items = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table_name);
+    let secrets = SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&sdk));
+    let id = pepper_secret_id(&config)?;
+    let (pepper, ()) = tokio::join!(load_pepper(&secrets, &id), warm_up(&items));
+    let pepper = pepper?;
+    tracing::info!(init_ms = started.elapsed().as_secs_f64() * 1e3, "initialised");
+    Ok((config, items, pepper))
+}
+
+fn pepper_secret_id(config: &crate::config::Config) -> Result<String, crate::config::ConfigError> {
+    config.api_key_pepper_secret.clone().ok_or(crate::config::ConfigError {
+        name: "API_KEY_PEPPER_SECRET_ID",
+        reason: "must be set for this function".into(),
+    })
+}
+
+async fn load_pepper(
+    secrets: &SecretsManagerStore,
+    id: &str,
+) -> Result<crate::api_key::KeyPepper, crate::config::ConfigError> {
+    crate::api_key::load_pepper(secrets, id)
+        .await
+        .map_err(|e| crate::config::ConfigError { name: "API_KEY_PEPPER_SECRET_ID", reason: e.to_string() })
+}
+
 /// One cheap read at init so the first real request does not pay DNS + TLS set-up (~750 ms at low
 /// memory sizes). Failure is only logged: the function still starts.
-pub async fn warm_up(stores: &AwsStores) {
-    use crate::store::ItemStore;
-    if let Err(e) = stores.get(&crate::store::Key::new("WARMUP", "WARMUP")).await {
+pub async fn warm_up(items: &impl crate::store::ItemStore) {
+    if let Err(e) = items.get(&crate::store::Key::new("WARMUP", "WARMUP")).await {
         tracing::warn!(error = %e, "warm-up read failed");
     }
 }

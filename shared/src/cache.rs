@@ -8,6 +8,7 @@
 
 use crate::api_key::ApiKeyRecord;
 use crate::domain::{ConnectionId, OrgId};
+use crate::ledger::catalog::CustomerExemption;
 use crate::tax::OrgTaxSettings;
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -29,14 +30,6 @@ pub struct Caches {
     pub customer_exemption: TtlCache<(OrgId, ConnectionId, String), Option<CustomerExemption>>,
     /// API key → its request bucket in this container (the tax API's per-key limit).
     key_limits: Mutex<HashMap<String, std::sync::Arc<crate::sequence::RateLimiter>>>,
-}
-
-/// What the tax path needs of a synced customer: whether it is exempt and where (its stored scope, as stored).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomerExemption {
-    pub exempt: bool,
-    /// `exempt_jurisdictions` as stored (validated by the console; empty = everywhere).
-    pub jurisdictions: Vec<String>,
 }
 
 impl Caches {

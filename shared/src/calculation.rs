@@ -3,9 +3,9 @@
 //! `linkedServices` Sphere entry (the calculation id).
 
 use crate::domain::{ConnectionId, OrgId};
-use crate::org::org_pk;
+use crate::layout::{calculation_key, calculation_part_key, legacy_calculation_key};
 use crate::store::record;
-use crate::store::{Expect, ItemStore, Key, StoreError, WriteOp};
+use crate::store::{Expect, ItemStore, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,27 +71,6 @@ struct Part {
     lines: Vec<CalculationLine>,
 }
 
-pub fn part_key(org: &OrgId, id: &str, n: u32) -> Key {
-    let main = calculation_key(org, id);
-    Key::new(main.pk, format!("{}#PART#{n:04}", main.sk))
-}
-
-/// Prefix of every calculation record's partition key. The tax function may write only items whose partition key
-/// starts with it (template.yaml: a `dynamodb:LeadingKeys` condition on its PutItem), so the public endpoint cannot
-/// write settings, keys or ledger items even if its code tried.
-pub const CALCULATION_PK_PREFIX: &str = "CALC#";
-
-/// Where a calculation record lives: its own partition per org (`CALC#{org}`), apart from the org's other items.
-pub fn calculation_key(org: &OrgId, id: &str) -> Key {
-    Key::new(format!("{CALCULATION_PK_PREFIX}{org}"), format!("CALC#{id}"))
-}
-
-/// Where records written before 2026-11-26 live (under the org's partition); read as a fallback until they have
-/// expired (90 days: after 2027-02-24 this and its use can go).
-fn legacy_calculation_key(org: &OrgId, id: &str) -> Key {
-    Key::new(org_pk(org), format!("CALC#{id}"))
-}
-
 /// The writes of a record that expires `ttl_days` after `now_secs`: one item, or — over
 /// [`MAX_ITEM_BODY_BYTES`] — a header and its parts (lines split in order, none lost), to be written together.
 pub fn put(rec: &CalculationRecord, now_secs: i64, ttl_days: u32) -> Result<Vec<WriteOp>, StoreError> {
@@ -123,7 +102,7 @@ pub fn put(rec: &CalculationRecord, now_secs: i64, ttl_days: u32) -> Result<Vec<
         CalculationRecord { lines: Vec::new(), parts: u32::try_from(parts.len()).unwrap_or(u32::MAX), ..rec.clone() };
     let mut ops = vec![with_ttl(record::put(calculation_key(&rec.org_id, &rec.id), &header, Expect::Absent)?)];
     for (n, lines) in parts.into_iter().enumerate() {
-        let key = part_key(&rec.org_id, &rec.id, u32::try_from(n).unwrap_or(u32::MAX));
+        let key = calculation_part_key(&rec.org_id, &rec.id, u32::try_from(n).unwrap_or(u32::MAX));
         ops.push(with_ttl(record::put(key, &Part { lines }, Expect::Absent)?));
     }
     Ok(ops)
@@ -136,7 +115,7 @@ pub async fn get<S: ItemStore>(store: &S, org: &OrgId, id: &str) -> Result<Optio
     if let Some(v) = record::get::<CalculationRecord, _>(store, &calculation_key(org, id)).await? {
         let mut rec = v.value;
         for n in 0..rec.parts {
-            let part = record::get::<Part, _>(store, &part_key(org, id, n)).await?;
+            let part = record::get::<Part, _>(store, &calculation_part_key(org, id, n)).await?;
             let part = part.ok_or_else(|| StoreError::Corrupt(format!("calculation {id}: part {n} is missing")))?;
             rec.lines.extend(part.value.lines);
         }
@@ -176,7 +155,7 @@ mod tests {
         let org = OrgId::parse("org_a").unwrap();
         let mut new = put(&record("c_new"), 1_800_000_000, 90).unwrap();
         assert_eq!(new.len(), 1);
-        assert!(new[0].key().pk.starts_with(CALCULATION_PK_PREFIX), "{:?}", new[0].key());
+        assert!(new[0].key().pk.starts_with(crate::layout::CALCULATION_PK_PREFIX), "{:?}", new[0].key());
         // A record written before the partition moved, under the org's partition.
         let old = record::put(legacy_calculation_key(&org, "c_old"), &record("c_old"), Expect::Absent).unwrap();
         new.push(old);

@@ -62,6 +62,13 @@ impl Clock for FakeClock {
     }
 }
 
+/// `now_ms` as RFC 3339 (UTC, milliseconds), for records and audit entries.
+pub fn rfc3339_millis(now_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(now_ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! the name of the Secrets Manager secret that does.
 
 use crate::domain::{ConnectionId, Environment, OrgId, SequenceAccountId};
-use crate::org::org_pk;
+use crate::layout::{CONNECTION_SK_PREFIX, DUE_PK, active_marker_key, connection_key, due_sk, due_sk_until, org_pk};
 use crate::store::record::{self, Versioned};
 use crate::store::{IndexKey, ItemStore, Key, Query, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
@@ -59,13 +59,6 @@ pub struct SyncFailure {
 /// The longest failure reason kept on the record.
 const MAX_ERROR_CHARS: usize = 500;
 
-pub fn connection_key(org: &OrgId, conn: &ConnectionId) -> Key {
-    Key::new(org_pk(org), format!("CONN#{conn}"))
-}
-
-/// Partition of the `due` index: every connection due for a sync.
-pub const DUE_PK: &str = "DUE";
-
 impl ConnectionRecord {
     pub fn key(&self) -> Key {
         connection_key(&self.org_id, &self.connection_id)
@@ -115,11 +108,40 @@ impl ConnectionRecord {
         if let (WriteOp::Put { item, .. }, ConnectionStatus::Active, Some(at)) =
             (&mut op, self.status, self.next_sync_at_ms)
         {
-            item.due =
-                Some(IndexKey { pk: DUE_PK.into(), sk: format!("{at:015}#{}#{}", self.org_id, self.connection_id) });
+            item.due = Some(IndexKey { pk: DUE_PK.into(), sk: due_sk(at, &self.org_id, &self.connection_id) });
         }
         Ok(op)
     }
+}
+
+/// The org's one-active-connection marker: which connection holds it. Two concurrent connects of different
+/// accounts cannot both succeed, since the second's create-if-absent of the marker fails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveMarker {
+    pub connection_id: String,
+}
+
+/// The org's marker, if a connection holds it.
+pub async fn active_marker<S: ItemStore>(
+    store: &S,
+    org: &OrgId,
+) -> Result<Option<Versioned<ActiveMarker>>, StoreError> {
+    record::get(store, &active_marker_key(org)).await
+}
+
+/// The write that makes `conn` the holder, over `current` (create-if-absent when there is none).
+pub fn claim_active_marker(
+    org: &OrgId,
+    conn: &ConnectionId,
+    current: Option<&Versioned<ActiveMarker>>,
+) -> Result<WriteOp, StoreError> {
+    let expect = current.map_or(crate::store::Expect::Absent, Versioned::if_unchanged);
+    record::put(active_marker_key(org), &ActiveMarker { connection_id: conn.as_str().to_owned() }, expect)
+}
+
+/// The write that frees the marker `current`.
+pub fn release_active_marker(org: &OrgId, current: &Versioned<ActiveMarker>) -> WriteOp {
+    WriteOp::Delete { key: active_marker_key(org), expect: current.if_unchanged() }
 }
 
 pub async fn get<S: ItemStore>(
@@ -132,18 +154,8 @@ pub async fn get<S: ItemStore>(
 
 /// All of an org's connections, disconnected ones included.
 pub async fn list<S: ItemStore>(store: &S, org: &OrgId) -> Result<Vec<Versioned<ConnectionRecord>>, StoreError> {
-    let mut q = Query::prefix(org_pk(org), "CONN#");
-    let mut out = Vec::new();
-    loop {
-        let page = store.query(&q).await?;
-        for item in &page.items {
-            out.push(Versioned { value: record::decode(item)?, version: item.version });
-        }
-        match page.next {
-            Some(n) => q.after = Some(n),
-            None => return Ok(out),
-        }
-    }
+    let items = store.query_all(&Query::prefix(org_pk(org), CONNECTION_SK_PREFIX)).await?;
+    items.iter().map(|item| Ok(Versioned { value: record::decode(item)?, version: item.version })).collect()
 }
 
 /// Connections whose next sync is at or before `now_ms` (the dispatcher's query), at most `limit`.
@@ -151,7 +163,7 @@ pub async fn due<S: ItemStore>(store: &S, now_ms: i64, limit: usize) -> Result<V
     let q = Query {
         index: Some(crate::store::Index::Due),
         pk: DUE_PK.into(),
-        sk: crate::store::SkRange::Between("0".into(), format!("{now_ms:015}#~")),
+        sk: crate::store::SkRange::Between("0".into(), due_sk_until(now_ms)),
         after: None,
         limit,
         descending: false,
@@ -196,12 +208,6 @@ pub fn client_options(
     crate::sequence::ClientOptions::with_base_url(config.sequence_url(env))
         .clock(clock.clone())
         .requests_per_minute(config.sequence_requests_per_minute)
-}
-
-/// Marks the org's one active connection, so two concurrent connects of different accounts cannot
-/// both succeed (the second's create-if-absent fails).
-pub fn active_marker_key(org: &OrgId) -> Key {
-    Key::new(org_pk(org), "ACTIVE_CONNECTION")
 }
 
 #[cfg(test)]

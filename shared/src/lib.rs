@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod domain;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod layout;
 pub mod ledger;
 pub mod org;
 pub mod queue;

@@ -3,8 +3,9 @@
 //! never from a request body. An org's mode is fixed the first time it is seen.
 
 use crate::domain::{Mode, OrgId};
+use crate::layout::org_key;
 use crate::store::record::{self, Versioned};
-use crate::store::{Expect, ItemStore, Key, StoreError};
+use crate::store::{Expect, ItemStore, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// Who is calling the console API.
@@ -29,14 +30,6 @@ pub enum OrgError {
     ModeMismatch { org: OrgId, stored: Mode, claimed: Mode },
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-pub fn org_pk(org: &OrgId) -> String {
-    format!("ORG#{org}")
-}
-
-pub fn org_key(org: &OrgId) -> Key {
-    Key::new(org_pk(org), "ORG")
 }
 
 /// Returns the org, creating it with `mode` on first sight; refuses a caller whose mode differs.

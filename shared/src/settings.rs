@@ -3,9 +3,9 @@
 //! per country/region), assembled into the engine's [`OrgTaxSettings`].
 
 use crate::domain::OrgId;
-use crate::org::org_pk;
+use crate::layout::{REGISTRATION_SK_PREFIX, org_pk, registration_key, settings_key};
 use crate::store::record::{self, Versioned};
-use crate::store::{ItemStore, Key, Query, StoreError};
+use crate::store::{Expect, ItemStore, Query, StoreError, WriteOp};
 use crate::tax::{Address, OrgTaxSettings, Registration, Rounding};
 use serde::{Deserialize, Serialize};
 
@@ -28,18 +28,6 @@ pub struct RegistrationRecord {
     pub registration_number: Option<String>,
 }
 
-pub fn settings_key(org: &OrgId) -> Key {
-    Key::new(org_pk(org), "SETTINGS")
-}
-
-/// `REG#{country}#{region or -}`, both uppercase.
-pub fn registration_key(org: &OrgId, country: &str, region: Option<&str>) -> Key {
-    Key::new(
-        org_pk(org),
-        format!("REG#{}#{}", country.to_ascii_uppercase(), region.unwrap_or("-").to_ascii_uppercase()),
-    )
-}
-
 pub async fn get_settings<S: ItemStore>(store: &S, org: &OrgId) -> Result<Versioned<SettingsRecord>, StoreError> {
     Ok(record::get(store, &settings_key(org))
         .await?
@@ -47,18 +35,33 @@ pub async fn get_settings<S: ItemStore>(store: &S, org: &OrgId) -> Result<Versio
 }
 
 pub async fn registrations<S: ItemStore>(store: &S, org: &OrgId) -> Result<Vec<RegistrationRecord>, StoreError> {
-    let mut q = Query::prefix(org_pk(org), "REG#");
-    let mut out = Vec::new();
-    loop {
-        let page = store.query(&q).await?;
-        for item in &page.items {
-            out.push(record::decode(item)?);
-        }
-        match page.next {
-            Some(n) => q.after = Some(n),
-            None => return Ok(out),
-        }
-    }
+    record::query_all(store, &Query::prefix(org_pk(org), REGISTRATION_SK_PREFIX)).await
+}
+
+/// The write of the org's settings (the caller adds its audit entry to the same atomic write).
+pub fn put_settings(org: &OrgId, rec: &SettingsRecord, expect: Expect) -> Result<WriteOp, StoreError> {
+    record::put(settings_key(org), rec, expect)
+}
+
+/// One registration of the org, by country and region.
+pub async fn get_registration<S: ItemStore>(
+    store: &S,
+    org: &OrgId,
+    country: &str,
+    region: Option<&str>,
+) -> Result<Option<Versioned<RegistrationRecord>>, StoreError> {
+    record::get(store, &registration_key(org, country, region)).await
+}
+
+/// The write of one registration (keyed by its country and region).
+pub fn put_registration(org: &OrgId, rec: &RegistrationRecord, expect: Expect) -> Result<WriteOp, StoreError> {
+    let r = &rec.registration;
+    record::put(registration_key(org, &r.country, r.region.as_deref()), rec, expect)
+}
+
+/// The removal of one registration.
+pub fn delete_registration(org: &OrgId, country: &str, region: Option<&str>, expect: Expect) -> WriteOp {
+    WriteOp::Delete { key: registration_key(org, country, region), expect }
 }
 
 /// Everything the engine needs from the org, plus the default tax code.

@@ -113,7 +113,7 @@ async fn a_calculation_record_over_the_item_limit_is_stored_split_and_read_back_
         parts: 0,
     };
     // As one item, DynamoDB refuses it: that is the limit the split exists for.
-    let whole = record::put(shared::calculation::calculation_key(&org, "c_whole"), &rec, Expect::Absent).unwrap();
+    let whole = record::put(shared::layout::calculation_key(&org, "c_whole"), &rec, Expect::Absent).unwrap();
     assert!(store.write(vec![whole]).await.is_err(), "a > 400 KB item must be refused");
     let now = chrono::Utc::now().timestamp();
     store.write(shared::calculation::put(&rec, now, 90).unwrap()).await.unwrap();

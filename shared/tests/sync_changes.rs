@@ -5,7 +5,8 @@ mod sync_common;
 
 use sequence_sim::fake::{CallKind, FakeSource};
 use shared::clock::FakeClock;
-use shared::ledger::{Change, DocKind, Ledger, TxnStatus, TxnType, keys};
+use shared::layout;
+use shared::ledger::{Change, DocKind, Ledger, TxnStatus, TxnType};
 use shared::store::{ItemStore, WriteOp};
 use shared::sync::source::{CreditNoteStatus, InvoiceStatus};
 use shared::sync::{Outcome, run};
@@ -172,7 +173,7 @@ async fn old_voids_wait_for_reconciliation_which_also_repairs_and_reports_drift(
     // drift: one ledger entry lost, one document gone from Sequence
     store
         .write(vec![WriteOp::Delete {
-            key: keys::txn_key(&org("org1"), &conn("c1"), DocKind::Invoice, "inv-1"),
+            key: layout::txn_key(&org("org1"), &conn("c1"), DocKind::Invoice, "inv-1"),
             expect: shared::store::Expect::Any,
         }])
         .await

@@ -4,7 +4,8 @@ mod sync_common;
 
 use sequence_sim::fake::{CallKind, FakeSource};
 use shared::clock::{Clock, FakeClock};
-use shared::ledger::{DocKind, Ledger, keys};
+use shared::layout;
+use shared::ledger::{DocKind, Ledger};
 use shared::store::record;
 use shared::sync::cursor::StreamCursor;
 use shared::sync::source::InvoiceStatus;
@@ -112,7 +113,7 @@ async fn equal_timestamps_deadline_after_first_page_checkpoints_no_keyset() {
     assert_eq!(r.outcome, Outcome::MoreWork { retry_after_ms: None });
     assert_eq!(r.summary.created, 1 + 100, "one customer and the first page of invoices");
     let cur: StreamCursor =
-        record::get(&store, &keys::cursor_key(&org("org1"), &conn("c1"), "invoices")).await.unwrap().unwrap().value;
+        record::get(&store, &layout::cursor_key(&org("org1"), &conn("c1"), "invoices")).await.unwrap().unwrap().value;
     let resume = cur.resume.expect("checkpointed");
     assert_eq!(resume.keyset, None, "no checkpoint inside a group of equal timestamps");
     src.reset_counts();
@@ -134,7 +135,7 @@ async fn checkpoint_is_the_last_closed_tie_group() {
     let r = run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, budget)).await.unwrap();
     assert!(matches!(r.outcome, Outcome::MoreWork { .. }));
     let cur: StreamCursor =
-        record::get(&store, &keys::cursor_key(&org("org1"), &conn("c1"), "invoices")).await.unwrap().unwrap().value;
+        record::get(&store, &layout::cursor_key(&org("org1"), &conn("c1"), "invoices")).await.unwrap().unwrap().value;
     // docs 0..100 committed; group 3 (docs 90..119) is open, group 2 (60..89, t=1002) is closed
     assert_eq!(cur.resume.unwrap().keyset, Some(ts(1_002)));
     let before = clock.now_ms();

@@ -5,7 +5,7 @@ mod sync_common;
 
 use sequence_sim::fake::FakeSource;
 use shared::clock::{Clock, FakeClock};
-use shared::ledger::keys;
+use shared::layout;
 use shared::store::record;
 use shared::sync::cursor::StreamCursor;
 use shared::sync::source::{InvoiceStatus, SourceError};
@@ -83,7 +83,7 @@ async fn deadline_mid_stream_checkpoints_and_reruns_converge_to_the_source() {
 }
 
 async fn invoices_cursor(store: &TestStore) -> Option<StreamCursor> {
-    record::get(store, &keys::cursor_key(&org("org1"), &conn("c1"), "invoices")).await.unwrap().map(|v| v.value)
+    record::get(store, &layout::cursor_key(&org("org1"), &conn("c1"), "invoices")).await.unwrap().map(|v| v.value)
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@ mod sync_common;
 
 use sequence_sim::fake::{CallKind, FakeSource};
 use shared::clock::FakeClock;
-use shared::ledger::{DocKind, Ledger, keys};
+use shared::layout;
+use shared::ledger::{DocKind, Ledger};
 use shared::store::lease;
 use shared::sync::{Outcome, run};
 use std::sync::Arc;
@@ -73,7 +74,7 @@ async fn a_holder_paused_past_expiry_has_its_writes_rejected_by_the_fence() {
 async fn a_stale_guard_cannot_write_the_ledger() {
     let store = TestStore::new();
     let (o, c) = (org("org1"), conn("c1"));
-    let key = keys::lease_key(&o, &c);
+    let key = layout::lease_key(&o, &c);
     let old = lease::acquire(&store, &key, "a", t0(), 60_000).await.unwrap().unwrap();
     let new = lease::acquire(&store, &key, "b", t0() + 60_001, 60_000).await.unwrap().unwrap();
     assert!(new.fence > old.fence);
@@ -92,7 +93,7 @@ async fn a_customer_sync_keeps_the_exemption_jurisdictions_set_on_our_side() {
     use shared::store::ItemStore;
     let store = TestStore::new();
     let (o, c) = (org("org1"), conn("c1"));
-    let guard = lease::acquire(&store, &keys::lease_key(&o, &c), "a", t0(), 60_000).await.unwrap().unwrap();
+    let guard = lease::acquire(&store, &layout::lease_key(&o, &c), "a", t0(), 60_000).await.unwrap().unwrap();
     let ledger = Ledger::new(&store, o.clone(), c.clone());
     let rec = CustomerRecord {
         id: "cu1".into(),
@@ -108,7 +109,7 @@ async fn a_customer_sync_keeps_the_exemption_jurisdictions_set_on_our_side() {
     ledger.upsert_customer(&guard, rec.clone()).await.unwrap();
     // Scoped on our side (what a console edit writes), then Sequence changes the customer.
     let scoped = CustomerRecord { exempt_jurisdictions: vec!["US-TX".into()], ..rec.clone() };
-    let key = keys::customer_key(&o, &c, "cu1");
+    let key = layout::customer_key(&o, &c, "cu1");
     store.write(vec![shared::store::record::put(key, &scoped, shared::store::Expect::Any).unwrap()]).await.unwrap();
     let changed = CustomerRecord { legal_name: "School District".into(), content_hash: "h2".into(), ..rec };
     ledger.upsert_customer(&guard, changed).await.unwrap();

@@ -5,8 +5,9 @@ mod sync_common;
 
 use sequence_sim::fake::FakeSource;
 use shared::clock::FakeClock;
+use shared::layout;
 use shared::ledger::report::summarize;
-use shared::ledger::{DocKind, Ledger, TxnFilter, TxnStatus, TxnType, Upsert, keys};
+use shared::ledger::{DocKind, Ledger, TxnFilter, TxnStatus, TxnType, Upsert};
 use shared::store::ItemStore;
 use shared::store::lease;
 use shared::sync::map::{Mapped, invoice_txn};
@@ -171,7 +172,7 @@ fn big_lines(n: usize) -> Vec<SourceLine> {
 async fn large_transactions_split_their_lines_and_keep_versions() {
     let store = TestStore::new();
     let (o, c) = (org("org1"), conn("c1"));
-    let guard = lease::acquire(&store, &keys::lease_key(&o, &c), "h", t0(), 60_000).await.unwrap().unwrap();
+    let guard = lease::acquire(&store, &layout::lease_key(&o, &c), "h", t0(), 60_000).await.unwrap().unwrap();
     let ledger = Ledger::new(&store, o.clone(), c.clone());
     let inv = invoice("big", InvoiceStatus::Sent, 1, day(3, 1), 2_000 * 100);
     let lines = big_lines(2_000); // ~1 MB of lines
@@ -199,7 +200,7 @@ async fn large_transactions_split_their_lines_and_keep_versions() {
     let got = ledger.get_transaction(DocKind::Invoice, "big").await.unwrap().unwrap();
     assert_eq!((got.version, got.txn.status, got.txn.lines.len()), (2, TxnStatus::Cancelled, 2_000));
     assert_eq!(got.versions.len(), 2);
-    let old = keys::lines_key(&o, &c, DocKind::Invoice, "big", 1, 0);
+    let old = layout::lines_key(&o, &c, DocKind::Invoice, "big", 1, 0);
     assert!(shared::store::ItemStore::get(&store, &old).await.unwrap().is_none(), "superseded chunks removed");
     // an older source version is refused
     let Mapped::Import(stale) = invoice_txn(&inv, &lines[..1], None) else { panic!() };
@@ -214,11 +215,11 @@ async fn products_keep_the_tax_code_the_user_assigned() {
     let clock = FakeClock::at(t0());
     run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.unwrap();
     // the console assigns a tax code (a plain versioned write of the product record)
-    let key = keys::product_key(&org("org1"), &conn("c1"), "prod-1");
+    let key = layout::product_key(&org("org1"), &conn("c1"), "prod-1");
     let cur = shared::store::record::get::<shared::ledger::ProductRecord, _>(&store, &key).await.unwrap().unwrap();
     let mut v = cur.value.clone();
     v.tax_code = Some("SAAS-B2B".into());
-    store.write(vec![shared::store::record::put(key.clone(), &v, cur.expect()).unwrap()]).await.unwrap();
+    store.write(vec![shared::store::record::put(key.clone(), &v, cur.if_unchanged()).unwrap()]).await.unwrap();
     // Sequence renames the product
     src.with_data(|d| {
         let mut p = product("prod-1", 1);

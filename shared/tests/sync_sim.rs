@@ -144,7 +144,7 @@ async fn the_real_client_and_the_simulator_sync_into_the_ledger() {
 
     // Sequence down (503 on every retry of the client): a typed outcome, cursor untouched, and the
     // next run after it recovers is clean. Throttling the client absorbs (429 twice) is invisible.
-    let cursor_key = shared::ledger::keys::cursor_key(&org("org1"), &conn("c1"), "invoices");
+    let cursor_key = shared::layout::cursor_key(&org("org1"), &conn("c1"), "invoices");
     let before = shared::store::ItemStore::get(&store, &cursor_key).await.unwrap();
     sim.state.set_faults(sequence_sim::Faults { fail_next: 1_000, fail_status: Some(503), ..Default::default() });
     clock.advance(MIN15);

@@ -72,7 +72,7 @@ fn tax(f: &Fx, body: Vec<u8>, content_type: &str) -> (u16, Value) {
         .header("content-type", content_type)
         .body(Bytes::from(body))
         .unwrap();
-    let resp = f.rt.block_on(tax::handle(&f.app, req));
+    let resp = f.rt.block_on(tax::handle(&tax::State::of(&f.app).unwrap(), req));
     (resp.status().as_u16(), serde_json::from_slice(resp.body()).unwrap_or(Value::Null))
 }
 

@@ -140,9 +140,9 @@ fn tax_writes_only_calculation_records() {
     let block = resource_block("TaxFunction");
     let put = &block[block.find("- dynamodb:PutItem").expect("a PutItem statement")..];
     assert!(put.contains("dynamodb:LeadingKeys:"), "{put}");
-    let prefix = shared::calculation::CALCULATION_PK_PREFIX;
+    let prefix = shared::layout::CALCULATION_PK_PREFIX;
     assert!(put.contains(&format!("\"{prefix}*\"")), "{put}");
-    let key = shared::calculation::calculation_key(&shared::domain::OrgId::parse("org_a").unwrap(), "c1");
+    let key = shared::layout::calculation_key(&shared::domain::OrgId::parse("org_a").unwrap(), "c1");
     assert!(key.pk.starts_with(prefix), "{key:?}");
     // No other statement of the function grants PutItem.
     assert_eq!(block.matches("dynamodb:PutItem").count(), 1, "{block}");

@@ -92,13 +92,16 @@ async fn tax_verify_event_authenticates_by_api_key() {
     )
     .await
     .unwrap();
-    let resp = tax::handle_event(&app, event("apigw_v2_tax_verify.json", &[("{{API_KEY}}", &key)])).await;
+    // As the tax main builds it: DynamoDB alone, no secret store.
+    let state = tax::State::new(app.config.clone(), app.store.items.clone(), app.clock.clone(), app.key_pepper.clone())
+        .unwrap();
+    let resp = tax::handle_event(&state, event("apigw_v2_tax_verify.json", &[("{{API_KEY}}", &key)])).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         body(&resp),
         serde_json::json!({"organization_id": "org_live", "livemode": true, "connection_id": "conn_l"})
     );
-    let resp = tax::handle_event(&app, event("apigw_v2_tax_verify.json", &[])).await;
+    let resp = tax::handle_event(&state, event("apigw_v2_tax_verify.json", &[])).await;
     assert_eq!(resp.status(), 401);
     assert_eq!(body(&resp)["code"], "unauthorized_access");
 }

@@ -45,7 +45,7 @@ async fn tax_call(app: &App<EmbeddedStore>, key: &str, path: &str, body: &str) -
         .header("x-api-key", key)
         .body(Bytes::from(body.to_owned()))
         .unwrap();
-    tax::handle(app, req).await.status().as_u16()
+    tax::handle(&tax::State::of(app).unwrap(), req).await.status().as_u16()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

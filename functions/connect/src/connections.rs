@@ -67,17 +67,14 @@ pub async fn disconnect<S: Store>(
     after.status_reason = Some("disconnected by the user".into());
     after.next_sync_at_ms = None;
     after.updated_at = now.clone();
-    let marker = connection::active_marker_key(&who.org);
-    let marker_op = match shared::store::record::get::<serde_json::Value, _>(&app.store, &marker).await? {
-        Some(m) if m.value["connection_id"] == id.as_str() => {
-            Some(shared::store::WriteOp::Delete { key: marker, expect: m.expect() })
-        }
+    let marker_op = match connection::active_marker(&app.store, &who.org).await? {
+        Some(m) if m.value.connection_id == id.as_str() => Some(connection::release_active_marker(&who.org, &m)),
         _ => None,
     };
     app.store
         .write(
             vec![
-                after.put(current.expect())?,
+                after.put(current.if_unchanged())?,
                 shared::audit::entry(
                     who,
                     &now,

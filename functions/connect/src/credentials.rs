@@ -12,7 +12,7 @@ use shared::connection::{self, ConnectionRecord, ConnectionStatus, StoredCredent
 use shared::domain::{ConnectionId, Environment, SequenceAccountId};
 use shared::org::Principal;
 use shared::sequence::{SequenceAccount, SequenceError};
-use shared::store::record;
+
 use shared::store::{Expect, WriteOp};
 use shared::web::{HttpResponse, json};
 use std::time::Duration;
@@ -112,7 +112,7 @@ pub async fn connect<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Re
         )));
     }
     let (before, conn_id, expect) = match same {
-        Some(c) => (Some(c.value.clone()), c.value.connection_id.clone(), c.expect()),
+        Some(c) => (Some(c.value.clone()), c.value.connection_id.clone(), c.if_unchanged()),
         None => (None, ConnectionId::generate(), Expect::Absent),
     };
     let secret_name = shared::store::secrets::sequence_secret_name(&app.config.secret_prefix, &who.org, &conn_id);
@@ -132,14 +132,11 @@ pub async fn connect<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Re
         last_sync: before.as_ref().and_then(|b| b.last_sync.clone()),
         sync_failure: None,
     };
-    let marker = connection::active_marker_key(&who.org);
-    let marker_current = record::get::<serde_json::Value, _>(&app.store, &marker).await?;
+    let marker_current = connection::active_marker(&app.store, &who.org).await?;
     let marker_op = match (&before, marker_current) {
         // the marker may exist for this very connection (a reconnect): keep it as is
-        (Some(_), Some(m)) if m.value["connection_id"] == conn_id.as_str() => None,
-        (_, m) => {
-            Some(record::put(marker.clone(), &serde_json::json!({"connection_id": conn_id}), record::expect_of(&m))?)
-        }
+        (Some(_), Some(m)) if m.value.connection_id == conn_id.as_str() => None,
+        (_, m) => Some(connection::claim_active_marker(&who.org, &conn_id, m.as_ref())?),
     };
     let action = if before.is_some() { "connection.reconnect" } else { "connection.create" };
     let mut ops: Vec<WriteOp> = vec![rec.put(expect)?];
@@ -194,7 +191,7 @@ pub async fn rotate<S: Store>(
     after.next_sync_at_ms = Some(app.clock.now_ms());
     app.store
         .write(vec![
-            after.put(current.expect())?,
+            after.put(current.if_unchanged())?,
             shared::audit::entry(
                 who,
                 &now,

@@ -11,6 +11,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::app::{App, Store};
+use shared::ledger::catalog::Catalog;
 use shared::ledger::{CustomerRecord, CustomerTaxStatus};
 use shared::org::Principal;
 use shared::tax::ExemptScope;
@@ -60,7 +61,7 @@ pub async fn set_exemption<S: Store>(
     let updated = synced::update_each(
         app,
         who,
-        "CUSTOMER#",
+        Catalog::Customers,
         customer_id,
         "customer.exempt_jurisdictions",
         |c: &CustomerRecord| CustomerRecord { exempt_jurisdictions: scopes.clone(), ..c.clone() },

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::app::{App, Store};
 use shared::ledger::ProductRecord;
+use shared::ledger::catalog::{self, Catalog};
 use shared::org::Principal;
 use shared::web::{HttpResponse, json};
 
@@ -29,9 +30,9 @@ pub async fn list<S: Store>(
     who: &Principal,
     q: &std::collections::HashMap<String, String>,
 ) -> Result<HttpResponse, ConnectError> {
-    let (limit, after) = crate::paging::params(q, |c| c.starts_with("PRODUCT#"))?;
-    let (page, next) = synced::page::<ProductRecord, _>(app, who, "PRODUCT#", after, limit).await?;
-    let items: Vec<Value> = page.iter().map(|(_, c, p)| view(c, &p.value)).collect();
+    let (limit, after) = crate::paging::params(q, |c| Catalog::Products.is_cursor(c))?;
+    let (page, next) = catalog::page::<ProductRecord, _>(&app.store, &who.org, Catalog::Products, after, limit).await?;
+    let items: Vec<Value> = page.iter().map(|p| view(&p.connection, &p.record.value)).collect();
     Ok(json(StatusCode::OK, &json!({ "items": items, "next": crate::paging::next(next) })))
 }
 
@@ -56,7 +57,7 @@ pub async fn set_tax_code<S: Store>(
     let updated = synced::update_each(
         app,
         who,
-        "PRODUCT#",
+        Catalog::Products,
         product_id,
         "product.tax_code",
         |p: &ProductRecord| ProductRecord { tax_code: b.tax_code.clone(), ..p.clone() },

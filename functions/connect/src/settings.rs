@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 use shared::app::{App, Store};
 use shared::org::Principal;
 use shared::settings::{self, RegistrationRecord};
+use shared::store::Expect;
 use shared::store::record;
-use shared::store::{Expect, WriteOp};
 use shared::tax::{Address, Registration, Rounding};
 use shared::web::{HttpResponse, json};
 
@@ -69,10 +69,10 @@ pub async fn put<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Result
         }
     }
     let now = app.now_rfc3339();
-    let expect = if current.version == 0 { Expect::Absent } else { current.expect() };
+    let expect = if current.version == 0 { Expect::Absent } else { current.if_unchanged() };
     app.store
         .write(vec![
-            record::put(settings::settings_key(&who.org), &next, expect)?,
+            settings::put_settings(&who.org, &next, expect)?,
             shared::audit::entry(
                 who,
                 &now,
@@ -169,12 +169,11 @@ pub async fn put_registration<S: Store>(
         },
         registration_number: b.registration_number,
     };
-    let key = settings::registration_key(&who.org, &country, region.as_deref());
-    let current = record::get::<RegistrationRecord, _>(&app.store, &key).await?;
+    let current = settings::get_registration(&app.store, &who.org, &country, region.as_deref()).await?;
     let now = app.now_rfc3339();
     app.store
         .write(vec![
-            record::put(key, &rec, record::expect_of(&current))?,
+            settings::put_registration(&who.org, &rec, record::if_unchanged_or_absent(&current))?,
             shared::audit::entry(
                 who,
                 &now,
@@ -196,12 +195,13 @@ pub async fn delete_registration<S: Store>(
     region: Option<&str>,
 ) -> Result<HttpResponse, ConnectError> {
     let (country, region) = place(country, region)?;
-    let key = settings::registration_key(&who.org, &country, region.as_deref());
-    let current = record::get::<RegistrationRecord, _>(&app.store, &key).await?.ok_or(ConnectError::NotFound)?;
+    let current = settings::get_registration(&app.store, &who.org, &country, region.as_deref())
+        .await?
+        .ok_or(ConnectError::NotFound)?;
     let now = app.now_rfc3339();
     app.store
         .write(vec![
-            WriteOp::Delete { key, expect: current.expect() },
+            settings::delete_registration(&who.org, &country, region.as_deref(), current.if_unchanged()),
             shared::audit::entry(
                 who,
                 &now,

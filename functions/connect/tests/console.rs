@@ -83,7 +83,7 @@ async fn api_key_is_shown_once_stored_hashed_and_revocable() {
         async move {
             let req =
                 http::Request::builder().uri("/tax_api/verify").header("x-api-key", k).body(Bytes::new()).unwrap();
-            tax::handle(&app, req).await.status().as_u16()
+            tax::handle(&tax::State::of(&app).unwrap(), req).await.status().as_u16()
         }
     };
     assert_eq!(verify(key.clone()).await, 200);
@@ -94,7 +94,11 @@ async fn api_key_is_shown_once_stored_hashed_and_revocable() {
     assert_eq!(call(&f, &f.a, "DELETE", &format!("{base}/key_nope"), "").await.0, 404);
     let fresh_app = App::new(Config::defaults(), f.app.store.clone(), FakeClock::at(1_800_000_000_000));
     let req = http::Request::builder().uri("/tax_api/verify").header("x-api-key", &key).body(Bytes::new()).unwrap();
-    assert_eq!(tax::handle(&fresh_app, req).await.status(), 401, "revoked key refused once uncached");
+    assert_eq!(
+        tax::handle(&tax::State::of(&fresh_app).unwrap(), req).await.status(),
+        401,
+        "revoked key refused once uncached"
+    );
 
     let (_, audit) = call(&f, &f.a, "GET", "/v1/audit", "").await;
     let actions: Vec<_> =
@@ -159,7 +163,7 @@ async fn sync_now_queues_and_disconnect_revokes_keys_stops_sync_and_deletes_the_
     assert_eq!(call(&f, &f.a, "POST", &format!("/v1/sequence/connections/{c}/sync"), "").await.0, 409);
     let fresh_app = App::new(Config::defaults(), f.app.store.clone(), FakeClock::at(1_800_000_000_000));
     let req = http::Request::builder().uri("/tax_api/verify").header("x-api-key", &key).body(Bytes::new()).unwrap();
-    assert_eq!(tax::handle(&fresh_app, req).await.status(), 401);
+    assert_eq!(tax::handle(&tax::State::of(&fresh_app).unwrap(), req).await.status(), 401);
 }
 
 #[tokio::test]
@@ -281,12 +285,8 @@ async fn settings_registrations_tax_codes_and_product_codes() {
     f.app
         .store
         .write(vec![
-            shared::store::record::put(
-                shared::ledger::keys::product_key(&f.a.org, &f.conn, "prod-1"),
-                &p,
-                Expect::Absent,
-            )
-            .unwrap(),
+            shared::store::record::put(shared::layout::product_key(&f.a.org, &f.conn, "prod-1"), &p, Expect::Absent)
+                .unwrap(),
         ])
         .await
         .unwrap();
@@ -314,7 +314,7 @@ async fn settings_registrations_tax_codes_and_product_codes() {
         content_hash: "h".into(),
         exempt_jurisdictions: vec![],
     };
-    let ck = shared::ledger::keys::customer_key(&f.a.org, &f.conn, "cust-1");
+    let ck = shared::layout::customer_key(&f.a.org, &f.conn, "cust-1");
     f.app.store.write(vec![shared::store::record::put(ck.clone(), &c, Expect::Absent).unwrap()]).await.unwrap();
     let path = "/v1/customers/cust-1/exemption";
     assert_eq!(call(&f, &f.a, "PUT", path, r#"{"jurisdictions":["Texas"]}"#).await.0, 400);
@@ -342,7 +342,7 @@ async fn quarantined_documents_are_listed_with_their_reason_never_their_body_and
 
     // what a sync run writes for documents it cannot map (under its lease)
     let ledger = shared::ledger::Ledger::new(&f.app.store, f.a.org.clone(), c.clone());
-    let lease_key = shared::ledger::keys::lease_key(&f.a.org, c);
+    let lease_key = shared::layout::lease_key(&f.a.org, c);
     let guard = shared::store::lease::acquire(&f.app.store, &lease_key, "run", 0, 60_000).await.unwrap().unwrap();
     for (kind, id, reason) in [
         ("customer", "cust-7", "unknown customer tax status \"TAX_HOLIDAY\""),
@@ -402,7 +402,7 @@ async fn products_are_listed_a_page_at_a_time() {
             tax_code: None,
             content_hash: "h".into(),
         };
-        let key = shared::ledger::keys::product_key(&f.a.org, &f.conn, &p.id);
+        let key = shared::layout::product_key(&f.a.org, &f.conn, &p.id);
         ops.push(shared::store::record::put(key, &p, Expect::Absent).unwrap());
     }
     for chunk in ops.chunks(20) {

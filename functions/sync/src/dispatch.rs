@@ -41,7 +41,7 @@ pub async fn dispatch<S: Store>(app: &App<S>) -> Result<DispatchReport, SyncFnEr
         if let Some(cur) = connection::get(&app.store, &c.org_id, &c.connection_id).await? {
             let mut next = cur.value.clone();
             next.reschedule(now, interval);
-            match app.store.write(vec![next.put(cur.expect())?]).await {
+            match app.store.write(vec![next.put(cur.if_unchanged())?]).await {
                 Err(e) if !e.is_condition_failed() => return Err(e.into()),
                 _ => {}
             }

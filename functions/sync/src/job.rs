@@ -294,7 +294,7 @@ async fn update<S: Store>(
     for _ in 0..3 {
         let mut next = current.value.clone();
         change(&mut next);
-        match app.store.write(vec![next.put(current.expect())?]).await {
+        match app.store.write(vec![next.put(current.if_unchanged())?]).await {
             Ok(()) => return Ok(Some(next)),
             Err(e) if e.is_condition_failed() => {
                 match connection::get(&app.store, &conn.value.org_id, &conn.value.connection_id).await? {

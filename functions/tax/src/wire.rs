@@ -8,21 +8,17 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use shared::domain::Currency;
-use shared::tax::{self, Address};
+use shared::tax::{self, Address, LineInput};
 
-/// Bounds of the documented limits.
-pub const MAX_LINES: usize = 1_000;
-pub const MAX_ABS_AMOUNT: i64 = 100_000_000_000;
+/// Longest accepted text field. The amount and line limits are the engine's ([`tax::check_lines`]).
 const MAX_TEXT: usize = 200;
 
+/// One request line: the Sequence product it sells and the engine's line (its `tax_code` is filled in from the
+/// product when the tax context is loaded).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WireLine {
-    pub id: String,
     pub product_id: String,
-    pub amount: i64,
-    pub discount: i64,
-    pub tax_inclusive: bool,
-    pub ship_to: Option<Address>,
+    pub input: LineInput,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -83,9 +79,10 @@ fn integer(obj: &Map<String, Value>, field: &str, path: &str) -> Result<Option<i
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_i64() {
-            Some(v) if v.unsigned_abs() <= MAX_ABS_AMOUNT.unsigned_abs() => Ok(Some(v)),
-            Some(_) => Err(invalid(format!("{path}{field} must be within ±{MAX_ABS_AMOUNT} minor units"))),
-            None if n.is_u64() => Err(invalid(format!("{path}{field} must be within ±{MAX_ABS_AMOUNT} minor units"))),
+            Some(v) => Ok(Some(v)),
+            None if n.is_u64() => {
+                Err(invalid(format!("{path}{field} must be within ±{} minor units", tax::MAX_AMOUNT)))
+            }
             None => {
                 Err(invalid(format!("{path}{field} must be an integer number of minor units (e.g. 1000 = 10.00 USD)")))
             }
@@ -165,13 +162,12 @@ pub fn parse(body: &[u8]) -> Result<CalcRequest, WireError> {
         None | Some(Value::Null) => return Err(invalid("line_items is required")),
         Some(_) => return Err(invalid("line_items must be an array")),
     };
-    if items.is_empty() {
-        return Err(invalid("line_items must contain at least one line"));
-    }
-    if items.len() > MAX_LINES {
+    if items.len() > tax::MAX_LINES {
+        // Before reading each line (the body limit bounds the array; this bounds the work).
         return Err(invalid(format!(
-            "line_items has {} lines; at most {MAX_LINES} are allowed per request",
-            items.len()
+            "line_items has {} lines; at most {} are allowed per request",
+            items.len(),
+            tax::MAX_LINES
         )));
     }
     let mut lines = Vec::with_capacity(items.len());
@@ -183,28 +179,26 @@ pub fn parse(body: &[u8]) -> Result<CalcRequest, WireError> {
             text(l, "product_id", &path, MAX_TEXT)?.ok_or_else(|| invalid(format!("{path}product_id is required")))?;
         let amount = integer(l, "amount", &path)?.ok_or_else(|| invalid(format!("{path}amount is required")))?;
         let discount = integer(l, "discount_amount", &path)?.unwrap_or(0);
-        if discount < 0 {
-            return Err(invalid(format!("{path}discount_amount must not be negative")));
-        }
-        if amount < 0 && discount != 0 {
-            return Err(invalid(format!("{path}discount_amount is not allowed on a negative (adjustment) line")));
-        }
-        if discount > amount.max(0) {
-            return Err(invalid(format!("{path}discount_amount ({discount}) is larger than amount ({amount})")));
-        }
         let id = text(l, "id", &path, MAX_TEXT)?.unwrap_or_else(|| product_id.clone());
         if !seen.insert(id.clone()) {
             return Err(invalid(format!("{path}id {id:?} is used by an earlier line; line ids must be unique")));
         }
         lines.push(WireLine {
-            id,
             product_id,
-            amount,
-            discount,
-            tax_inclusive: flag(l, "tax_inclusive", &path)?.unwrap_or(false),
-            ship_to: address(l.get("ship_to"), &format!("{path}ship_to"))?,
+            input: LineInput {
+                id,
+                amount,
+                discount,
+                tax_inclusive: flag(l, "tax_inclusive", &path)?.unwrap_or(false),
+                tax_code: String::new(),
+                ship_to: address(l.get("ship_to"), &format!("{path}ship_to"))?,
+            },
         });
     }
+    tax::check_lines(lines.iter().map(|l| &l.input)).map_err(|e| match e {
+        tax::TaxError::Invalid(m) => invalid(m),
+        other => invalid(other.to_string()),
+    })?;
     let tax_date = match text(&obj, "tax_date", "", 10)? {
         None => None,
         Some(d) => Some(
@@ -324,8 +318,8 @@ mod tests {
     fn parses_the_documented_shape_and_ignores_unknown_fields() {
         let r = parse(OK.as_bytes()).unwrap();
         assert_eq!(r.currency.code(), "USD");
-        assert_eq!(r.lines[0].id, "p1", "id defaults to product_id");
-        assert_eq!(r.lines[1].amount, -500);
+        assert_eq!(r.lines[0].input.id, "p1", "id defaults to product_id");
+        assert_eq!(r.lines[1].input.amount, -500);
         assert_eq!(r.customer_address.country, "US");
     }
 

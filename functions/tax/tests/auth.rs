@@ -98,7 +98,7 @@ async fn call(app: &App<Probe>, method: &str, path: &str, key: Option<&str>, bod
     if let Some(k) = key {
         b = b.header("X-API-KEY", k);
     }
-    let resp = tax::handle(app, b.body(Bytes::from(body.to_owned())).unwrap()).await;
+    let resp = tax::handle(&tax::State::of(app).unwrap(), b.body(Bytes::from(body.to_owned())).unwrap()).await;
     let status = resp.status().as_u16();
     (status, serde_json::from_slice(resp.body()).unwrap_or(serde_json::Value::Null))
 }
@@ -205,7 +205,7 @@ async fn duplicate_key_headers_are_refused() {
         .header("X-API-KEY", &key)
         .body(Bytes::new())
         .unwrap();
-    assert_eq!(tax::handle(&app, req).await.status(), 401);
+    assert_eq!(tax::handle(&tax::State::of(&app).unwrap(), req).await.status(), 401);
 }
 
 #[tokio::test]
@@ -257,17 +257,17 @@ async fn store_outage_still_answers_calculations_for_recently_seen_callers() {
     };
     app.store
         .write(vec![
-            shared::store::record::put(shared::settings::settings_key(&org), &settings, shared::store::Expect::Any)
+            shared::store::record::put(shared::layout::settings_key(&org), &settings, shared::store::Expect::Any)
                 .unwrap(),
             shared::store::record::put(
-                shared::settings::registration_key(&org, "US", Some("GA")),
+                shared::layout::registration_key(&org, "US", Some("GA")),
                 &reg,
                 shared::store::Expect::Any,
             )
             .unwrap(),
             // A synced customer, exempt in Texas only: the request names it, so its record is read (and cached).
             shared::store::record::put(
-                shared::ledger::keys::customer_key(&org, &ConnectionId::parse("conn_1").unwrap(), "cust_1"),
+                shared::layout::customer_key(&org, &ConnectionId::parse("conn_1").unwrap(), "cust_1"),
                 &shared::ledger::CustomerRecord {
                     id: "cust_1".into(),
                     legal_name: "Customer".into(),
@@ -320,7 +320,7 @@ async fn a_key_over_its_per_minute_limit_gets_429_with_retry_after() {
         assert_eq!(call(&app, "GET", "/tax_api/verify", Some(&busy), "").await.0, 200);
     }
     let resp = tax::handle(
-        &app,
+        &tax::State::of(&app).unwrap(),
         http::Request::builder()
             .method("GET")
             .uri("/tax_api/verify")
@@ -351,7 +351,7 @@ async fn a_request_reads_its_products_in_one_batch_then_from_the_cache() {
     };
     app.store
         .write(vec![
-            shared::store::record::put(shared::settings::settings_key(&org), &settings, shared::store::Expect::Any)
+            shared::store::record::put(shared::layout::settings_key(&org), &settings, shared::store::Expect::Any)
                 .unwrap(),
         ])
         .await
@@ -365,8 +365,7 @@ async fn a_request_reads_its_products_in_one_batch_then_from_the_cache() {
     );
     let (status, answer) = call(&app, "POST", "/tax_api/calculate_tax", Some(&key), &body).await;
     assert_eq!(status, 200, "{answer}");
-    let product_keys: Vec<Key> =
-        (0..150).map(|i| shared::ledger::keys::product_key(&org, &conn, &format!("p{i}"))).collect();
+    let product_keys: Vec<Key> = (0..150).map(|i| shared::layout::product_key(&org, &conn, &format!("p{i}"))).collect();
     assert!(!probe.gets.lock().unwrap().iter().any(|k| product_keys.contains(k)), "no product read one by one");
     assert_eq!(*probe.batches.lock().unwrap(), vec![150], "one batch of the distinct products");
     // within the cache bound: no product read at all

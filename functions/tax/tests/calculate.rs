@@ -8,9 +8,10 @@ use shared::app::App;
 use shared::clock::FakeClock;
 use shared::config::Config;
 use shared::domain::{ConnectionId, Mode, OrgId};
-use shared::ledger::keys::{customer_key, product_key};
+use shared::layout::registration_key;
+use shared::layout::{customer_key, product_key};
 use shared::ledger::{CustomerRecord, CustomerTaxStatus, ProductRecord};
-use shared::settings::{RegistrationRecord, registration_key};
+use shared::settings::RegistrationRecord;
 use shared::store::record;
 use shared::store::{EmbeddedStore, Expect, ItemStore};
 use shared::tax::Registration;
@@ -99,7 +100,7 @@ async fn calc(app: &App<EmbeddedStore>, key: &str, body: &str) -> (u16, Value) {
         .header("content-type", "application/json")
         .body(Bytes::from(body.to_owned()))
         .unwrap();
-    let resp = tax::handle(app, req).await;
+    let resp = tax::handle(&tax::State::of(app).unwrap(), req).await;
     (resp.status().as_u16(), serde_json::from_slice(resp.body()).unwrap_or(Value::Null))
 }
 
@@ -145,13 +146,8 @@ async fn atlanta_goods_known_answer_in_spheres_shape() {
     }
     let rec = rec.expect("calculation record committed");
     assert_eq!((rec.total_tax, rec.invoice_id.as_deref(), rec.livemode), (890, Some("inv_1"), false));
-    let item = f
-        .app
-        .store
-        .get(&shared::calculation::calculation_key(&OrgId::parse("org_a").unwrap(), id))
-        .await
-        .unwrap()
-        .unwrap();
+    let item =
+        f.app.store.get(&shared::layout::calculation_key(&OrgId::parse("org_a").unwrap(), id)).await.unwrap().unwrap();
     assert_eq!(item.ttl, Some(NOW_MS / 1000 + 90 * 86_400));
     assert!(shared::calculation::get(&f.app.store, &OrgId::parse("org_b").unwrap(), id).await.unwrap().is_none());
 }

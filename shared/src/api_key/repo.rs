@@ -3,9 +3,9 @@
 
 use super::format::ParsedKey;
 use crate::domain::{ConnectionId, KeyId, Mode, OrgId};
-use crate::org::org_pk;
+use crate::layout::{API_KEY_SK_PREFIX, api_key_listing_key, api_key_lookup_key, org_pk};
 use crate::store::record::{self, Versioned};
-use crate::store::{Expect, ItemStore, Key, Query, StoreError};
+use crate::store::{Expect, ItemStore, Query, StoreError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,14 +21,6 @@ pub struct ApiKeyRecord {
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
-}
-
-fn lookup_key(hash: &str) -> Key {
-    Key::new(format!("KEY#{hash}"), "KEY")
-}
-
-fn listing_key(org: &OrgId, key_id: &KeyId) -> Key {
-    Key::new(org_pk(org), format!("APIKEY#{key_id}"))
 }
 
 /// Stores a new key's records (both or neither).
@@ -51,8 +43,8 @@ pub async fn create<S: ItemStore>(
     };
     store
         .write(vec![
-            record::put(lookup_key(&rec.hash), &rec, Expect::Absent)?,
-            record::put(listing_key(org, &rec.key_id), &rec, Expect::Absent)?,
+            record::put(api_key_lookup_key(&rec.hash), &rec, Expect::Absent)?,
+            record::put(api_key_listing_key(org, &rec.key_id), &rec, Expect::Absent)?,
         ])
         .await?;
     Ok(rec)
@@ -60,7 +52,7 @@ pub async fn create<S: ItemStore>(
 
 /// The record for a key hash, revoked or not.
 pub async fn lookup<S: ItemStore>(store: &S, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-    Ok(record::get::<ApiKeyRecord, _>(store, &lookup_key(hash)).await?.map(|v| v.value))
+    Ok(record::get::<ApiKeyRecord, _>(store, &api_key_lookup_key(hash)).await?.map(|v| v.value))
 }
 
 /// The org's keys, optionally of one connection, oldest first.
@@ -69,21 +61,8 @@ pub async fn list<S: ItemStore>(
     org: &OrgId,
     connection: Option<&ConnectionId>,
 ) -> Result<Vec<ApiKeyRecord>, StoreError> {
-    let mut q = Query::prefix(org_pk(org), "APIKEY#");
-    let mut out = Vec::new();
-    loop {
-        let page = store.query(&q).await?;
-        for item in &page.items {
-            let rec: ApiKeyRecord = record::decode(item)?;
-            if connection.is_none_or(|c| *c == rec.connection_id) {
-                out.push(rec);
-            }
-        }
-        match page.next {
-            Some(n) => q.after = Some(n),
-            None => break,
-        }
-    }
+    let mut out: Vec<ApiKeyRecord> = record::query_all(store, &Query::prefix(org_pk(org), API_KEY_SK_PREFIX)).await?;
+    out.retain(|rec| connection.is_none_or(|c| *c == rec.connection_id));
     out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
     Ok(out)
 }
@@ -96,18 +75,19 @@ pub async fn revoke<S: ItemStore>(
     now: &str,
 ) -> Result<Option<ApiKeyRecord>, StoreError> {
     for _ in 0..3 {
-        let Some(listing) = record::get::<ApiKeyRecord, _>(store, &listing_key(org, key_id)).await? else {
+        let Some(listing) = record::get::<ApiKeyRecord, _>(store, &api_key_listing_key(org, key_id)).await? else {
             return Ok(None);
         };
         if listing.value.revoked_at.is_some() {
             return Ok(Some(listing.value));
         }
-        let lookup: Option<Versioned<ApiKeyRecord>> = record::get(store, &lookup_key(&listing.value.hash)).await?;
+        let lookup: Option<Versioned<ApiKeyRecord>> =
+            record::get(store, &api_key_lookup_key(&listing.value.hash)).await?;
         let mut rec = listing.value.clone();
         rec.revoked_at = Some(now.to_owned());
-        let mut ops = vec![record::put(listing_key(org, key_id), &rec, listing.expect())?];
+        let mut ops = vec![record::put(api_key_listing_key(org, key_id), &rec, listing.if_unchanged())?];
         if let Some(l) = &lookup {
-            ops.push(record::put(lookup_key(&rec.hash), &rec, l.expect())?);
+            ops.push(record::put(api_key_lookup_key(&rec.hash), &rec, l.if_unchanged())?);
         }
         match store.write(ops).await {
             Ok(()) => return Ok(Some(rec)),

@@ -3,11 +3,11 @@
 //! Why it is shaped this way: every import is at least once, so every write here is an idempotent,
 //! fenced upsert keyed by (org, connection, document) — a content hash makes a repeat a no-op with
 //! zero writes, a change becomes a new *version* (a void is a cancellation version, never a delete),
-//! and a stale lease holder's write is refused by the store. Pure pieces ([`model`], [`keys`],
+//! and a stale lease holder's write is refused by the store. Pure pieces ([`model`], [`crate::layout`],
 //! [`region`], the aggregation in [`report`]) are separate from the I/O in [`repo`] (and the console's
-//! page of the quarantine in [`quarantine`]).
+//! page of the quarantine in [`quarantine`]; the org's synced products and customers in [`catalog`]).
 
-pub mod keys;
+pub mod catalog;
 pub mod model;
 pub mod quarantine;
 pub mod region;

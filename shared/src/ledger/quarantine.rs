@@ -1,9 +1,9 @@
 //! Reading the quarantine for the console: what was held out of the ledger and why, a page at a time.
 //! Never the document itself — it is the customer's raw Sequence data, kept for re-evaluation only.
 
-use super::keys;
 use super::model::QuarantineRecord;
 use super::repo::{Ledger, LedgerError};
+use crate::layout;
 use crate::store::record;
 use crate::store::{ItemStore, Query};
 use serde::Serialize;
@@ -45,13 +45,13 @@ pub struct QuarantinePage {
 /// Whether `cursor` can have come from [`Ledger::quarantine_page`] (callers refuse anything else
 /// before it reaches the store).
 pub fn is_quarantine_cursor(cursor: &str) -> bool {
-    cursor.starts_with(keys::QUARANTINE_SK_PREFIX)
+    cursor.starts_with(layout::QUARANTINE_SK_PREFIX)
 }
 
 impl<S: ItemStore> Ledger<'_, S> {
     /// Up to `limit` quarantined documents of this connection after `cursor`.
     pub async fn quarantine_page(&self, cursor: Option<&str>, limit: usize) -> Result<QuarantinePage, LedgerError> {
-        let mut q = Query::prefix(keys::conn_pk(self.org(), self.connection()), keys::QUARANTINE_SK_PREFIX);
+        let mut q = Query::prefix(layout::conn_pk(self.org(), self.connection()), layout::QUARANTINE_SK_PREFIX);
         q.limit = limit.clamp(1, 1_000);
         q.after = cursor.map(str::to_owned);
         let page = self.store().query(&q).await?;
@@ -89,14 +89,16 @@ mod tests {
         let store = EmbeddedStore::open(&dir).unwrap();
         let (org, conn) = (OrgId::parse("o1").unwrap(), ConnectionId::parse("c1").unwrap());
         let ledger = Ledger::new(&store, org.clone(), conn.clone());
-        let guard = lease::acquire(&store, &keys::lease_key(&org, &conn), "h", 0, 60_000).await.unwrap().unwrap();
+        let guard = lease::acquire(&store, &layout::lease_key(&org, &conn), "h", 0, 60_000).await.unwrap().unwrap();
         for i in 0..5 {
             ledger.quarantine(&guard, rec("invoice", &format!("inv-{i}"))).await.unwrap();
         }
         // another connection's entry is never listed
         let other = Ledger::new(&store, org.clone(), ConnectionId::parse("c2").unwrap());
-        let g2 =
-            lease::acquire(&store, &keys::lease_key(&org, other.connection()), "h", 0, 60_000).await.unwrap().unwrap();
+        let g2 = lease::acquire(&store, &layout::lease_key(&org, other.connection()), "h", 0, 60_000)
+            .await
+            .unwrap()
+            .unwrap();
         other.quarantine(&g2, rec("customer", "cust-x")).await.unwrap();
 
         let first = ledger.quarantine_page(None, 3).await.unwrap();

@@ -6,12 +6,12 @@
 //! writes the next version with update-if-version-matches. A head over ~350 KB keeps its lines in
 //! chunk items, written before the head that points at them (the head write is the commit point).
 
-use super::keys;
 use super::model::{
     Change, CustomerRecord, DocKind, LedgerLine, ProductRecord, QuarantineRecord, TxnContent, TxnHead, TxnStatus,
     VersionEntry,
 };
 use crate::domain::{ConnectionId, OrgId};
+use crate::layout;
 use crate::store::lease::LeaseGuard;
 use crate::store::record::{self, Versioned};
 use crate::store::{Expect, IndexKey, Item, ItemStore, Key, Query, StoreError, WriteOp};
@@ -110,7 +110,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
 
     /// The stored head (lines inline unless chunked), with its item version.
     pub async fn head(&self, kind: DocKind, id: &str) -> Result<Option<Versioned<TxnHead>>, LedgerError> {
-        Ok(record::get(self.store, &keys::txn_key(&self.org, &self.conn, kind, id)).await?)
+        Ok(record::get(self.store, &layout::txn_key(&self.org, &self.conn, kind, id)).await?)
     }
 
     /// A transaction by Sequence id, with all its lines and its version history.
@@ -120,7 +120,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         if head.line_chunks > 0 {
             let mut lines = Vec::with_capacity(head.line_count);
             for c in 0..head.line_chunks {
-                let key = keys::lines_key(&self.org, &self.conn, kind, id, head.version, c);
+                let key = layout::lines_key(&self.org, &self.conn, kind, id, head.version, c);
                 let chunk: Versioned<Vec<LedgerLine>> = record::get(self.store, &key)
                     .await?
                     .ok_or_else(|| StoreError::Corrupt(format!("missing line chunk {} {}", key.pk, key.sk)))?;
@@ -163,7 +163,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
             head.txn.source_version = content.source_version;
             head.txn.source_updated_at = content.source_updated_at;
             let item = self.head_item(&head, cur.version + 1)?;
-            self.fenced(guard, vec![WriteOp::Put { item, expect: cur.expect() }], "transaction").await?;
+            self.fenced(guard, vec![WriteOp::Put { item, expect: cur.if_unchanged() }], "transaction").await?;
             return Ok(Upsert::Touched);
         }
         let change = match (cur.value.txn.status, content.status) {
@@ -174,16 +174,16 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         let version = cur.value.version + 1;
         let history = cur.value.versions.clone();
         let old = (cur.value.line_chunks > 0).then_some((cur.value.version, cur.value.line_chunks));
-        self.write_version(guard, content, version, history, change, cur.expect(), old, now_ms).await?;
+        self.write_version(guard, content, version, history, change, cur.if_unchanged(), old, now_ms).await?;
         Ok(Upsert::Updated { version })
     }
 
     fn head_item(&self, head: &TxnHead, item_version: u64) -> Result<Item, StoreError> {
-        let key = keys::txn_key(&self.org, &self.conn, head.txn.kind, &head.txn.source_id);
+        let key = layout::txn_key(&self.org, &self.conn, head.txn.kind, &head.txn.source_id);
         let mut item = Item::new(key, item_version, record::encode(head)?);
         item.by_date = Some(IndexKey {
-            pk: keys::conn_pk(&self.org, &self.conn),
-            sk: keys::by_date_sk(head.txn.event_date, head.txn.kind, &head.txn.source_id),
+            pk: layout::conn_pk(&self.org, &self.conn),
+            sk: layout::by_date_sk(head.txn.event_date, head.txn.kind, &head.txn.source_id),
         });
         Ok(item)
     }
@@ -228,7 +228,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
             let mut ops = Vec::new();
             for (c, chunk) in chunks.iter().enumerate() {
                 let c = u32::try_from(c).map_err(|_| StoreError::Invalid("too many line chunks".into()))?;
-                let key = keys::lines_key(&self.org, &self.conn, kind, &id, version, c);
+                let key = layout::lines_key(&self.org, &self.conn, kind, &id, version, c);
                 ops.push(WriteOp::Put { item: Item::new(key, 1, record::encode(chunk)?), expect: Expect::Any });
                 if ops.len() == CHUNKS_PER_WRITE {
                     self.fenced(guard, std::mem::take(&mut ops), "line chunk").await?;
@@ -246,7 +246,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
             // Best effort: the previous version's chunks are no longer referenced.
             let dels: Vec<WriteOp> = (0..n)
                 .map(|c| WriteOp::Delete {
-                    key: keys::lines_key(&self.org, &self.conn, kind, &id, old_version, c),
+                    key: layout::lines_key(&self.org, &self.conn, kind, &id, old_version, c),
                     expect: Expect::Any,
                 })
                 .collect();
@@ -270,7 +270,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         for attempt in 0..2 {
             let current: Option<Versioned<T>> = record::get(self.store, &key).await?;
             let Some(next) = make(current.as_ref().map(|c| &c.value)) else { return Ok(Upsert::Unchanged) };
-            let op = record::put(key.clone(), &next, record::expect_of(&current))?;
+            let op = record::put(key.clone(), &next, record::if_unchanged_or_absent(&current))?;
             match self.fenced(guard, vec![op], what).await {
                 Ok(()) => {
                     return Ok(match &current {
@@ -287,7 +287,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
 
     /// Upserts a product, keeping the tax code the user assigned.
     pub async fn upsert_product(&self, guard: &LeaseGuard, rec: ProductRecord) -> Result<Upsert, LedgerError> {
-        let key = keys::product_key(&self.org, &self.conn, &rec.id);
+        let key = layout::product_key(&self.org, &self.conn, &rec.id);
         self.upsert_simple::<ProductRecord>(
             guard,
             key,
@@ -302,12 +302,12 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
     }
 
     pub async fn product(&self, id: &str) -> Result<Option<ProductRecord>, LedgerError> {
-        Ok(record::get(self.store, &keys::product_key(&self.org, &self.conn, id)).await?.map(|v| v.value))
+        Ok(record::get(self.store, &layout::product_key(&self.org, &self.conn, id)).await?.map(|v| v.value))
     }
 
     /// Upserts a customer, keeping the exemption jurisdictions set on our side (Sequence has no such field).
     pub async fn upsert_customer(&self, guard: &LeaseGuard, rec: CustomerRecord) -> Result<Upsert, LedgerError> {
-        let key = keys::customer_key(&self.org, &self.conn, &rec.id);
+        let key = layout::customer_key(&self.org, &self.conn, &rec.id);
         self.upsert_simple::<CustomerRecord>(
             guard,
             key,
@@ -322,12 +322,12 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
     }
 
     pub async fn customer(&self, id: &str) -> Result<Option<CustomerRecord>, LedgerError> {
-        Ok(record::get(self.store, &keys::customer_key(&self.org, &self.conn, id)).await?.map(|v| v.value))
+        Ok(record::get(self.store, &layout::customer_key(&self.org, &self.conn, id)).await?.map(|v| v.value))
     }
 
     /// Stores (or refreshes) a quarantined document; unchanged content writes nothing.
     pub async fn quarantine(&self, guard: &LeaseGuard, rec: QuarantineRecord) -> Result<Upsert, LedgerError> {
-        let key = keys::quarantine_key(&self.org, &self.conn, &rec.kind, &rec.source_id);
+        let key = layout::quarantine_key(&self.org, &self.conn, &rec.kind, &rec.source_id);
         self.upsert_simple::<QuarantineRecord>(
             guard,
             key,
@@ -345,46 +345,26 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
     }
 
     pub async fn quarantined(&self, kind: &str, id: &str) -> Result<Option<QuarantineRecord>, LedgerError> {
-        Ok(record::get(self.store, &keys::quarantine_key(&self.org, &self.conn, kind, id)).await?.map(|v| v.value))
+        Ok(record::get(self.store, &layout::quarantine_key(&self.org, &self.conn, kind, id)).await?.map(|v| v.value))
     }
 
     /// Removes a quarantine entry (the document now maps, or changed and is re-evaluated).
     pub async fn clear_quarantine(&self, guard: &LeaseGuard, kind: &str, id: &str) -> Result<(), LedgerError> {
-        let key = keys::quarantine_key(&self.org, &self.conn, kind, id);
+        let key = layout::quarantine_key(&self.org, &self.conn, kind, id);
         self.fenced(guard, vec![WriteOp::Delete { key, expect: Expect::Any }], "quarantine").await
     }
 
     /// Every quarantined document of this connection.
     pub async fn list_quarantine(&self) -> Result<Vec<QuarantineRecord>, LedgerError> {
-        let mut q = Query::prefix(keys::conn_pk(&self.org, &self.conn), keys::QUARANTINE_SK_PREFIX);
-        let mut out = Vec::new();
-        loop {
-            let page = self.store.query(&q).await?;
-            for item in &page.items {
-                out.push(record::decode(item)?);
-            }
-            match page.next {
-                Some(n) => q.after = Some(n),
-                None => return Ok(out),
-            }
-        }
+        let q = Query::prefix(layout::conn_pk(&self.org, &self.conn), layout::QUARANTINE_SK_PREFIX);
+        Ok(record::query_all(self.store, &q).await?)
     }
 
     /// `(source id, content hash, status)` of every transaction of `kind` (reconciliation).
     pub async fn list_hashes(&self, kind: DocKind) -> Result<Vec<(String, String, TxnStatus)>, LedgerError> {
-        let mut q = Query::prefix(keys::conn_pk(&self.org, &self.conn), keys::txn_sk_prefix(kind));
-        let mut out = Vec::new();
-        loop {
-            let page = self.store.query(&q).await?;
-            for item in &page.items {
-                let h: TxnHead = record::decode(item)?;
-                out.push((h.txn.source_id, h.txn.content_hash, h.txn.status));
-            }
-            match page.next {
-                Some(n) => q.after = Some(n),
-                None => return Ok(out),
-            }
-        }
+        let q = Query::prefix(layout::conn_pk(&self.org, &self.conn), layout::txn_sk_prefix(kind));
+        let heads: Vec<TxnHead> = record::query_all(self.store, &q).await?;
+        Ok(heads.into_iter().map(|h| (h.txn.source_id, h.txn.content_hash, h.txn.status)).collect())
     }
 }
 

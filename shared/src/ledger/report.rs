@@ -2,11 +2,11 @@
 //! date), region, type and status with cursor pagination, and a summary per region and currency.
 //! The aggregation itself ([`summarize`]) is pure.
 
-use super::keys;
 use super::model::{TxnHead, TxnStatus, TxnType};
 use super::region::region_matches;
 use super::repo::{Ledger, LedgerError};
 use crate::domain::{Currency, Decimal};
+use crate::layout;
 use crate::store::item::cursor_of;
 use crate::store::record;
 use crate::store::{Index, ItemStore, Query, SkRange};
@@ -150,7 +150,7 @@ pub fn summarize<'a>(heads: impl IntoIterator<Item = &'a TxnHead>) -> Vec<Region
 
 impl<S: ItemStore> Ledger<'_, S> {
     fn date_query(&self, filter: &TxnFilter) -> Query {
-        let pk = keys::conn_pk(self.org(), self.connection());
+        let pk = layout::conn_pk(self.org(), self.connection());
         let lo = filter.from.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
         // `~` sorts after every `{date}#…` index key of the last day.
         let hi = filter.to.map_or_else(|| "~".to_owned(), |d| format!("{}~", d.format("%Y-%m-%d")));

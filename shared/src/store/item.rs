@@ -224,6 +224,23 @@ pub trait ItemStore: Send + Sync + 'static {
         }
     }
     fn query(&self, q: &Query) -> impl Future<Output = Result<Page, StoreError>> + Send;
+    /// Every item `q` matches, page after page (`q.limit` a page, from `q.after`): the one "read the whole
+    /// range" loop. For bounded ranges (an org's registrations, keys, connections; a connection's quarantine);
+    /// unbounded listings page through [`ItemStore::query`] with their own limit.
+    fn query_all(&self, q: &Query) -> impl Future<Output = Result<Vec<Item>, StoreError>> + Send {
+        async move {
+            let mut q = q.clone();
+            let mut out = Vec::new();
+            loop {
+                let page = self.query(&q).await?;
+                out.extend(page.items);
+                match page.next {
+                    Some(n) => q.after = Some(n),
+                    None => return Ok(out),
+                }
+            }
+        }
+    }
     /// Applies every operation or none.
     fn write(&self, ops: Vec<WriteOp>) -> impl Future<Output = Result<(), StoreError>> + Send;
 

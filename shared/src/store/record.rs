@@ -1,7 +1,7 @@
 //! Typed records over items: JSON bodies with the item's version carried alongside, so every
 //! repository does read-modify-write with the same optimistic-locking rule.
 
-use super::item::{Expect, Item, ItemStore, Key, StoreError, WriteOp};
+use super::item::{Expect, Item, ItemStore, Key, Query, StoreError, WriteOp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -14,7 +14,7 @@ pub struct Versioned<T> {
 
 impl<T> Versioned<T> {
     /// The expectation that makes a write "update-if-version-matches" this read.
-    pub fn expect(&self) -> Expect {
+    pub fn if_unchanged(&self) -> Expect {
         Expect::Version(self.version)
     }
 }
@@ -25,6 +25,11 @@ pub fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
 
 pub fn encode<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// Every record `q` matches, decoded ([`ItemStore::query_all`]).
+pub async fn query_all<T: DeserializeOwned, S: ItemStore>(store: &S, q: &Query) -> Result<Vec<T>, StoreError> {
+    store.query_all(q).await?.iter().map(decode).collect()
 }
 
 pub async fn get<T: DeserializeOwned, S: ItemStore>(store: &S, key: &Key) -> Result<Option<Versioned<T>>, StoreError> {
@@ -44,6 +49,6 @@ pub fn put<T: Serialize>(key: Key, value: &T, expect: Expect) -> Result<WriteOp,
 }
 
 /// Expectation for writing over `current` (absent → create-if-absent).
-pub fn expect_of<T>(current: &Option<Versioned<T>>) -> Expect {
-    current.as_ref().map_or(Expect::Absent, Versioned::expect)
+pub fn if_unchanged_or_absent<T>(current: &Option<Versioned<T>>) -> Expect {
+    current.as_ref().map_or(Expect::Absent, Versioned::if_unchanged)
 }

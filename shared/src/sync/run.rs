@@ -15,8 +15,9 @@ use super::job::{SyncError, SyncJob};
 use super::outcome::{Outcome, RunReport, RunSummary};
 use super::source::{PageToken, SequenceSource, SourceError};
 use crate::clock::Clock;
+use crate::layout;
 use crate::ledger::model::{DocKind, QuarantineRecord};
-use crate::ledger::{Ledger, LedgerError, TxnFilter, keys};
+use crate::ledger::{Ledger, LedgerError, TxnFilter};
 use crate::store::lease::{self, LeaseGuard};
 use crate::store::record;
 use crate::store::{Expect, ItemStore, Key, StoreError};
@@ -118,11 +119,11 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
         let message = "no time left: the deadline minus the safety margin is in the past".to_owned();
         return Ok(finish(Outcome::Failed { message }, summary, clock));
     }
-    let lease_key = keys::lease_key(&job.org, &job.connection);
+    let lease_key = layout::lease_key(&job.org, &job.connection);
     let Some(guard) = lease::acquire(store, &lease_key, &job.holder, started, ms(job.settings.lease)).await? else {
         return Ok(finish(Outcome::Busy, summary, clock));
     };
-    let run_key = keys::cursor_key(&job.org, &job.connection, "run");
+    let run_key = layout::cursor_key(&job.org, &job.connection, "run");
     let run_slot = match load::<RunCursor, S>(store, run_key).await {
         Ok(s) => s,
         Err(e) => {
@@ -199,7 +200,7 @@ fn finish(outcome: Outcome, mut summary: RunSummary, clock: &dyn Clock) -> RunRe
 
 async fn load<T: DeserializeOwned + Default, S: ItemStore>(store: &S, key: Key) -> Result<Slot<T>, StoreError> {
     let current = record::get::<T, S>(store, &key).await?;
-    let expect = record::expect_of(&current);
+    let expect = record::if_unchanged_or_absent(&current);
     Ok(Slot { key, value: current.map(|v| v.value).unwrap_or_default(), expect })
 }
 
@@ -256,7 +257,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
     }
 
     async fn run_stream(&mut self, stream: Stream, cycle: &mut Cycle) -> Result<(), Stop> {
-        let key = keys::cursor_key(&self.job.org, &self.job.connection, stream.as_str());
+        let key = layout::cursor_key(&self.job.org, &self.job.connection, stream.as_str());
         let mut slot: Slot<StreamCursor> = load(self.store, key).await?;
         let params = PlanParams {
             lookback_days: self.job.settings.lookback_days,

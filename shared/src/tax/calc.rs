@@ -22,30 +22,46 @@ pub const MAX_LINES: usize = 1_000;
 /// Document rounding groups by (jurisdiction, tax type, state, rate).
 type GroupKey = (String, &'static str, Option<String>, Decimal);
 
-fn validate(input: &CalcInput<'_>) -> Result<(), TaxError> {
-    if input.lines.is_empty() {
-        return Err(TaxError::Invalid("at least one line is required".into()));
+/// The request limits, in one place: the tax API checks a request's lines with this as soon as it is parsed
+/// (before any store read), and [`super::Engine::calculate`] again for every other caller. Messages name the
+/// line by its position in `line_items` and its id.
+pub fn check_lines<'a>(lines: impl ExactSizeIterator<Item = &'a LineInput>) -> Result<(), TaxError> {
+    if lines.len() == 0 {
+        return Err(TaxError::Invalid("line_items must contain at least one line".into()));
     }
-    if input.lines.len() > MAX_LINES {
-        return Err(TaxError::Invalid(format!("at most {MAX_LINES} lines per request")));
+    if lines.len() > MAX_LINES {
+        return Err(TaxError::Invalid(format!(
+            "line_items has {} lines; at most {MAX_LINES} are allowed per request",
+            lines.len()
+        )));
     }
-    let mut unknown: Vec<String> = Vec::new();
-    for l in &input.lines {
+    for (i, l) in lines.enumerate() {
+        let at = format!("line_items[{i}] (id {:?})", l.id);
         if l.amount.unsigned_abs() > MAX_AMOUNT.unsigned_abs() {
-            return Err(TaxError::Invalid(format!("line {:?}: |amount| must be at most {MAX_AMOUNT}", l.id)));
+            return Err(TaxError::Invalid(format!("{at}: amount must be within ±{MAX_AMOUNT} minor units")));
         }
         if l.discount < 0 {
-            return Err(TaxError::Invalid(format!("line {:?}: discount must not be negative", l.id)));
+            return Err(TaxError::Invalid(format!("{at}: discount_amount must not be negative")));
         }
         if l.amount < 0 && l.discount != 0 {
             return Err(TaxError::Invalid(format!(
-                "line {:?}: an adjustment (negative) line cannot have a discount",
-                l.id
+                "{at}: discount_amount is not allowed on a negative (adjustment) line"
             )));
         }
         if l.amount >= 0 && l.discount > l.amount {
-            return Err(TaxError::Invalid(format!("line {:?}: discount exceeds amount", l.id)));
+            return Err(TaxError::Invalid(format!(
+                "{at}: discount_amount ({}) is larger than amount ({})",
+                l.discount, l.amount
+            )));
         }
+    }
+    Ok(())
+}
+
+fn validate(input: &CalcInput<'_>) -> Result<(), TaxError> {
+    check_lines(input.lines.iter())?;
+    let mut unknown: Vec<String> = Vec::new();
+    for l in &input.lines {
         if catalog::find(&l.tax_code).is_none() && !unknown.contains(&l.tax_code) {
             unknown.push(l.tax_code.clone());
         }

@@ -48,7 +48,7 @@ mod tests_intl;
 
 use std::sync::OnceLock;
 
-pub use calc::{MAX_AMOUNT, MAX_LINES};
+pub use calc::{MAX_AMOUNT, MAX_LINES, check_lines};
 pub use catalog::catalog;
 pub use error::{DataError, TaxError};
 pub use types::{
