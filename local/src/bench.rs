@@ -289,7 +289,8 @@ async fn record_size(
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("calculation {id} not in the store"))?;
-    let rec: shared::calculation::CalculationRecord = serde_json::from_str(&header.body).map_err(|e| e.to_string())?;
+    let rec: shared::calculation_record::CalculationRecord =
+        serde_json::from_str(&header.body).map_err(|e| e.to_string())?;
     let mut bytes = header.body.len();
     for n in 0..rec.parts {
         let part = store
@@ -455,7 +456,7 @@ pub async fn bench_sync(args: &[String]) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let resp = connect::handle(&app, who.clone(), req).await;
         let conn: Value = serde_json::from_slice(resp.body()).map_err(|e| e.to_string())?;
-        let job = shared::queue::SyncJob {
+        let job = shared::queue::SyncMessage {
             org_id: who.org.clone(),
             connection_id: shared::domain::ConnectionId::parse(conn["id"].as_str().unwrap_or(""))
                 .map_err(|e| e.to_string())?,

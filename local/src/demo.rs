@@ -494,9 +494,9 @@ async fn calculation(
     server: &serve::Server,
     org: &shared::domain::OrgId,
     id: &str,
-) -> Result<Option<shared::calculation::CalculationRecord>, String> {
+) -> Result<Option<shared::calculation_record::CalculationRecord>, String> {
     for _ in 0..200 {
-        if let Some(c) = shared::calculation::get(&server.app.store, org, id).await.map_err(|e| e.to_string())? {
+        if let Some(c) = shared::calculation_record::get(&server.app.store, org, id).await.map_err(|e| e.to_string())? {
             return Ok(Some(c));
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -4,7 +4,7 @@
 //! `Retry-After`) is held back by a timer task, like SQS's `DelaySeconds`, with the same 15-minute cap.
 
 use shared::app::{App, Store};
-use shared::queue::{QueueError, QueueFuture, SyncJob, SyncQueue, clamp_delay};
+use shared::queue::{QueueError, QueueFuture, SyncMessage, SyncQueue, clamp_delay};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -14,13 +14,13 @@ use tokio::sync::mpsc;
 const RUN_BUDGET_MS: i64 = 5 * 60 * 1000;
 
 pub struct LocalQueue {
-    tx: mpsc::UnboundedSender<SyncJob>,
+    tx: mpsc::UnboundedSender<SyncMessage>,
     pending: Arc<AtomicUsize>,
 }
 
 impl LocalQueue {
     /// A queue and the receiving end its jobs arrive on (each once its delay has passed).
-    pub fn channel() -> (LocalQueue, mpsc::UnboundedReceiver<SyncJob>, Pending) {
+    pub fn channel() -> (LocalQueue, mpsc::UnboundedReceiver<SyncMessage>, Pending) {
         let (tx, rx) = mpsc::unbounded_channel();
         let pending = Pending::default();
         (LocalQueue { tx, pending: pending.0.clone() }, rx, pending)
@@ -28,7 +28,7 @@ impl LocalQueue {
 }
 
 impl SyncQueue for LocalQueue {
-    fn enqueue_after(&self, job: SyncJob, delay: Duration) -> QueueFuture<'_> {
+    fn enqueue_after(&self, job: SyncMessage, delay: Duration) -> QueueFuture<'_> {
         Box::pin(async move {
             if self.tx.is_closed() {
                 return Err(QueueError("the local sync worker has stopped".into()));
@@ -116,8 +116,8 @@ mod tests {
     use super::*;
     use shared::domain::{ConnectionId, OrgId};
 
-    fn job() -> SyncJob {
-        SyncJob {
+    fn job() -> SyncMessage {
+        SyncMessage {
             org_id: OrgId::parse("o1").unwrap(),
             connection_id: ConnectionId::parse("c1").unwrap(),
             reason: "continue".into(),

@@ -11,7 +11,7 @@ pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod cache;
-pub mod calculation;
+pub mod calculation_record;
 pub mod clock;
 pub mod config;
 pub mod connection;

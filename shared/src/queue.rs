@@ -24,7 +24,7 @@ pub fn clamp_delay(delay: Duration) -> Duration {
 
 /// The body of one sync message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncJob {
+pub struct SyncMessage {
     pub org_id: OrgId,
     pub connection_id: ConnectionId,
     /// `schedule`, `manual` or `continue` (a run that ran out of time re-enqueues itself).
@@ -41,10 +41,10 @@ pub type QueueFuture<'a> = Pin<Box<dyn Future<Output = Result<(), QueueError>> +
 
 pub trait SyncQueue: Send + Sync {
     /// Delivers `job` once `delay` has passed (zero: at once), the delay cut to [`MAX_DELAY`].
-    fn enqueue_after(&self, job: SyncJob, delay: Duration) -> QueueFuture<'_>;
+    fn enqueue_after(&self, job: SyncMessage, delay: Duration) -> QueueFuture<'_>;
 
     /// Delivers `job` at once.
-    fn enqueue(&self, job: SyncJob) -> QueueFuture<'_> {
+    fn enqueue(&self, job: SyncMessage) -> QueueFuture<'_> {
         self.enqueue_after(job, Duration::ZERO)
     }
 }
@@ -53,23 +53,23 @@ pub trait SyncQueue: Send + Sync {
 /// switched off).
 #[derive(Debug, Default)]
 pub struct MemoryQueue {
-    pub queued: std::sync::Mutex<Vec<(SyncJob, Duration)>>,
+    pub queued: std::sync::Mutex<Vec<(SyncMessage, Duration)>>,
 }
 
 impl MemoryQueue {
     /// The jobs queued so far, oldest first.
-    pub fn jobs(&self) -> Vec<SyncJob> {
+    pub fn jobs(&self) -> Vec<SyncMessage> {
         self.queued.lock().map(|q| q.iter().map(|(j, _)| j.clone()).collect()).unwrap_or_default()
     }
 
     /// Takes every queued job (and its delay) out of the queue.
-    pub fn take(&self) -> Vec<(SyncJob, Duration)> {
+    pub fn take(&self) -> Vec<(SyncMessage, Duration)> {
         self.queued.lock().map(|mut q| std::mem::take(&mut *q)).unwrap_or_default()
     }
 }
 
 impl SyncQueue for MemoryQueue {
-    fn enqueue_after(&self, job: SyncJob, delay: Duration) -> QueueFuture<'_> {
+    fn enqueue_after(&self, job: SyncMessage, delay: Duration) -> QueueFuture<'_> {
         Box::pin(async move {
             self.queued.lock().map_err(|_| QueueError("poisoned".into()))?.push((job, clamp_delay(delay)));
             Ok(())
@@ -80,7 +80,7 @@ impl SyncQueue for MemoryQueue {
 /// SQS adapter. IAM: `sqs:SendMessage` on the sync queue.
 #[cfg(feature = "aws")]
 pub mod sqs {
-    use super::{Duration, QueueError, QueueFuture, SyncJob, SyncQueue, clamp_delay};
+    use super::{Duration, QueueError, QueueFuture, SyncMessage, SyncQueue, clamp_delay};
 
     pub const IAM_ACTIONS: &[&str] = &["sqs:SendMessage"];
 
@@ -97,7 +97,7 @@ pub mod sqs {
     }
 
     impl SyncQueue for SqsQueue {
-        fn enqueue_after(&self, job: SyncJob, delay: Duration) -> QueueFuture<'_> {
+        fn enqueue_after(&self, job: SyncMessage, delay: Duration) -> QueueFuture<'_> {
             Box::pin(async move {
                 let body = serde_json::to_string(&job).map_err(|e| QueueError(e.to_string()))?;
                 let mut req = self.client.send_message().queue_url(&self.queue_url).message_body(body);
@@ -140,8 +140,8 @@ pub mod sqs {
 mod tests {
     use super::*;
 
-    fn job() -> SyncJob {
-        SyncJob {
+    fn job() -> SyncMessage {
+        SyncMessage {
             org_id: OrgId::parse("o1").unwrap(),
             connection_id: ConnectionId::parse("c1").unwrap(),
             reason: "continue".into(),

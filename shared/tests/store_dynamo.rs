@@ -78,7 +78,7 @@ async fn secrets_manager_put_get_rotate_delete() {
 
 #[tokio::test]
 async fn a_calculation_record_over_the_item_limit_is_stored_split_and_read_back_whole() {
-    use shared::calculation::{CalculationAmount, CalculationLine, CalculationRecord};
+    use shared::calculation_record::{CalculationAmount, CalculationLine, CalculationRecord};
     use shared::store::{Expect, ItemStore, record};
     let Some(store) = fresh().await else { return };
     let org = OrgId::parse("org_a").unwrap();
@@ -116,7 +116,7 @@ async fn a_calculation_record_over_the_item_limit_is_stored_split_and_read_back_
     let whole = record::put(shared::layout::calculation_key(&org, "c_whole"), &rec, Expect::Absent).unwrap();
     assert!(store.write(vec![whole]).await.is_err(), "a > 400 KB item must be refused");
     let now = chrono::Utc::now().timestamp();
-    store.write(shared::calculation::put(&rec, now, 90).unwrap()).await.unwrap();
-    let back = shared::calculation::get(&store, &org, "c_big").await.unwrap().unwrap();
+    store.write(shared::calculation_record::put(&rec, now, 90).unwrap()).await.unwrap();
+    let back = shared::calculation_record::get(&store, &org, "c_big").await.unwrap().unwrap();
     assert_eq!(back, rec);
 }

@@ -72,7 +72,7 @@ async fn sync_now_event_sends_one_sqs_message() {
     let got = app.store.sqs.receive_message().queue_url(&queue_url).send().await.unwrap();
     let msgs = got.messages();
     assert_eq!(msgs.len(), 1);
-    let job: shared::queue::SyncJob = serde_json::from_str(msgs[0].body().unwrap()).unwrap();
+    let job: shared::queue::SyncMessage = serde_json::from_str(msgs[0].body().unwrap()).unwrap();
     assert_eq!(
         (job.org_id.as_str(), job.connection_id.as_str(), job.reason.as_str()),
         ("org_fixture", "conn_fixture", "manual")

@@ -12,7 +12,7 @@ use shared::config::Config;
 use shared::domain::{ConnectionId, Environment, Mode, OrgId};
 use shared::ledger::model::DocKind;
 use shared::ledger::{Ledger, TxnFilter};
-use shared::queue::SyncJob;
+use shared::queue::SyncMessage;
 use shared::store::EmbeddedStore;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -66,8 +66,12 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
     assert_eq!(resp.status(), 201, "{}", String::from_utf8_lossy(resp.body()));
     let conn: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
     let conn_id = ConnectionId::parse(conn["id"].as_str().unwrap()).unwrap();
-    let job =
-        SyncJob { org_id: org.clone(), connection_id: conn_id.clone(), reason: "soak".into(), dedup_id: "soak".into() };
+    let job = SyncMessage {
+        org_id: org.clone(),
+        connection_id: conn_id.clone(),
+        reason: "soak".into(),
+        dedup_id: "soak".into(),
+    };
     let target = Target { environment: Some(Environment::Sandbox), account_id: None };
     let customer = sim.state.with(|w| w.accounts[0].customers.first().map(|c| c.customer.id.clone())).unwrap();
     let products: Vec<String> =
@@ -186,7 +190,7 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
     }
     assert!(done, "the final clean run never completed");
     // a full reconciliation catches anything older than the lookback window
-    let mut full = shared::sync::SyncJob {
+    let mut full = shared::sync::RunRequest {
         org: org.clone(),
         connection: conn_id.clone(),
         holder: "reconcile".into(),

@@ -113,7 +113,7 @@ async fn a_throttled_run_is_continued_through_sqs_after_retry_after() {
     let resp = connect::handle(&app, who.clone(), req).await;
     assert_eq!(resp.status(), 201, "{}", String::from_utf8_lossy(resp.body()));
     let conn: Value = serde_json::from_slice(resp.body()).unwrap();
-    let job = shared::queue::SyncJob {
+    let job = shared::queue::SyncMessage {
         org_id: who.org.clone(),
         connection_id: shared::domain::ConnectionId::parse(conn["id"].as_str().unwrap()).unwrap(),
         reason: "manual".into(),
@@ -145,6 +145,6 @@ async fn a_throttled_run_is_continued_through_sqs_after_retry_after() {
     tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
     let got = app.store.sqs.receive_message().queue_url(&queue_url).send().await.unwrap();
     assert_eq!(got.messages().len(), 1);
-    let body: shared::queue::SyncJob = serde_json::from_str(got.messages()[0].body().unwrap()).unwrap();
+    let body: shared::queue::SyncMessage = serde_json::from_str(got.messages()[0].body().unwrap()).unwrap();
     assert_eq!(body.connection_id, job.connection_id);
 }

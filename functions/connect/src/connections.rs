@@ -8,7 +8,7 @@ use shared::app::{App, Store};
 use shared::connection::{self, ConnectionRecord, ConnectionStatus};
 use shared::domain::ConnectionId;
 use shared::org::Principal;
-use shared::queue::SyncJob;
+use shared::queue::SyncMessage;
 use shared::web::{HttpResponse, json};
 
 /// The console's view of a connection (no secret, not even its name). While its sync runs fail,
@@ -103,7 +103,7 @@ pub async fn sync_now<S: Store>(
     if c.value.status == ConnectionStatus::Disconnected {
         return Err(ConnectError::Conflict("this connection is disconnected".into()));
     }
-    let job = SyncJob {
+    let job = SyncMessage {
         org_id: who.org.clone(),
         connection_id: id.clone(),
         reason: "manual".into(),

@@ -5,7 +5,7 @@ use crate::SyncFnError;
 use serde::Serialize;
 use shared::app::{App, Store};
 use shared::connection;
-use shared::queue::SyncJob;
+use shared::queue::SyncMessage;
 
 /// Most connections one dispatch enqueues (the rest are still due at the next tick).
 const DISPATCH_BATCH: usize = 500;
@@ -27,7 +27,7 @@ pub async fn dispatch<S: Store>(app: &App<S>) -> Result<DispatchReport, SyncFnEr
     for c in &due {
         let slot = now / interval_ms;
         app.queue
-            .enqueue(SyncJob {
+            .enqueue(SyncMessage {
                 org_id: c.org_id.clone(),
                 connection_id: c.connection_id.clone(),
                 reason: "schedule".into(),

@@ -15,7 +15,7 @@ use shared::app::{App, Store};
 use shared::config::Config;
 use shared::connection::{self, ConnectionRecord, ConnectionStatus, StoredCredentials};
 use shared::domain::Environment;
-use shared::queue::SyncJob;
+use shared::queue::SyncMessage;
 use shared::sequence::{SequenceClient, SequenceError};
 use shared::store::record::Versioned;
 use shared::sync::adapter::SequenceAdapter;
@@ -73,7 +73,7 @@ impl Verdict {
 }
 
 /// A report for a run that never reached the algorithm (or whose store failed under it).
-fn synthetic(job: &SyncJob, holder: &str, started_ms: i64, now_ms: i64, outcome: Outcome) -> RunReport {
+fn synthetic(job: &SyncMessage, holder: &str, started_ms: i64, now_ms: i64, outcome: Outcome) -> RunReport {
     let summary = RunSummary {
         org: job.org_id.to_string(),
         connection: job.connection_id.to_string(),
@@ -114,7 +114,7 @@ fn sequence_client<S: Store>(
 /// One pass of the algorithm with `creds`; failures of the ledger store become a `Failed` report.
 async fn run_with<S: Store>(
     app: &App<S>,
-    job: &SyncJob,
+    job: &SyncMessage,
     conn: &ConnectionRecord,
     creds: &StoredCredentials,
     holder: &str,
@@ -128,7 +128,7 @@ async fn run_with<S: Store>(
             return synthetic(job, holder, started, app.clock.now_ms(), outcome);
         }
     };
-    let sync_job = shared::sync::SyncJob {
+    let sync_job = shared::sync::RunRequest {
         org: job.org_id.clone(),
         connection: job.connection_id.clone(),
         holder: holder.to_owned(),
@@ -150,7 +150,7 @@ async fn run_with<S: Store>(
 /// connection. `Err` only when even that record cannot be written (then SQS redelivers the message).
 pub async fn run_job<S: Store>(
     app: &App<S>,
-    job: &SyncJob,
+    job: &SyncMessage,
     holder: &str,
     deadline_ms: i64,
 ) -> Result<Option<RunReport>, SyncFnError> {
@@ -210,7 +210,11 @@ pub async fn run_job<S: Store>(
 /// Queues the continuation of a checkpointed run: after Sequence's `Retry-After` when it was
 /// throttled (cut to the queue's 15-minute maximum, which is logged), at once when it only ran out of
 /// time. Returns the delay used.
-async fn requeue<S: Store>(app: &App<S>, job: &SyncJob, retry_after_ms: Option<u64>) -> Result<Duration, SyncFnError> {
+async fn requeue<S: Store>(
+    app: &App<S>,
+    job: &SyncMessage,
+    retry_after_ms: Option<u64>,
+) -> Result<Duration, SyncFnError> {
     let wanted = Duration::from_millis(retry_after_ms.unwrap_or(0));
     let delay = shared::queue::clamp_delay(wanted);
     if delay < wanted {
@@ -224,7 +228,7 @@ async fn requeue<S: Store>(app: &App<S>, job: &SyncJob, retry_after_ms: Option<u
     let now = app.clock.now_ms();
     app.queue
         .enqueue_after(
-            SyncJob {
+            SyncMessage {
                 org_id: job.org_id.clone(),
                 connection_id: job.connection_id.clone(),
                 reason: "continue".into(),

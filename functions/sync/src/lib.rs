@@ -17,7 +17,7 @@ pub use job::{CLIENT_MAX_RETRY_AFTER, client_deadline_ms, run_job};
 
 use serde_json::{Value, json};
 use shared::app::{App, Store};
-use shared::queue::SyncJob;
+use shared::queue::SyncMessage;
 use shared::store::StoreError;
 
 /// AWS actions this function's code calls (ledger and cursor writes are fenced transactions; the
@@ -50,7 +50,7 @@ pub enum SyncFnError {
 /// What the Lambda received: a scheduled tick, or queue messages (one connection each).
 pub enum Event {
     Tick,
-    Jobs(Vec<SyncJob>),
+    Jobs(Vec<SyncMessage>),
 }
 
 /// Recognises EventBridge scheduled events, our Scheduler input, and SQS batches.

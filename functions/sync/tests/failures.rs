@@ -17,7 +17,7 @@ use shared::config::Config;
 use shared::connection::{self, ConnectionRecord, ConnectionStatus, StoredCredentials};
 use shared::domain::{ConnectionId, Environment, OrgId, SequenceAccountId};
 use shared::ledger::{Ledger, TxnFilter};
-use shared::queue::{MemoryQueue, QueueFuture, SyncJob, SyncQueue};
+use shared::queue::{MemoryQueue, QueueFuture, SyncMessage, SyncQueue};
 use shared::store::{EmbeddedStore, Expect, ItemStore, SecretStore};
 use shared::sync::{Outcome, RunReport};
 use std::io::Write;
@@ -148,13 +148,13 @@ impl Fixture {
         reports
     }
 
-    async fn run(&self, job: &SyncJob) -> Option<RunReport> {
+    async fn run(&self, job: &SyncMessage) -> Option<RunReport> {
         let deadline = self.clock.now_ms() + LAMBDA_MS;
         sync::run_job(&self.app, job, &format!("holder-{}", self.clock.now_ms()), deadline).await.unwrap()
     }
 
-    fn job(&self) -> SyncJob {
-        SyncJob {
+    fn job(&self) -> SyncMessage {
+        SyncMessage {
             org_id: self.org.clone(),
             connection_id: self.conn.clone(),
             reason: "manual".into(),
@@ -296,7 +296,7 @@ struct InlineQueue {
 }
 
 impl SyncQueue for InlineQueue {
-    fn enqueue_after(&self, job: SyncJob, _delay: Duration) -> QueueFuture<'_> {
+    fn enqueue_after(&self, job: SyncMessage, _delay: Duration) -> QueueFuture<'_> {
         Box::pin(async move {
             let app = self.app.get().expect("wired");
             let deadline = self.deadline_ms.load(std::sync::atomic::Ordering::SeqCst);

@@ -7,7 +7,7 @@ use crate::state::State;
 use crate::wire;
 use http::StatusCode;
 use shared::api_key::ApiKeyRecord;
-use shared::calculation::{CalculationAmount, CalculationLine, CalculationRecord};
+use shared::calculation_record::{CalculationAmount, CalculationLine, CalculationRecord};
 use shared::store::ItemStore;
 use shared::tax::{CalcInput, LineInput};
 use shared::web::{HttpResponse, json};
@@ -79,7 +79,7 @@ pub async fn handle<I: ItemStore>(state: &State<I>, key: &ApiKeyRecord, body: &[
     // The key is verified and the answer computed: a failed record write must not fail the invoice.
     // It is logged whole (no secrets in it) so reconciliation can replay it. Deferred: the embedded
     // store commits it with the next group instead of holding this answer behind a disk sync.
-    let write = match shared::calculation::put(&rec, now_ms / 1000, state.config.calculation_ttl_days) {
+    let write = match shared::calculation_record::put(&rec, now_ms / 1000, state.config.calculation_ttl_days) {
         Ok(ops) => state.store.write_deferred(ops).await,
         Err(e) => Err(e),
     };

@@ -138,7 +138,7 @@ async fn atlanta_goods_known_answer_in_spheres_shape() {
     // the record is a deferred write: committed with the writer's next group, within milliseconds
     let mut rec = None;
     for _ in 0..200 {
-        rec = shared::calculation::get(&f.app.store, &OrgId::parse("org_a").unwrap(), id).await.unwrap();
+        rec = shared::calculation_record::get(&f.app.store, &OrgId::parse("org_a").unwrap(), id).await.unwrap();
         if rec.is_some() {
             break;
         }
@@ -149,7 +149,9 @@ async fn atlanta_goods_known_answer_in_spheres_shape() {
     let item =
         f.app.store.get(&shared::layout::calculation_key(&OrgId::parse("org_a").unwrap(), id)).await.unwrap().unwrap();
     assert_eq!(item.ttl, Some(NOW_MS / 1000 + 90 * 86_400));
-    assert!(shared::calculation::get(&f.app.store, &OrgId::parse("org_b").unwrap(), id).await.unwrap().is_none());
+    assert!(
+        shared::calculation_record::get(&f.app.store, &OrgId::parse("org_b").unwrap(), id).await.unwrap().is_none()
+    );
 }
 
 #[tokio::test]

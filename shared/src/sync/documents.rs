@@ -222,7 +222,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
             }
         }
         let calc = match &t.calculation_id {
-            Some(id) => crate::calculation::get(self.store, &self.job.org, id).await?,
+            Some(id) => crate::calculation_record::get(self.store, &self.job.org, id).await?,
             None => None,
         };
         if let Some(calc) = calc.filter(|c| c.connection_id == self.job.connection) {

@@ -1,4 +1,4 @@
-//! What the caller passes in ([`SyncJob`], [`SyncSettings`] from [`Config`]) and the one error a
+//! What the caller passes in ([`RunRequest`], [`SyncSettings`] from [`Config`]) and the one error a
 //! run can return (ledger-store failures; everything else is an [`super::Outcome`]).
 
 use crate::config::Config;
@@ -59,7 +59,7 @@ impl Default for SyncSettings {
 
 /// One invocation's request.
 #[derive(Debug, Clone)]
-pub struct SyncJob {
+pub struct RunRequest {
     pub org: OrgId,
     pub connection: ConnectionId,
     /// Unique per invocation (e.g. the Lambda request id): two invocations with the same holder

@@ -13,7 +13,7 @@
 //! - [`map`]: documents → ledger records, import / not-imported / quarantine decisions (pure).
 //! - [`run()`]: one invocation — lease, cycle over streams and slices, checkpoints → [`Outcome`];
 //!   its source calls (deadline, lease upkeep, throttling) in `calls`, per-document work in
-//!   `documents`, inputs in [`SyncJob`] / [`SyncSettings`].
+//!   `documents`, inputs in [`RunRequest`] / [`SyncSettings`].
 //! - [`outcome`]: the typed outcome and the run summary.
 //! - [`schedule`]: when a connection syncs next — the interval, and the backoff of a failing one
 //!   (pure; the dispatcher and the caller of a run both apply it).
@@ -29,6 +29,6 @@ mod run;
 pub mod schedule;
 pub mod source;
 
-pub use job::{SyncError, SyncJob, SyncSettings};
+pub use job::{RunRequest, SyncError, SyncSettings};
 pub use outcome::{CallerAction, Outcome, RunReport, RunSummary};
 pub use run::run;

@@ -11,7 +11,7 @@ use super::cursor::{
     self, Cycle, PassSpec, PlanParams, Resume, ResumeToken, RunCursor, STREAMS, Stream, StreamCursor, TieTracker,
     needs_full, plan_passes,
 };
-use super::job::{SyncError, SyncJob};
+use super::job::{RunRequest, SyncError};
 use super::outcome::{Outcome, RunReport, RunSummary};
 use super::source::{PageToken, SequenceSource, SourceError};
 use crate::clock::Clock;
@@ -80,7 +80,7 @@ pub(super) struct Runner<'a, S, Q> {
     pub(super) store: &'a S,
     pub(super) source: &'a Q,
     pub(super) clock: &'a dyn Clock,
-    pub(super) job: &'a SyncJob,
+    pub(super) job: &'a RunRequest,
     pub(super) ledger: Ledger<'a, S>,
     pub(super) guard: LeaseGuard,
     pub(super) run: Slot<RunCursor>,
@@ -104,7 +104,7 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
     store: &S,
     source: &Q,
     clock: &dyn Clock,
-    job: &SyncJob,
+    job: &RunRequest,
 ) -> Result<RunReport, SyncError> {
     let started = clock.now_ms();
     let mut summary = RunSummary {

@@ -28,7 +28,6 @@
 mod address;
 mod b2b;
 mod business_id;
-mod calc;
 mod catalog;
 mod county_city;
 pub mod coverage;
@@ -36,6 +35,7 @@ mod csv;
 mod data;
 mod error;
 mod exemption;
+mod pipeline;
 mod resolve;
 pub mod rounding;
 mod types;
@@ -48,9 +48,9 @@ mod tests_intl;
 
 use std::sync::OnceLock;
 
-pub use calc::{MAX_AMOUNT, MAX_LINES, check_lines};
 pub use catalog::catalog;
 pub use error::{DataError, TaxError};
+pub use pipeline::{MAX_AMOUNT, MAX_LINES, check_lines};
 pub use types::{
     Address, CalcInput, CalcOutput, ExemptScope, Exemption, LineInput, LineOutput, MISSING_CITY, MISSING_DISTRICT,
     MISSING_LOCAL, OrgTaxSettings, Registration, Resolution, Rounding, TaxAmount, TaxCode, TaxRateInfo,
@@ -77,7 +77,7 @@ impl Engine {
 
     /// Calculates tax for one request. Pure: same input, same output.
     pub fn calculate(&self, input: &CalcInput<'_>) -> Result<CalcOutput, TaxError> {
-        calc::calculate(&self.tables, input)
+        pipeline::calculate(&self.tables, input)
     }
 
     /// What the loaded content covers, per US state (see [`coverage`]).

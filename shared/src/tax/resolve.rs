@@ -225,7 +225,7 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     let state_rows: Vec<_> = standard_rows(t, "US", &state, date).collect();
     let Some(state_row) = state_rows.first() else {
         // No state rate on this date (before our first row): not an error here. An org that is not registered in
-        // the state gets `not_collecting`; a registered one gets `NoRateData` naming the state (calc::template).
+        // the state gets `not_collecting`; a registered one gets `NoRateData` naming the state (pipeline::template).
         return Ok(Resolved {
             country: "US".into(),
             region: Some(state.clone()),

@@ -712,7 +712,7 @@ fn sst_boundary_semantics_zip4_beats_zip5_unpadded_zip4_type45_skipped() {
     let tables = super::data::Tables::load(&files).unwrap();
     let s = settings(vec![reg("US", Some("MN"))]);
     let run = |zip: &str| {
-        super::calc::calculate(
+        super::pipeline::calculate(
             &tables,
             &CalcInput {
                 currency: Currency::parse("usd").unwrap(),

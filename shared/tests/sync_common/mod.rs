@@ -12,7 +12,7 @@ use shared::ledger::{DocKind, Ledger, TxnStatus, TxnType};
 use shared::store::{EmbeddedStore, Item, ItemStore, Key, Page, Query, StoreError, WriteOp};
 use shared::sync::map::{content_hash, invoice_content_hash};
 use shared::sync::source::*;
-use shared::sync::{Outcome, RunReport, SyncJob, SyncSettings, run};
+use shared::sync::{Outcome, RunReport, RunRequest, SyncSettings, run};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -128,9 +128,9 @@ pub fn conn(s: &str) -> ConnectionId {
 static HOLDER: AtomicU64 = AtomicU64::new(0);
 
 /// A job with a fresh holder id and a deadline `budget` after the clock's now.
-pub fn job(o: &str, c: &str, clock: &FakeClock, budget: Duration) -> SyncJob {
+pub fn job(o: &str, c: &str, clock: &FakeClock, budget: Duration) -> RunRequest {
     use shared::clock::Clock;
-    SyncJob {
+    RunRequest {
         org: org(o),
         connection: conn(c),
         holder: format!("inv-{}", HOLDER.fetch_add(1, Ordering::SeqCst)),
@@ -159,7 +159,7 @@ pub async fn run_jobs_until_settled<S: ItemStore>(
     store: &S,
     src: &FakeSource,
     clock: &Arc<FakeClock>,
-    make: impl Fn() -> SyncJob,
+    make: impl Fn() -> RunRequest,
 ) -> Vec<RunReport> {
     let mut out = Vec::new();
     for _ in 0..200 {
