@@ -14,8 +14,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+/// `sphere-local bench-tax`'s options (parsed in [`crate::cli`]).
+pub struct TaxBenchOptions {
+    pub seconds: u64,
+    pub soak_seconds: u64,
+    /// The highest level is measured this many more times in a row (its p99 target must hold in every run).
+    pub repeat: usize,
+    pub concurrency: Vec<usize>,
+}
+
+/// `sphere-local bench-sync`'s options (parsed in [`crate::cli`]).
+pub struct SyncBenchOptions {
+    pub invoices: u32,
+    pub limited_invoices: u32,
+    pub scale_credit_notes: u32,
+    pub invocation_secs: i64,
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
@@ -94,15 +107,8 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-pub async fn bench_tax(args: &[String]) -> Result<(), String> {
-    let seconds: u64 = flag(args, "--seconds", 10);
-    let soak_seconds: u64 = flag(args, "--soak-seconds", 60);
-    // The highest level is measured this many more times in a row (its p99 target must hold in every run).
-    let repeat: usize = flag(args, "--repeat", 5);
-    let levels: Vec<usize> = flag::<String>(args, "--concurrency", "1,16,64".into())
-        .split(',')
-        .filter_map(|c| c.trim().parse().ok())
-        .collect();
+pub async fn bench_tax(opts: TaxBenchOptions) -> Result<(), String> {
+    let TaxBenchOptions { seconds, soak_seconds, repeat, concurrency: levels } = opts;
     let server = start_server()?;
     let tokens: Value =
         serde_json::from_slice(&std::fs::read(server.dir.join("console-tokens.json")).map_err(|e| e.to_string())?)
@@ -405,12 +411,9 @@ async fn load(
     }
 }
 
-pub async fn bench_sync(args: &[String]) -> Result<(), String> {
+pub async fn bench_sync(opts: SyncBenchOptions) -> Result<(), String> {
     use sequence_sim::{SeedSpec, SimOptions, Simulator};
-    let invoices: u32 = flag(args, "--invoices", 10_000);
-    let limited_invoices: u32 = flag(args, "--limited-invoices", 150);
-    let scale_notes: u32 = flag(args, "--scale-credit-notes", 20_000);
-    let invocation_secs: i64 = flag(args, "--invocation-secs", 30);
+    let SyncBenchOptions { invoices, limited_invoices, scale_credit_notes: scale_notes, invocation_secs } = opts;
     println!("| run | documents | Sequence requests | seconds | documents/s | note |");
     println!("|---|---:|---:|---:|---:|---|");
     // (label, invoices, credit notes on top of the 20 % credited invoices, rate limit, invocation budget)

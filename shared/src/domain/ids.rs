@@ -88,44 +88,28 @@ id_type!(
 
 /// Lowercase hex of `n` random bytes from the system CSPRNG.
 pub(crate) fn random_hex(n: usize) -> String {
-    let bytes = crate::crypto::random_bytes(n);
-    let mut s = String::with_capacity(n * 2);
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    crate::crypto::hex(&crate::crypto::random_bytes(n))
 }
 
 /// A random (version 4) UUID.
 pub fn new_uuid() -> String {
-    let mut b = crate::crypto::random_bytes(16);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    uuid_text(&b)
+    uuid::Builder::from_random_bytes(random_16()).into_uuid().hyphenated().to_string()
 }
 
 /// A time-ordered (version 7, RFC 9562) UUID for `unix_ms`: 48 bits of milliseconds, then 74 random bits. The
 /// id of calculation records (`sphere_tax_calculation_id`, a UUID as in Sphere): records stored under it land in
 /// time order, so the store appends to its key space instead of writing all over it.
 pub fn new_uuid_v7(unix_ms: i64) -> String {
-    let mut b = crate::crypto::random_bytes(16);
-    let ms = u64::try_from(unix_ms).unwrap_or(0).to_be_bytes();
-    b[..6].copy_from_slice(&ms[2..8]);
-    b[6] = (b[6] & 0x0f) | 0x70;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    uuid_text(&b)
+    let random: [u8; 10] = random_16()[..10].try_into().unwrap_or_default();
+    let ms = u64::try_from(unix_ms).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(ms, &random).into_uuid().hyphenated().to_string()
 }
 
-fn uuid_text(b: &[u8]) -> String {
-    let h: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        h[0..4].concat(),
-        h[4..6].concat(),
-        h[6..8].concat(),
-        h[8..10].concat(),
-        h[10..16].concat()
-    )
+/// 16 bytes from the system CSPRNG (the `uuid` crate gets its randomness from us: no RNG of its own).
+fn random_16() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&crate::crypto::random_bytes(16)[..16]);
+    out
 }
 
 #[cfg(test)]

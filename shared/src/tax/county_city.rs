@@ -123,7 +123,7 @@ const HEADER: &[&str] = &[
     "notes",
 ];
 
-fn fips_list(row: &Row<'_, '_>, v: &str) -> Result<Vec<u16>, DataError> {
+fn fips_list(row: &Row<'_>, v: &str) -> Result<Vec<u16>, DataError> {
     v.split_whitespace()
         .map(|c| parse_fips3(c).ok_or_else(|| row.fail(format!("county {c:?} is not 3 digits"))))
         .collect()

@@ -303,12 +303,12 @@ pub(crate) fn err(file: &str, line: usize, message: impl Into<String>) -> DataEr
 }
 
 /// Field access with file:line errors.
-pub(super) struct Row<'r, 'a> {
+pub(super) struct Row<'r> {
     pub(super) file: &'r str,
-    pub(super) rec: &'r Record<'a>,
+    pub(super) rec: &'r Record,
 }
 
-impl Row<'_, '_> {
+impl Row<'_> {
     pub(super) fn get(&self, i: usize) -> Result<&str, DataError> {
         self.rec
             .fields
@@ -342,7 +342,7 @@ impl Row<'_, '_> {
     }
 }
 
-pub(super) fn check_header(file: &str, recs: &[Record<'_>], expected: &[&str]) -> Result<(), DataError> {
+pub(super) fn check_header(file: &str, recs: &[Record], expected: &[&str]) -> Result<(), DataError> {
     let Some(first) = recs.first() else { return Err(err(file, 1, "empty file")) };
     let got: Vec<&str> = first.fields.iter().map(|f| f.trim()).collect();
     if got != expected {
@@ -356,14 +356,14 @@ pub(super) fn check_header(file: &str, recs: &[Record<'_>], expected: &[&str]) -
     Ok(())
 }
 
-pub(super) fn check_range(row: &Row<'_, '_>, from: NaiveDate, to: Option<NaiveDate>) -> Result<(), DataError> {
+pub(super) fn check_range(row: &Row<'_>, from: NaiveDate, to: Option<NaiveDate>) -> Result<(), DataError> {
     match to {
         Some(t) if t < from => Err(row.fail(format!("effective_to {t} is before effective_from {from}"))),
         _ => Ok(()),
     }
 }
 
-pub(super) fn check_sources(row: &Row<'_, '_>, i: usize, known: &HashSet<String>) -> Result<(), DataError> {
+pub(super) fn check_sources(row: &Row<'_>, i: usize, known: &HashSet<String>) -> Result<(), DataError> {
     let v = row.req(i, "source")?;
     for id in v.split(';') {
         if !known.contains(id.trim()) {
@@ -972,7 +972,7 @@ fn sst_state_of(file: &str, kind: char) -> Result<String, DataError> {
 }
 
 /// SST dates are YYYYMMDD; 29991231 and 99991231 mean open-ended.
-fn sst_date(row: &Row<'_, '_>, i: usize, what: &str) -> Result<Option<NaiveDate>, DataError> {
+fn sst_date(row: &Row<'_>, i: usize, what: &str) -> Result<Option<NaiveDate>, DataError> {
     let v = row.req(i, what)?;
     if v == "29991231" || v == "99991231" {
         return Ok(None);
