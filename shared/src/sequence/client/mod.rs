@@ -26,6 +26,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+mod pager;
+mod transport;
+
+pub use pager::Pager;
+use transport::seg;
+
 /// The API version this client speaks (the only value in the current schema).
 pub const API_VERSION: &str = "2024-07-30";
 
@@ -171,12 +177,6 @@ impl std::fmt::Debug for SequenceClient {
             .field("deadline_ms", &self.deadline_ms)
             .finish_non_exhaustive()
     }
-}
-
-/// Outcome of one attempt that may be retried.
-enum Retryable {
-    Throttled(Option<Duration>),
-    Failed { status: Option<u16>, reason: String, retry_after: Option<Duration> },
 }
 
 impl SequenceClient {
@@ -417,255 +417,11 @@ impl SequenceClient {
     }
 
     // ---- one request, with limiter, retries and deadline ------------------------------------------
-
-    async fn get_json<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&'static str, String)],
-    ) -> Result<T, SequenceError> {
-        let inner = &self.inner;
-        let url = format!("{}{}", inner.opts.base_url, path);
-        let max_attempts = inner.opts.max_attempts.max(1);
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            inner.limiter.acquire(self.deadline_ms).await.map_err(|w| SequenceError::OutOfTime { needed: w.0 })?;
-            let timeout = self.attempt_timeout()?;
-            if attempt > 1 {
-                inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-            }
-            inner.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let sent = inner
-                .http
-                .get(&url)
-                .query(query)
-                .header(http::header::AUTHORIZATION, inner.auth.clone())
-                .header("Sequence-Version", API_VERSION)
-                .header(http::header::ACCEPT, "application/json")
-                .timeout(timeout)
-                .send()
-                .await;
-            let failure: Retryable = match sent {
-                Err(e) => Retryable::Failed { status: None, reason: describe(&e), retry_after: None },
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let retry_after = retry_after(resp.headers(), inner.opts.clock.now_ms());
-                    if let Some(v) = resp.headers().get("sequence-version")
-                        && v.as_bytes() != API_VERSION.as_bytes()
-                    {
-                        // The key may be pinned to another version: field names could differ.
-                        tracing::warn!(path, served = ?v, expected = API_VERSION, "Sequence answered with another API version");
-                    }
-                    match resp.bytes().await {
-                        Err(e) => Retryable::Failed { status: Some(status), reason: describe(&e), retry_after: None },
-                        Ok(body) => match status {
-                            200..=299 => {
-                                let text = std::str::from_utf8(&body).map_err(|_| SequenceError::Decode {
-                                    path: path.to_owned(),
-                                    message: "the body is not UTF-8".into(),
-                                })?;
-                                return decode::decode::<T>(text)
-                                    .map_err(|r| SequenceError::Decode { path: path.to_owned(), message: r.reason });
-                            }
-                            401 => {
-                                return Err(SequenceError::Unauthorized { message: parse_error_body(&body).message });
-                            }
-                            429 => Retryable::Throttled(retry_after),
-                            408 | 500..=599 => Retryable::Failed {
-                                status: Some(status),
-                                reason: format!("HTTP {status}"),
-                                retry_after,
-                            },
-                            _ => {
-                                let b = parse_error_body(&body);
-                                return Err(SequenceError::Client {
-                                    status,
-                                    error_type: b.error_type,
-                                    message: b.message,
-                                });
-                            }
-                        },
-                    }
-                }
-            };
-            let (err, retry_after) = match failure {
-                Retryable::Throttled(ra) => {
-                    inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
-                    (SequenceError::Throttled { attempts: attempt, retry_after: ra }, ra)
-                }
-                Retryable::Failed { status, reason, retry_after } => {
-                    inner.counters.failures.fetch_add(1, Ordering::Relaxed);
-                    (SequenceError::Unavailable { status, reason, attempts: attempt }, retry_after)
-                }
-            };
-            tracing::debug!(path, attempt, error = %err, "Sequence request failed");
-            if attempt >= max_attempts {
-                return Err(err);
-            }
-            let wait = match retry_after {
-                Some(ra) if ra > inner.opts.max_retry_after => return Err(err),
-                Some(ra) => ra,
-                None => self.backoff(attempt),
-            };
-            if let Some(d) = self.deadline_ms {
-                let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
-                if inner.opts.clock.now_ms().saturating_add(wait_ms) > d {
-                    // A throttle keeps its Retry-After, so the caller can re-enqueue after it
-                    // instead of coming back at once.
-                    return Err(match err {
-                        SequenceError::Throttled { .. } => err,
-                        _ => SequenceError::OutOfTime { needed: wait },
-                    });
-                }
-            }
-            inner.opts.clock.sleep(wait).await;
-        }
-    }
-
-    /// The per-attempt timeout: the configured one, cut to what is left before the deadline.
-    fn attempt_timeout(&self) -> Result<Duration, SequenceError> {
-        let t = self.inner.opts.request_timeout;
-        match self.deadline_ms {
-            None => Ok(t),
-            Some(d) => {
-                let left = d - self.inner.opts.clock.now_ms();
-                if left <= 0 {
-                    Err(SequenceError::OutOfTime { needed: Duration::from_millis(1) })
-                } else {
-                    Ok(t.min(Duration::from_millis(u64::try_from(left).unwrap_or(0))))
-                }
-            }
-        }
-    }
-
-    /// Capped exponential backoff with "equal jitter": half the step fixed, half random.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let o = &self.inner.opts;
-        let step = o.backoff_base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20)).min(o.backoff_cap);
-        let half = step.as_millis() as u64 / 2;
-        let r = splitmix64(self.inner.jitter.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed));
-        Duration::from_millis(half + if half == 0 { 0 } else { r % (half + 1) })
-    }
-}
-
-/// Page-at-a-time access to a list, for callers that checkpoint between pages. Follows `after` until
-/// it is absent or null and stops with [`SequenceError::RepeatedPageToken`] on a cursor it has already
-/// followed.
-pub struct Pager<T> {
-    client: SequenceClient,
-    path: String,
-    pairs: Vec<(&'static str, String)>,
-    next: Option<String>,
-    seen: HashSet<String>,
-    done: bool,
-    _t: PhantomData<fn() -> T>,
-}
-
-impl<T: DeserializeOwned> Pager<T> {
-    fn new(client: SequenceClient, path: String, q: &impl ListQuery) -> Self {
-        Self::with_pairs(client, path, q.to_pairs())
-    }
-
-    fn with_pairs(client: SequenceClient, path: String, pairs: Vec<(&'static str, String)>) -> Self {
-        Pager { client, path, pairs, next: None, seen: HashSet::new(), done: false, _t: PhantomData }
-    }
-
-    /// The next page, or `None` after the last.
-    pub async fn next_page(&mut self) -> Result<Option<Page<T>>, SequenceError> {
-        if self.done {
-            return Ok(None);
-        }
-        let page = self.client.page_with_pairs::<T>(&self.path, self.pairs.clone(), self.next.as_deref()).await?;
-        match &page.after {
-            None => self.done = true,
-            Some(a) => {
-                if !self.seen.insert(a.clone()) {
-                    self.done = true;
-                    return Err(SequenceError::RepeatedPageToken { path: self.path.clone() });
-                }
-                self.next = Some(a.clone());
-            }
-        }
-        Ok(Some(page))
-    }
-
-    /// Continues a walk from a cursor taken earlier in the same run (cursors are never kept across
-    /// runs: their lifetime is undocumented).
-    pub fn starting_after(mut self, token: impl Into<String>) -> Self {
-        let t = token.into();
-        if !t.is_empty() {
-            self.seen.insert(t.clone());
-            self.next = Some(t);
-        }
-        self
-    }
-
-    /// The cursor the next call will send (`None` before the first page and after the last).
-    pub fn next_token(&self) -> Option<&str> {
-        if self.done { None } else { self.next.as_deref() }
-    }
-
-    /// Every remaining item. A whole collection is all or nothing: an item that does not decode
-    /// fails it with [`SequenceError::Decode`] (callers that can import around a bad item page with
-    /// [`Pager::next_page`] instead).
-    pub async fn collect(&mut self) -> Result<Vec<T>, SequenceError> {
-        let mut all = Vec::new();
-        while let Some(p) = self.next_page().await? {
-            if let Some(r) = p.rejected.into_iter().next() {
-                return Err(SequenceError::Decode { path: self.path.clone(), message: r.reason });
-            }
-            all.extend(p.items);
-        }
-        Ok(all)
-    }
-}
-
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// A short, secret-free description of a transport error (the request carries the secret only in a
-/// header, which reqwest never prints; the URL is dropped anyway).
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timeout".into()
-    } else if e.is_connect() {
-        "connection failed".into()
-    } else if e.is_body() || e.is_decode() {
-        "response body interrupted".into()
-    } else {
-        "network error".into()
-    }
-}
-
-/// `Retry-After` as delta-seconds or an HTTP date.
-fn retry_after(h: &http::HeaderMap, now_ms: i64) -> Option<Duration> {
-    let v = h.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?.timestamp_millis();
-    Some(Duration::from_millis(u64::try_from(at - now_ms).unwrap_or(0)))
-}
-
-/// Percent-encodes one path segment (ids come from Sequence, but never trust them into a URL).
-fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
+    use super::transport::retry_after;
     use super::*;
 
     #[test]

@@ -1,0 +1,103 @@
+//! Reading one CSV row: typed fields that fail with `data/<file>:<line>`, and the checks every loader shares
+//! (header, date range, sources, overlaps).
+
+use super::{DataError, Decimal, HashSet, NaiveDate, Record};
+
+pub(crate) fn err(file: &str, line: usize, message: impl Into<String>) -> DataError {
+    DataError { file: file.to_owned(), line, message: message.into() }
+}
+
+/// Field access with file:line errors.
+pub(crate) struct Row<'r> {
+    pub(crate) file: &'r str,
+    pub(crate) rec: &'r Record,
+}
+
+impl Row<'_> {
+    pub(crate) fn get(&self, i: usize) -> Result<&str, DataError> {
+        self.rec
+            .fields
+            .get(i)
+            .map(|s| s.trim())
+            .ok_or_else(|| err(self.file, self.rec.line, format!("missing column {}", i + 1)))
+    }
+    pub(crate) fn req(&self, i: usize, what: &str) -> Result<&str, DataError> {
+        let v = self.get(i)?;
+        if v.is_empty() { Err(err(self.file, self.rec.line, format!("{what} is empty"))) } else { Ok(v) }
+    }
+    pub(crate) fn date(&self, i: usize, what: &str) -> Result<NaiveDate, DataError> {
+        let v = self.req(i, what)?;
+        NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map_err(|_| err(self.file, self.rec.line, format!("{what} {v:?} is not a YYYY-MM-DD date")))
+    }
+    pub(crate) fn opt_date(&self, i: usize, what: &str) -> Result<Option<NaiveDate>, DataError> {
+        if self.get(i)?.is_empty() { Ok(None) } else { self.date(i, what).map(Some) }
+    }
+    pub(crate) fn percent(&self, i: usize, what: &str) -> Result<Decimal, DataError> {
+        let v = self.req(i, what)?;
+        let d: Decimal =
+            v.parse().map_err(|_| err(self.file, self.rec.line, format!("{what} {v:?} is not a decimal number")))?;
+        if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
+            return Err(err(self.file, self.rec.line, format!("{what} {v} is outside 0..=100")));
+        }
+        Ok(d.normalize())
+    }
+    pub(crate) fn fail(&self, message: impl Into<String>) -> DataError {
+        err(self.file, self.rec.line, message)
+    }
+}
+
+pub(crate) fn check_header(file: &str, recs: &[Record], expected: &[&str]) -> Result<(), DataError> {
+    let Some(first) = recs.first() else { return Err(err(file, 1, "empty file")) };
+    let got: Vec<&str> = first.fields.iter().map(|f| f.trim()).collect();
+    if got != expected {
+        return Err(err(file, first.line, format!("header {got:?}, expected {expected:?}")));
+    }
+    for r in &recs[1..] {
+        if r.fields.len() != expected.len() {
+            return Err(err(file, r.line, format!("{} columns, expected {}", r.fields.len(), expected.len())));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_range(row: &Row<'_>, from: NaiveDate, to: Option<NaiveDate>) -> Result<(), DataError> {
+    match to {
+        Some(t) if t < from => Err(row.fail(format!("effective_to {t} is before effective_from {from}"))),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn check_sources(row: &Row<'_>, i: usize, known: &HashSet<String>) -> Result<(), DataError> {
+    let v = row.req(i, "source")?;
+    for id in v.split(';') {
+        if !known.contains(id.trim()) {
+            return Err(row.fail(format!("source {id:?} is not in sources.csv")));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a dated row applies on `date`.
+pub(crate) fn in_force(from: NaiveDate, to: Option<NaiveDate>, date: NaiveDate) -> bool {
+    from <= date && to.is_none_or(|t| date <= t)
+}
+
+pub(crate) fn overlaps(a: (NaiveDate, Option<NaiveDate>), b: (NaiveDate, Option<NaiveDate>)) -> bool {
+    let a_end = a.1.unwrap_or(NaiveDate::MAX);
+    let b_end = b.1.unwrap_or(NaiveDate::MAX);
+    a.0 <= b_end && b.0 <= a_end
+}
+
+pub(crate) fn parse_zip5(s: &str) -> Option<u32> {
+    if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None }
+}
+
+pub(crate) fn parse_fips3(s: &str) -> Option<u16> {
+    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None }
+}
+
+pub(crate) fn state_code(s: &str) -> Option<[u8; 2]> {
+    let b = s.as_bytes();
+    (b.len() == 2 && b.iter().all(u8::is_ascii_uppercase)).then(|| [b[0], b[1]])
+}
