@@ -166,14 +166,7 @@ pub async fn bench_tax(opts: TaxBenchOptions) -> Result<(), String> {
     println!("|---:|---:|---:|---:|---:|---:|");
     for &c in &levels {
         let r = load(&server.base, &api_key, &body, c, Duration::from_secs(seconds), pid, None).await;
-        println!(
-            "| {c} | {:.0} | {:.3} | {:.3} | {} | {:.1} |",
-            r.rps,
-            r.p50.as_secs_f64() * 1e3,
-            r.p99.as_secs_f64() * 1e3,
-            r.errors,
-            r.rss_max_kib as f64 / 1024.0
-        );
+        println!("{}", r.row(&c.to_string()));
     }
     let top = *levels.last().unwrap_or(&64);
     if repeat > 0 {
@@ -184,14 +177,7 @@ pub async fn bench_tax(opts: TaxBenchOptions) -> Result<(), String> {
         println!("|---:|---:|---:|---:|---:|---:|");
         for run in 1..=repeat {
             let r = load(&server.base, &api_key, &body, top, Duration::from_secs(seconds), pid, None).await;
-            println!(
-                "| run {run} | {:.0} | {:.3} | {:.3} | {} | {:.1} |",
-                r.rps,
-                r.p50.as_secs_f64() * 1e3,
-                r.p99.as_secs_f64() * 1e3,
-                r.errors,
-                r.rss_max_kib as f64 / 1024.0
-            );
+            println!("{}", r.row(&format!("run {run}")));
         }
     }
     let large = large_calculation(&http, &server.base, &api_key).await?;
@@ -316,6 +302,20 @@ struct LoadResult {
     p99: Duration,
     errors: usize,
     rss_max_kib: u64,
+}
+
+impl LoadResult {
+    /// One Markdown table row: `label | requests/s | p50 (ms) | p99 (ms) | errors | server RSS (MiB)`.
+    fn row(&self, label: &str) -> String {
+        format!(
+            "| {label} | {:.0} | {:.3} | {:.3} | {} | {:.1} |",
+            self.rps,
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3,
+            self.errors,
+            self.rss_max_kib as f64 / 1024.0
+        )
+    }
 }
 
 async fn load(

@@ -1,6 +1,9 @@
 //! Typed query builders for the documented list filters, so callers cannot misspell a parameter and
 //! dates are always sent as `yyyy-MM-dd`. Each builder turns into `(name, value)` pairs; `limit`
 //! defaults to the maximum (100) because every request counts against the per-key rate limit.
+//!
+//! One declaration per list ([`list_query!`]): its filters, each with the parameter name Sequence documents and,
+//! where callers use one, a builder method.
 
 use super::models::{CreditNoteStatus, InvoiceStatus, PaymentStatus, SortOrder};
 use chrono::NaiveDate;
@@ -14,229 +17,152 @@ pub trait ListQuery {
     fn to_pairs(&self) -> Vec<(&'static str, String)>;
 }
 
-fn date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+/// A filter value as Sequence expects it on the query string.
+trait Param {
+    fn param(&self) -> String;
 }
 
-fn common(pairs: &mut Vec<(&'static str, String)>, limit: Option<u32>, sort: &Option<SortOrder>) {
-    pairs.push(("limit", limit.unwrap_or(MAX_LIMIT).clamp(1, MAX_LIMIT).to_string()));
-    if let Some(s) = sort {
-        pairs.push(("sortOrder", s.as_str().to_owned()));
-    }
-}
-
-/// No filters, just `limit` (sequence accounts, line items, tax registrations).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PageQuery {
-    pub limit: Option<u32>,
-    pub sort_order: Option<SortOrder>,
-}
-
-impl ListQuery for PageQuery {
-    fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut p = Vec::new();
-        common(&mut p, self.limit, &self.sort_order);
-        p
+impl Param for String {
+    fn param(&self) -> String {
+        self.clone()
     }
 }
 
-/// `GET /invoices` filters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InvoiceQuery {
-    pub limit: Option<u32>,
-    pub sort_order: Option<SortOrder>,
-    pub invoice_status: Option<InvoiceStatus>,
-    pub invoice_payment_status: Option<PaymentStatus>,
-    pub customer_id: Option<String>,
-    pub billing_schedule_id: Option<String>,
-    pub invoice_after: Option<NaiveDate>,
-    pub invoice_before: Option<NaiveDate>,
-    pub sent_after: Option<NaiveDate>,
-    pub sent_before: Option<NaiveDate>,
-    pub due_after: Option<NaiveDate>,
-    pub due_before: Option<NaiveDate>,
-    /// Comma-separated on the wire.
-    pub invoice_currency: Vec<String>,
-    pub invoice_number: Option<String>,
-    pub exclude_invoice_status: Option<InvoiceStatus>,
-}
-
-impl InvoiceQuery {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn status(mut self, s: InvoiceStatus) -> Self {
-        self.invoice_status = Some(s);
-        self
-    }
-    pub fn ascending(mut self) -> Self {
-        self.sort_order = Some(SortOrder::Asc);
-        self
-    }
-    pub fn sort_order(mut self, s: SortOrder) -> Self {
-        self.sort_order = Some(s);
-        self
-    }
-    pub fn limit(mut self, n: u32) -> Self {
-        self.limit = Some(n);
-        self
-    }
-    pub fn customer(mut self, id: impl Into<String>) -> Self {
-        self.customer_id = Some(id.into());
-        self
-    }
-    pub fn invoice_after(mut self, d: NaiveDate) -> Self {
-        self.invoice_after = Some(d);
-        self
-    }
-    pub fn invoice_before(mut self, d: NaiveDate) -> Self {
-        self.invoice_before = Some(d);
-        self
-    }
-    pub fn sent_after(mut self, d: NaiveDate) -> Self {
-        self.sent_after = Some(d);
-        self
-    }
-    pub fn sent_before(mut self, d: NaiveDate) -> Self {
-        self.sent_before = Some(d);
-        self
+impl Param for bool {
+    fn param(&self) -> String {
+        self.to_string()
     }
 }
 
-impl ListQuery for InvoiceQuery {
-    fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut p = Vec::new();
-        common(&mut p, self.limit, &self.sort_order);
-        let mut opt = |k: &'static str, v: Option<String>| {
-            if let Some(v) = v {
-                p.push((k, v));
+impl Param for NaiveDate {
+    fn param(&self) -> String {
+        self.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// A list of values, comma-separated on the wire.
+impl Param for Vec<String> {
+    fn param(&self) -> String {
+        self.join(",")
+    }
+}
+
+impl Param for InvoiceStatus {
+    fn param(&self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+impl Param for CreditNoteStatus {
+    fn param(&self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+impl Param for PaymentStatus {
+    fn param(&self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+/// Declares a list's query: `limit` and `sortOrder` (every list has them) and its filters as
+/// `field: Type = "wireName"`, with `=> setter` where a builder method sets it.
+macro_rules! list_query {
+    ($(#[$meta:meta])* $name:ident { $($field:ident: $ty:ty = $wire:literal $(=> $setter:ident)?),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct $name {
+            pub limit: Option<u32>,
+            pub sort_order: Option<SortOrder>,
+            $(pub $field: Option<$ty>,)*
+        }
+
+        impl $name {
+            pub fn new() -> Self {
+                Self::default()
             }
-        };
-        opt("invoiceStatus", self.invoice_status.as_ref().map(|s| s.as_str().to_owned()));
-        opt("invoicePaymentStatus", self.invoice_payment_status.as_ref().map(|s| s.as_str().to_owned()));
-        opt("customerId", self.customer_id.clone());
-        opt("billingScheduleId", self.billing_schedule_id.clone());
-        opt("invoiceAfter", self.invoice_after.map(date));
-        opt("invoiceBefore", self.invoice_before.map(date));
-        opt("sentAfter", self.sent_after.map(date));
-        opt("sentBefore", self.sent_before.map(date));
-        opt("dueAfter", self.due_after.map(date));
-        opt("dueBefore", self.due_before.map(date));
-        opt("invoiceCurrency", (!self.invoice_currency.is_empty()).then(|| self.invoice_currency.join(",")));
-        opt("invoiceNumber", self.invoice_number.clone());
-        opt("excludeInvoiceStatus", self.exclude_invoice_status.as_ref().map(|s| s.as_str().to_owned()));
-        p
+            pub fn limit(mut self, n: u32) -> Self {
+                self.limit = Some(n);
+                self
+            }
+            pub fn sort_order(mut self, s: SortOrder) -> Self {
+                self.sort_order = Some(s);
+                self
+            }
+            pub fn ascending(self) -> Self {
+                self.sort_order(SortOrder::Asc)
+            }
+            $($(
+                pub fn $setter(mut self, v: impl Into<$ty>) -> Self {
+                    self.$field = Some(v.into());
+                    self
+                }
+            )?)*
+        }
+
+        impl ListQuery for $name {
+            fn to_pairs(&self) -> Vec<(&'static str, String)> {
+                let mut p = vec![("limit", self.limit.unwrap_or(MAX_LIMIT).clamp(1, MAX_LIMIT).to_string())];
+                if let Some(s) = &self.sort_order {
+                    p.push(("sortOrder", s.as_str().to_owned()));
+                }
+                $(if let Some(v) = &self.$field {
+                    p.push(($wire, v.param()));
+                })*
+                p
+            }
+        }
+    };
+}
+
+list_query! {
+    /// No filters, just `limit` (sequence accounts, line items, tax registrations).
+    PageQuery {}
+}
+
+list_query! {
+    /// `GET /invoices` filters.
+    InvoiceQuery {
+        invoice_status: InvoiceStatus = "invoiceStatus" => status,
+        invoice_payment_status: PaymentStatus = "invoicePaymentStatus",
+        customer_id: String = "customerId" => customer,
+        billing_schedule_id: String = "billingScheduleId",
+        invoice_after: NaiveDate = "invoiceAfter" => invoice_after,
+        invoice_before: NaiveDate = "invoiceBefore" => invoice_before,
+        sent_after: NaiveDate = "sentAfter" => sent_after,
+        sent_before: NaiveDate = "sentBefore" => sent_before,
+        due_after: NaiveDate = "dueAfter",
+        due_before: NaiveDate = "dueBefore",
+        invoice_currency: Vec<String> = "invoiceCurrency",
+        invoice_number: String = "invoiceNumber",
+        exclude_invoice_status: InvoiceStatus = "excludeInvoiceStatus",
     }
 }
 
-/// `GET /credit-notes` filters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CreditNoteQuery {
-    pub limit: Option<u32>,
-    pub sort_order: Option<SortOrder>,
-    pub credit_note_status: Option<CreditNoteStatus>,
-    pub customer_id: Option<String>,
-    pub sent_after: Option<NaiveDate>,
-    pub sent_before: Option<NaiveDate>,
-    pub search_credit_note_number: Option<String>,
-}
-
-impl CreditNoteQuery {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn status(mut self, s: CreditNoteStatus) -> Self {
-        self.credit_note_status = Some(s);
-        self
-    }
-    pub fn ascending(mut self) -> Self {
-        self.sort_order = Some(SortOrder::Asc);
-        self
-    }
-    pub fn limit(mut self, n: u32) -> Self {
-        self.limit = Some(n);
-        self
-    }
-    pub fn customer(mut self, id: impl Into<String>) -> Self {
-        self.customer_id = Some(id.into());
-        self
-    }
-    pub fn sent_after(mut self, d: NaiveDate) -> Self {
-        self.sent_after = Some(d);
-        self
-    }
-    pub fn sent_before(mut self, d: NaiveDate) -> Self {
-        self.sent_before = Some(d);
-        self
+list_query! {
+    /// `GET /credit-notes` filters.
+    CreditNoteQuery {
+        credit_note_status: CreditNoteStatus = "creditNoteStatus" => status,
+        customer_id: String = "customerId" => customer,
+        sent_after: NaiveDate = "sentAfter" => sent_after,
+        sent_before: NaiveDate = "sentBefore" => sent_before,
+        search_credit_note_number: String = "searchCreditNoteNumber",
     }
 }
 
-impl ListQuery for CreditNoteQuery {
-    fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut p = Vec::new();
-        common(&mut p, self.limit, &self.sort_order);
-        if let Some(s) = &self.credit_note_status {
-            p.push(("creditNoteStatus", s.as_str().to_owned()));
-        }
-        if let Some(c) = &self.customer_id {
-            p.push(("customerId", c.clone()));
-        }
-        if let Some(d) = self.sent_after {
-            p.push(("sentAfter", date(d)));
-        }
-        if let Some(d) = self.sent_before {
-            p.push(("sentBefore", date(d)));
-        }
-        if let Some(n) = &self.search_credit_note_number {
-            p.push(("searchCreditNoteNumber", n.clone()));
-        }
-        p
+list_query! {
+    /// `GET /customers` filters.
+    CustomerQuery {
+        legal_name: String = "legalName",
+        email: String = "email",
+        include_archived: bool = "includeArchived",
     }
 }
 
-/// `GET /customers` filters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CustomerQuery {
-    pub limit: Option<u32>,
-    pub sort_order: Option<SortOrder>,
-    pub legal_name: Option<String>,
-    pub email: Option<String>,
-    pub include_archived: Option<bool>,
-}
-
-impl ListQuery for CustomerQuery {
-    fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut p = Vec::new();
-        common(&mut p, self.limit, &self.sort_order);
-        if let Some(n) = &self.legal_name {
-            p.push(("legalName", n.clone()));
-        }
-        if let Some(e) = &self.email {
-            p.push(("email", e.clone()));
-        }
-        if let Some(a) = self.include_archived {
-            p.push(("includeArchived", a.to_string()));
-        }
-        p
-    }
-}
-
-/// `GET /products` filters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProductQuery {
-    pub limit: Option<u32>,
-    pub sort_order: Option<SortOrder>,
-    pub name: Option<String>,
-}
-
-impl ListQuery for ProductQuery {
-    fn to_pairs(&self) -> Vec<(&'static str, String)> {
-        let mut p = Vec::new();
-        common(&mut p, self.limit, &self.sort_order);
-        if let Some(n) = &self.name {
-            p.push(("name", n.clone()));
-        }
-        p
+list_query! {
+    /// `GET /products` filters.
+    ProductQuery {
+        name: String = "name",
     }
 }
 
@@ -260,6 +186,20 @@ mod tests {
         assert!(p.contains(&("sentBefore", "2026-02-03".into())));
         assert!(p.contains(&("customerId", "c1".into())));
         assert_eq!(InvoiceQuery::new().limit(500).to_pairs()[0], ("limit", "100".into()));
+    }
+
+    #[test]
+    fn every_filter_has_its_documented_name() {
+        let q = InvoiceQuery {
+            invoice_currency: Some(vec!["EUR".into(), "USD".into()]),
+            exclude_invoice_status: Some(InvoiceStatus::Draft),
+            ..InvoiceQuery::new()
+        };
+        let p = q.to_pairs();
+        assert!(p.contains(&("invoiceCurrency", "EUR,USD".into())), "{p:?}");
+        assert!(p.contains(&("excludeInvoiceStatus", "DRAFT".into())), "{p:?}");
+        let p = CustomerQuery { include_archived: Some(true), ..CustomerQuery::new() }.to_pairs();
+        assert_eq!(p, vec![("limit", "100".into()), ("includeArchived", "true".into())]);
     }
 
     #[test]

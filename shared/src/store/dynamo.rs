@@ -137,8 +137,32 @@ fn sdk_err(e: impl std::error::Error) -> StoreError {
     StoreError::Unavailable(super::item::error_chain(&e))
 }
 
+/// A single PutItem / DeleteItem's outcome: a failed condition is `ConditionFailed`, anything else unavailable.
+fn single_write<O, E>(r: Result<O, aws_sdk_dynamodb::error::SdkError<E>>) -> Result<(), StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    r.map(|_| ()).map_err(|e| match e.as_service_error().and_then(|s| s.code()) {
+        Some("ConditionalCheckFailedException") => StoreError::ConditionFailed { op: 0 },
+        _ => sdk_err(e),
+    })
+}
+
 fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Invalid(e.to_string())
+}
+
+/// The table and the condition of a write (`condition()`'s expression, names and values), on any of the SDK's
+/// write builders (PutItem, DeleteItem, and their transaction forms): they share these setters but no trait.
+macro_rules! conditional {
+    ($builder:expr, $table:expr, $condition:expr) => {{
+        let (expression, names, values) = $condition;
+        $builder
+            .table_name($table)
+            .set_condition_expression(expression)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+    }};
 }
 
 impl DynamoStore {
@@ -193,38 +217,18 @@ impl DynamoStore {
     }
 
     async fn write_one(&self, op: WriteOp) -> Result<(), StoreError> {
-        let (cond, names, values) = condition(&op);
+        let condition = condition(&op);
         match op {
-            WriteOp::Put { item, .. } => self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(to_attrs(&item)))
-                .set_condition_expression(cond)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| match e.into_service_error() {
-                    e if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed { op: 0 },
-                    e => sdk_err(e),
-                }),
-            WriteOp::Delete { key, .. } => self
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(key_attrs(&key)))
-                .set_condition_expression(cond)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| match e.into_service_error() {
-                    e if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed { op: 0 },
-                    e => sdk_err(e),
-                }),
+            WriteOp::Put { item, .. } => single_write(
+                conditional!(self.client.put_item().set_item(Some(to_attrs(&item))), &self.table, condition)
+                    .send()
+                    .await,
+            ),
+            WriteOp::Delete { key, .. } => single_write(
+                conditional!(self.client.delete_item().set_key(Some(key_attrs(&key))), &self.table, condition)
+                    .send()
+                    .await,
+            ),
             WriteOp::CheckFence { .. } => self.write_many(vec![op]).await,
         }
     }
@@ -232,35 +236,20 @@ impl DynamoStore {
     async fn write_many(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let mut items = Vec::with_capacity(ops.len());
         for op in &ops {
-            let (cond, names, values) = condition(op);
+            let c = condition(op);
             let t = match op {
                 WriteOp::Put { item, .. } => TransactWriteItem::builder().put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(to_attrs(item)))
-                        .set_condition_expression(cond)
-                        .set_expression_attribute_names(names)
-                        .set_expression_attribute_values(values)
+                    conditional!(Put::builder().set_item(Some(to_attrs(item))), &self.table, c)
                         .build()
                         .map_err(build_err)?,
                 ),
                 WriteOp::Delete { key, .. } => TransactWriteItem::builder().delete(
-                    Delete::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key_attrs(key)))
-                        .set_condition_expression(cond)
-                        .set_expression_attribute_names(names)
-                        .set_expression_attribute_values(values)
+                    conditional!(Delete::builder().set_key(Some(key_attrs(key))), &self.table, c)
                         .build()
                         .map_err(build_err)?,
                 ),
                 WriteOp::CheckFence { key, .. } => TransactWriteItem::builder().condition_check(
-                    ConditionCheck::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key_attrs(key)))
-                        .set_condition_expression(cond)
-                        .set_expression_attribute_names(names)
-                        .set_expression_attribute_values(values)
+                    conditional!(ConditionCheck::builder().set_key(Some(key_attrs(key))), &self.table, c)
                         .build()
                         .map_err(build_err)?,
                 ),

@@ -315,19 +315,8 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
             Some(_) => None,
             None => self.ledger.customer(&inv.customer_id).await?.map(|c| c.tax_status),
         };
-        match map::invoice_txn(&inv, &lines, fallback) {
-            Mapped::Import(t) => {
-                let t = self.enrich(t).await?;
-                let r = self.ledger.upsert_transaction(&self.guard, t, self.clock.now_ms()).await?;
-                self.count(r);
-                Ok(false)
-            }
-            Mapped::NotImported => {
-                self.summary.not_imported += 1;
-                Ok(false)
-            }
-            Mapped::Quarantine(reason) => self.quarantine_doc(INVOICE, &inv.id, reason, header_hash, &inv).await,
-        }
+        let mapped = map::invoice_txn(&inv, &lines, fallback);
+        self.apply(INVOICE, &inv.id, mapped, header_hash, &inv).await
     }
 
     async fn process_credit_note(&mut self, cn: SourceCreditNote) -> Result<bool, Stop> {
@@ -359,7 +348,21 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
             return Ok(false);
         }
         let tax = self.credit_note_tax_status(&cn).await?;
-        match map::credit_note_txn(&cn, &lines, tax) {
+        let mapped = map::credit_note_txn(&cn, &lines, tax);
+        self.apply(CREDIT, &cn.id, mapped, header_hash, &cn).await
+    }
+
+    /// A mapped document's fate: imported (a fenced, idempotent upsert), counted as not imported, or
+    /// quarantined with its reason. `Ok(true)`: quarantined.
+    async fn apply<T: Serialize>(
+        &mut self,
+        kind: &str,
+        id: &str,
+        mapped: Mapped<TxnContent>,
+        header_hash: String,
+        doc: &T,
+    ) -> Result<bool, Stop> {
+        match mapped {
             Mapped::Import(t) => {
                 let t = self.enrich(t).await?;
                 let r = self.ledger.upsert_transaction(&self.guard, t, self.clock.now_ms()).await?;
@@ -370,7 +373,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 self.summary.not_imported += 1;
                 Ok(false)
             }
-            Mapped::Quarantine(reason) => self.quarantine_doc(CREDIT, &cn.id, reason, header_hash, &cn).await,
+            Mapped::Quarantine(reason) => self.quarantine_doc(kind, id, reason, header_hash, doc).await,
         }
     }
 
