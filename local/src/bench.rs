@@ -275,24 +275,10 @@ async fn record_size(
     org: &shared::domain::OrgId,
     id: &str,
 ) -> Result<(usize, usize), String> {
-    use shared::store::ItemStore;
-    let header = store
-        .get(&shared::layout::calculation_key(org, id))
+    shared::calculation_record::stored_size(store, org, id)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("calculation {id} not in the store"))?;
-    let rec: shared::calculation_record::CalculationRecord =
-        serde_json::from_str(&header.body).map_err(|e| e.to_string())?;
-    let mut bytes = header.body.len();
-    for n in 0..rec.parts {
-        let part = store
-            .get(&shared::layout::calculation_part_key(org, id, n))
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("calculation {id}: part {n} missing"))?;
-        bytes += part.body.len();
-    }
-    Ok((bytes, 1 + rec.parts as usize))
+        .ok_or_else(|| format!("calculation {id} not in the store"))
 }
 
 struct LoadResult {
@@ -472,7 +458,9 @@ pub async fn bench_sync(opts: SyncBenchOptions) -> Result<(), String> {
         for i in 0..200 {
             let deadline = app.clock.now_ms() + budget_ms;
             let holder = format!("bench-{i}");
-            let Some(report) = sync::run_job(&app, &job, &holder, deadline).await.map_err(|e| e.to_string())? else {
+            let Some(report) =
+                sync::run_job(&sync::State::of(&app), &job, &holder, deadline).await.map_err(|e| e.to_string())?
+            else {
                 break;
             };
             invocations += 1;
@@ -504,7 +492,9 @@ pub async fn bench_sync(opts: SyncBenchOptions) -> Result<(), String> {
         if rate.is_none() && extra_notes == 0 {
             let deadline = app.clock.now_ms() + 15 * 60 * 1000;
             let t = Instant::now();
-            if let Some(r) = sync::run_job(&app, &job, "bench-2", deadline).await.map_err(|e| e.to_string())? {
+            if let Some(r) =
+                sync::run_job(&sync::State::of(&app), &job, "bench-2", deadline).await.map_err(|e| e.to_string())?
+            {
                 println!(
                     "| steady state, nothing changed | {} written | {} ({} line-item) | {:.1} | – | |",
                     r.summary.created + r.summary.updated,

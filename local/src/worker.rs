@@ -80,7 +80,7 @@ impl Pending {
 pub fn start<S: Store + Sync>(app: App<S>, tick: Option<std::time::Duration>) -> (App<S>, Pending) {
     let (queue, mut rx, pending) = LocalQueue::channel();
     let app = app.with_queue(Arc::new(queue));
-    let worker_app = app.clone();
+    let worker_app = sync::State::of(&app);
     let worker_pending = pending.clone();
     tokio::spawn(async move {
         while let Some(job) = rx.recv().await {
@@ -97,7 +97,7 @@ pub fn start<S: Store + Sync>(app: App<S>, tick: Option<std::time::Duration>) ->
         }
     });
     if let Some(every) = tick {
-        let tick_app = app.clone();
+        let tick_app = sync::State::of(&app);
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(every);
             loop {

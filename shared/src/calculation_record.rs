@@ -125,6 +125,19 @@ pub async fn get<S: ItemStore>(store: &S, org: &OrgId, id: &str) -> Result<Optio
     Ok(record::get(store, &legacy_calculation_key(org, id)).await?.map(|v| v.value))
 }
 
+/// How a record is stored: its bytes and items (header and parts), `None` when absent (measurements and checks).
+pub async fn stored_size<S: ItemStore>(store: &S, org: &OrgId, id: &str) -> Result<Option<(usize, usize)>, StoreError> {
+    let Some(header) = store.get(&calculation_key(org, id)).await? else { return Ok(None) };
+    let rec: CalculationRecord = record::decode(&header)?;
+    let mut bytes = header.body.len();
+    for n in 0..rec.parts {
+        let part = store.get(&calculation_part_key(org, id, n)).await?;
+        let part = part.ok_or_else(|| StoreError::Corrupt(format!("calculation {id}: part {n} is missing")))?;
+        bytes += part.body.len();
+    }
+    Ok(Some((bytes, 1 + usize::try_from(rec.parts).unwrap_or(usize::MAX))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,7 +150,8 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
         // a run: stopped by a short deadline, or killed outright after a random number of polls
         let deadline = clock.now_ms() + 2_000 + rng.below(60_000) as i64;
         let holder = format!("soak-{round}");
-        let run = sync::run_job(&app, &job, &holder, deadline);
+        let state = sync::State::of(&app);
+        let run = sync::run_job(&state, &job, &holder, deadline);
         if rng.below(3) == 0 {
             let kill_after = rng.below(40) as usize;
             let mut run = Box::pin(run);
@@ -181,7 +182,8 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
     let mut done = false;
     for i in 0..20 {
         let deadline = clock.now_ms() + 10 * 60_000;
-        let report = sync::run_job(&app, &job, &format!("final-{i}"), deadline).await.unwrap().unwrap();
+        let report =
+            sync::run_job(&sync::State::of(&app), &job, &format!("final-{i}"), deadline).await.unwrap().unwrap();
         if report.outcome == shared::sync::Outcome::Done {
             done = true;
             break;

@@ -49,17 +49,18 @@ async fn scheduled_dispatch_then_sqs_job_imports_the_account() {
 
     // the classic EventBridge scheduled event and the Scheduler input both dispatch
     let tick: Value = serde_json::from_str(&fixture("eventbridge_scheduled.json")).unwrap();
-    let out = sync::handle_lambda(&app, lambda_event(tick)).await.unwrap();
+    let out = sync::handle_lambda(&sync::State::of(&app), lambda_event(tick)).await.unwrap();
     assert_eq!(out["enqueued"], 1, "{out}");
     let again: Value = serde_json::from_str(&fixture("scheduler_dispatch.json")).unwrap();
-    let out = sync::handle_lambda(&app, lambda_event(again)).await.unwrap();
+    let out = sync::handle_lambda(&sync::State::of(&app), lambda_event(again)).await.unwrap();
     assert_eq!(out["enqueued"], 0, "the connection moved to its next slot: {out}");
 
     // the SQS message the dispatcher sent, delivered as an SQS event
     let msgs = app.store.sqs.receive_message().queue_url(&queue_url).send().await.unwrap();
     let body = msgs.messages()[0].body().unwrap().to_owned();
     let event = fixture("sqs_sync_job.json").replace("\"{{BODY}}\"", &serde_json::to_string(&body).unwrap());
-    let out = sync::handle_lambda(&app, lambda_event(serde_json::from_str(&event).unwrap())).await.unwrap();
+    let out =
+        sync::handle_lambda(&sync::State::of(&app), lambda_event(serde_json::from_str(&event).unwrap())).await.unwrap();
     assert_eq!(out["outcomes"][0]["outcome"], "done", "{out}");
 
     // the run is recorded on the connection and the ledger holds the account's documents
@@ -72,7 +73,7 @@ async fn scheduled_dispatch_then_sqs_job_imports_the_account() {
 
     // a malformed event is an error (SQS would redeliver it, then dead-letter it)
     let bad = serde_json::json!({"Records": [{"body": "not json", "eventSource": "aws:sqs"}]});
-    assert!(sync::handle_lambda(&app, lambda_event(bad)).await.is_err());
+    assert!(sync::handle_lambda(&sync::State::of(&app), lambda_event(bad)).await.is_err());
 }
 
 /// How many messages of the queue are still held back by their delay (moto tracks `DelaySeconds`).
@@ -128,7 +129,7 @@ async fn a_throttled_run_is_continued_through_sqs_after_retry_after() {
         ..Default::default()
     });
     let deadline = chrono::Utc::now().timestamp_millis() + 60_000;
-    let report = sync::run_job(&app, &job, "req-throttled", deadline).await.unwrap().unwrap();
+    let report = sync::run_job(&sync::State::of(&app), &job, "req-throttled", deadline).await.unwrap().unwrap();
     assert_eq!(report.outcome, shared::sync::Outcome::MoreWork { retry_after_ms: Some(120_000) });
     assert_eq!(delayed(&app, &queue_url).await, 1, "the continuation waits out the Retry-After");
     let got = app.store.sqs.receive_message().queue_url(&queue_url).send().await.unwrap();

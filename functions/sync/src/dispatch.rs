@@ -1,9 +1,10 @@
 //! The scheduled tick: one queue message per due connection, each then moved to its next slot by
 //! `shared::sync::schedule` — the same rule a failed run applies, so the two never disagree.
 
+use crate::State;
 use crate::SyncFnError;
 use serde::Serialize;
-use shared::app::{App, Store};
+use shared::app::Store;
 use shared::connection;
 use shared::queue::SyncMessage;
 
@@ -18,7 +19,7 @@ pub struct DispatchReport {
 
 /// One queue message per due connection, then each moved to its next slot (the interval when healthy,
 /// its backoff while failing).
-pub async fn dispatch<S: Store>(app: &App<S>) -> Result<DispatchReport, SyncFnError> {
+pub async fn dispatch<S: Store>(app: &State<S>) -> Result<DispatchReport, SyncFnError> {
     let now = app.clock.now_ms();
     let interval = app.config.sync_interval();
     let interval_ms = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX).max(1);

@@ -8,10 +8,11 @@
 //! `shared::sync::schedule`; the next successful run clears it. A throttled run is queued again after
 //! Sequence's `Retry-After`.
 
+use crate::State;
 use crate::SyncFnError;
 use crate::metrics::{self, RunVerdict};
 use serde_json::json;
-use shared::app::{App, Store};
+use shared::app::Store;
 use shared::config::Config;
 use shared::connection::{self, ConnectionRecord, ConnectionStatus, StoredCredentials};
 use shared::domain::Environment;
@@ -92,7 +93,7 @@ enum Secret {
     Missing,
 }
 
-async fn credentials<S: Store>(app: &App<S>, c: &ConnectionRecord) -> Result<Secret, shared::store::SecretError> {
+async fn credentials<S: Store>(app: &State<S>, c: &ConnectionRecord) -> Result<Secret, shared::store::SecretError> {
     Ok(match app.store.get_secret(&c.secret_name).await? {
         None => Secret::Missing,
         Some(v) => StoredCredentials::from_secret(&v).map_or(Secret::Missing, Secret::Found),
@@ -100,7 +101,7 @@ async fn credentials<S: Store>(app: &App<S>, c: &ConnectionRecord) -> Result<Sec
 }
 
 fn sequence_client<S: Store>(
-    app: &App<S>,
+    app: &State<S>,
     env: Environment,
     creds: &StoredCredentials,
     deadline_ms: i64,
@@ -113,7 +114,7 @@ fn sequence_client<S: Store>(
 
 /// One pass of the algorithm with `creds`; failures of the ledger store become a `Failed` report.
 async fn run_with<S: Store>(
-    app: &App<S>,
+    app: &State<S>,
     job: &SyncMessage,
     conn: &ConnectionRecord,
     creds: &StoredCredentials,
@@ -149,7 +150,7 @@ async fn run_with<S: Store>(
 /// One run for one connection, until done or `deadline_ms` (minus the safety margin), recorded on the
 /// connection. `Err` only when even that record cannot be written (then SQS redelivers the message).
 pub async fn run_job<S: Store>(
-    app: &App<S>,
+    app: &State<S>,
     job: &SyncMessage,
     holder: &str,
     deadline_ms: i64,
@@ -211,7 +212,7 @@ pub async fn run_job<S: Store>(
 /// throttled (cut to the queue's 15-minute maximum, which is logged), at once when it only ran out of
 /// time. Returns the delay used.
 async fn requeue<S: Store>(
-    app: &App<S>,
+    app: &State<S>,
     job: &SyncMessage,
     retry_after_ms: Option<u64>,
 ) -> Result<Duration, SyncFnError> {
@@ -243,7 +244,7 @@ async fn requeue<S: Store>(
 /// Writes the run onto the connection: status, failure state and schedule per the verdict, and the
 /// run's summary. Returns the record as written (`None` if it vanished or kept changing under us).
 async fn record<S: Store>(
-    app: &App<S>,
+    app: &State<S>,
     conn: &Versioned<ConnectionRecord>,
     report: &RunReport,
     verdict: &Verdict,
@@ -290,7 +291,7 @@ async fn record<S: Store>(
 /// Applies `change` to the connection and writes it, re-reading and re-applying on a concurrent
 /// change (the dispatcher moving its slot, another run finishing).
 async fn update<S: Store>(
-    app: &App<S>,
+    app: &State<S>,
     conn: &Versioned<ConnectionRecord>,
     change: impl Fn(&mut ConnectionRecord),
 ) -> Result<Option<ConnectionRecord>, SyncFnError> {

@@ -11,15 +11,17 @@
 mod dispatch;
 mod job;
 pub mod metrics;
+mod state;
 
 pub use dispatch::{DispatchReport, dispatch};
 pub use job::{CLIENT_MAX_RETRY_AFTER, client_deadline_ms, run_job};
+pub use state::State;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::SqsEventObj;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::app::{App, Store};
+use shared::app::Store;
 use shared::queue::SyncMessage;
 use shared::store::StoreError;
 
@@ -96,7 +98,7 @@ pub fn parse_event(v: Value) -> Result<Event, SyncFnError> {
 
 /// The Lambda handler body: `deadline_ms` from the invocation context, `request_id` as lease holder.
 pub async fn handle_event<S: Store>(
-    app: &App<S>,
+    app: &State<S>,
     event: Value,
     request_id: &str,
     deadline_ms: i64,
@@ -119,7 +121,7 @@ pub async fn handle_event<S: Store>(
 /// it (after 5 receives it moves to the DLQ); a failed run that was recorded is retried by the
 /// connection's backoff instead.
 pub async fn handle_lambda<S: Store>(
-    app: &App<S>,
+    app: &State<S>,
     event: lambda_runtime::LambdaEvent<Value>,
 ) -> Result<Value, lambda_runtime::Error> {
     let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);

@@ -8,6 +8,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     let started = std::time::Instant::now();
     shared::lambda::init_tracing();
-    let app = &shared::aws::app_from_env(started, shared::aws::Needs { queue: true, key_pepper: false }).await?;
-    run(service_fn(move |event: LambdaEvent<Value>| sync::handle_lambda(app, event))).await
+    let app = shared::aws::app_from_env(started, shared::aws::Needs { queue: true, key_pepper: false }).await?;
+    let state = &sync::State::of(&app);
+    run(service_fn(move |event: LambdaEvent<Value>| sync::handle_lambda(state, event))).await
 }

@@ -138,7 +138,7 @@ impl Fixture {
 
     /// One scheduled tick at the current time, then every job it queued run as the Lambda would.
     async fn tick(&self) -> Vec<RunReport> {
-        let d = sync::dispatch(&self.app).await.unwrap();
+        let d = sync::dispatch(&sync::State::of(&self.app)).await.unwrap();
         assert_eq!(d.enqueued, d.due);
         let mut reports = Vec::new();
         for (job, delay) in self.queue.take() {
@@ -150,7 +150,9 @@ impl Fixture {
 
     async fn run(&self, job: &SyncMessage) -> Option<RunReport> {
         let deadline = self.clock.now_ms() + LAMBDA_MS;
-        sync::run_job(&self.app, job, &format!("holder-{}", self.clock.now_ms()), deadline).await.unwrap()
+        sync::run_job(&sync::State::of(&self.app), job, &format!("holder-{}", self.clock.now_ms()), deadline)
+            .await
+            .unwrap()
     }
 
     fn job(&self) -> SyncMessage {
@@ -300,7 +302,7 @@ impl SyncQueue for InlineQueue {
         Box::pin(async move {
             let app = self.app.get().expect("wired");
             let deadline = self.deadline_ms.load(std::sync::atomic::Ordering::SeqCst);
-            sync::run_job(app, &job, "inline", deadline).await.expect("run recorded");
+            sync::run_job(&sync::State::of(app), &job, "inline", deadline).await.expect("run recorded");
             Ok(())
         })
     }
@@ -317,7 +319,7 @@ async fn the_dispatcher_moving_a_connection_after_its_run_failed_keeps_the_backo
         let due = f.connection().await.next_sync_at_ms.unwrap();
         f.clock.set(due);
         queue.deadline_ms.store(due + LAMBDA_MS, std::sync::atomic::Ordering::SeqCst);
-        assert_eq!(sync::dispatch(&app).await.unwrap().enqueued, 1);
+        assert_eq!(sync::dispatch(&sync::State::of(&app)).await.unwrap().enqueued, 1);
         let c = f.connection().await;
         let failure = c.sync_failure.clone().expect("the run's failure survived the dispatcher's write");
         // the dispatcher applied the same rule from its own clock reading (the tick time), not the interval
