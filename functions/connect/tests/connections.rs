@@ -37,6 +37,11 @@ async fn call(f: &Fx, who: &Principal, method: &str, path: &str, body: serde_jso
     (resp.status().as_u16(), serde_json::from_slice(resp.body()).unwrap_or_default())
 }
 
+/// `POST /v1/sequence/connections` as `who` with `body` (client id, secret and maybe an environment).
+async fn connect_as(f: &Fx, who: &Principal, body: serde_json::Value) -> (u16, serde_json::Value) {
+    call(f, who, "POST", "/v1/sequence/connections", body).await
+}
+
 fn creds(f: &Fx, env: Environment) -> (String, String, String) {
     let c = f.sim.credentials(env);
     (c.client_id, c.client_secret, c.account_id)
@@ -46,14 +51,8 @@ fn creds(f: &Fx, env: Environment) -> (String, String, String) {
 async fn connect_checks_stores_the_secret_safely_and_reconnect_updates() {
     let f = fx().await;
     let (id, secret, account) = creds(&f, Environment::Sandbox);
-    let (status, conn) = call(
-        &f,
-        &f.test_org,
-        "POST",
-        "/v1/sequence/connections",
-        serde_json::json!({"client_id": id, "client_secret": secret}),
-    )
-    .await;
+    let (status, conn) =
+        connect_as(&f, &f.test_org, serde_json::json!({"client_id": id, "client_secret": secret})).await;
     assert_eq!(status, 201, "{conn}");
     assert_eq!(conn["environment"], "sandbox");
     assert_eq!(conn["sequence_account_id"], account.as_str());
@@ -73,11 +72,9 @@ async fn connect_checks_stores_the_secret_safely_and_reconnect_updates() {
     assert!(!audit.to_string().contains(&secret));
 
     // connecting the same account again updates it: same id, one connection
-    let (status, again) = call(
+    let (status, again) = connect_as(
         &f,
         &f.test_org,
-        "POST",
-        "/v1/sequence/connections",
         serde_json::json!({"client_id": id, "client_secret": secret, "environment": "sandbox"}),
     )
     .await;
@@ -108,11 +105,9 @@ async fn connect_checks_stores_the_secret_safely_and_reconnect_updates() {
     assert_eq!(status, 409, "{body}");
 
     // a second, different account while one is active → 409 naming the active one
-    let (status, body) = call(
+    let (status, body) = connect_as(
         &f,
         &f.test_org,
-        "POST",
-        "/v1/sequence/connections",
         serde_json::json!({"client_id": other.client_id, "client_secret": other.client_secret}),
     )
     .await;
@@ -126,11 +121,9 @@ async fn connect_checks_stores_the_secret_safely_and_reconnect_updates() {
             .0,
         200
     );
-    let (status, _) = call(
+    let (status, _) = connect_as(
         &f,
         &f.test_org,
-        "POST",
-        "/v1/sequence/connections",
         serde_json::json!({"client_id": other.client_id, "client_secret": other.client_secret}),
     )
     .await;
@@ -141,14 +134,8 @@ async fn connect_checks_stores_the_secret_safely_and_reconnect_updates() {
 async fn wrong_secret_is_invalid_credentials_and_nothing_is_stored() {
     let f = fx().await;
     let (id, _, _) = creds(&f, Environment::Sandbox);
-    let (status, body) = call(
-        &f,
-        &f.test_org,
-        "POST",
-        "/v1/sequence/connections",
-        serde_json::json!({"client_id": id, "client_secret": "wrong-secret"}),
-    )
-    .await;
+    let (status, body) =
+        connect_as(&f, &f.test_org, serde_json::json!({"client_id": id, "client_secret": "wrong-secret"})).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "invalid_credentials");
     assert!(body["error"]["message"].as_str().unwrap().starts_with("Sequence rejected this Client ID or Secret"));
@@ -164,14 +151,8 @@ async fn sequence_down_is_503_never_invalid_credentials() {
         x.fail_next = 50;
         x.fail_status = Some(503);
     });
-    let (status, body) = call(
-        &f,
-        &f.test_org,
-        "POST",
-        "/v1/sequence/connections",
-        serde_json::json!({"client_id": id, "client_secret": secret}),
-    )
-    .await;
+    let (status, body) =
+        connect_as(&f, &f.test_org, serde_json::json!({"client_id": id, "client_secret": secret})).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "sequence_unavailable");
     f.sim.state.update_faults(|x| x.fail_next = 0);
@@ -194,11 +175,9 @@ async fn sandbox_and_live_never_pair() {
     let f = fx().await;
     let (id, secret, _) = creds(&f, Environment::Sandbox);
     // explicit mismatch: explained, without calling Sequence
-    let (status, body) = call(
+    let (status, body) = connect_as(
         &f,
         &f.live_org,
-        "POST",
-        "/v1/sequence/connections",
         serde_json::json!({"client_id": id, "client_secret": secret, "environment": "sandbox"}),
     )
     .await;
@@ -206,25 +185,13 @@ async fn sandbox_and_live_never_pair() {
     assert_eq!(body["error"]["code"], "environment_mismatch");
     assert!(body["error"]["message"].as_str().unwrap().contains("Sequence sandbox ⇔ Sphere test organization"));
     // defaulted: a live org checks against production, where sandbox credentials do not exist
-    let (status, body) = call(
-        &f,
-        &f.live_org,
-        "POST",
-        "/v1/sequence/connections",
-        serde_json::json!({"client_id": id, "client_secret": secret}),
-    )
-    .await;
+    let (status, body) =
+        connect_as(&f, &f.live_org, serde_json::json!({"client_id": id, "client_secret": secret})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_credentials")));
     // production credentials on the live org work
     let (pid, psecret, _) = creds(&f, Environment::Production);
-    let (status, conn) = call(
-        &f,
-        &f.live_org,
-        "POST",
-        "/v1/sequence/connections",
-        serde_json::json!({"client_id": pid, "client_secret": psecret}),
-    )
-    .await;
+    let (status, conn) =
+        connect_as(&f, &f.live_org, serde_json::json!({"client_id": pid, "client_secret": psecret})).await;
     assert_eq!(status, 201);
     assert_eq!(conn["environment"], "production");
     // and the key it issues is a live key

@@ -66,15 +66,20 @@ impl SecretStore for Probe {
     }
 }
 
-fn setup() -> (App<Probe>, Arc<FakeClock>, Probe) {
+/// A store that counts reads and can be taken down, over a fresh embedded store.
+fn probe() -> Probe {
     let dir = std::env::temp_dir().join(format!("tax-auth-{}", shared::domain::new_uuid()));
-    let probe = Probe {
+    Probe {
         inner: EmbeddedStore::open(&dir).unwrap(),
         reads: Default::default(),
         down: Default::default(),
         gets: Default::default(),
         batches: Default::default(),
-    };
+    }
+}
+
+fn setup() -> (App<Probe>, Arc<FakeClock>, Probe) {
+    let probe = probe();
     let clock = FakeClock::at(1_800_000_000_000);
     (App::new(Config::defaults(), probe.clone(), clock.clone()), clock, probe)
 }
@@ -302,14 +307,7 @@ async fn store_outage_still_answers_calculations_for_recently_seen_callers() {
 
 #[tokio::test]
 async fn a_key_over_its_per_minute_limit_gets_429_with_retry_after() {
-    let dir = std::env::temp_dir().join(format!("tax-limit-{}", shared::domain::new_uuid()));
-    let probe = Probe {
-        inner: EmbeddedStore::open(&dir).unwrap(),
-        reads: Default::default(),
-        down: Default::default(),
-        gets: Default::default(),
-        batches: Default::default(),
-    };
+    let probe = probe();
     let clock = FakeClock::at(1_800_000_000_000);
     // 60 a minute: bursts of 6, then one a second.
     let config = Config { tax_key_requests_per_minute: 60, ..Config::defaults() };

@@ -67,18 +67,8 @@ async fn fx() -> Fx {
     product(&app, &a, &ca, "prod_uncoded", None).await;
     register(&app, &a, "US", Some("GA")).await;
     register(&app, &a, "EU", None).await;
-    let exempt = CustomerRecord {
-        id: "cust_exempt".into(),
-        legal_name: "Exempt School".into(),
-        address: None,
-        region: None,
-        tax_status: CustomerTaxStatus::TaxExempt,
-        tax_ids: vec![],
-        archived: false,
-        content_hash: "h".into(),
-        // Empty: serialised without the field, byte for byte a record stored before scopes existed.
-        exempt_jurisdictions: vec![],
-    };
+    // Empty scope: serialised without the field, byte for byte a record stored before scopes existed.
+    let exempt = exempt_customer("cust_exempt", &[]);
     // Exempt in Texas only (a Texas certificate).
     let exempt_tx =
         CustomerRecord { id: "cust_exempt_tx".into(), exempt_jurisdictions: vec!["US-TX".into()], ..exempt.clone() };
@@ -109,6 +99,21 @@ fn atlanta(lines: Value) -> String {
         "customer_address": {"address1": "55 Trinity Ave SW", "city": "Atlanta", "state": "GA", "postal_code": "30303", "country": "US"},
         "line_items": lines, "tax_date": "2026-11-01", "invoice_id": "inv_1"})
     .to_string()
+}
+
+/// A synced Sequence customer marked `TAX_EXEMPT`, exempt where `scopes` say (empty: everywhere).
+fn exempt_customer(id: &str, scopes: &[&str]) -> CustomerRecord {
+    CustomerRecord {
+        id: id.into(),
+        legal_name: format!("Customer {id}"),
+        address: None,
+        region: None,
+        tax_status: CustomerTaxStatus::TaxExempt,
+        tax_ids: vec![],
+        archived: false,
+        content_hash: "h".into(),
+        exempt_jurisdictions: scopes.iter().map(|s| (*s).to_owned()).collect(),
+    }
 }
 
 #[tokio::test]
@@ -316,17 +321,7 @@ async fn an_unreadable_stored_exemption_scope_is_our_fault_not_the_callers() {
     // invariant broken: 500 (logged with the customer id), never 400 validation_errors about a request field.
     let f = fx().await;
     let (a, ca) = (OrgId::parse("org_a").unwrap(), ConnectionId::parse("conn_a").unwrap());
-    let broken = CustomerRecord {
-        id: "cust_broken".into(),
-        legal_name: "Broken".into(),
-        address: None,
-        region: None,
-        tax_status: CustomerTaxStatus::TaxExempt,
-        tax_ids: vec![],
-        archived: false,
-        content_hash: "h".into(),
-        exempt_jurisdictions: vec!["Atlantis".into()],
-    };
+    let broken = exempt_customer("cust_broken", &["Atlantis"]);
     f.app
         .store
         .write(vec![record::put(customer_key(&a, &ca, "cust_broken"), &broken, Expect::Any).unwrap()])
