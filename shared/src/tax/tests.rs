@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use super::*;
 use crate::domain::Currency;
 
-fn engine() -> &'static Engine {
+pub(super) fn engine() -> &'static Engine {
     Engine::global().unwrap()
 }
 
@@ -26,11 +26,11 @@ fn us(state: &str, zip: &str, city: Option<&str>) -> Address {
     }
 }
 
-fn country(c: &str, region: Option<&str>) -> Address {
+pub(super) fn country(c: &str, region: Option<&str>) -> Address {
     Address { country: c.into(), state: region.map(Into::into), ..Address::default() }
 }
 
-fn reg(country: &str, region: Option<&str>) -> Registration {
+pub(super) fn reg(country: &str, region: Option<&str>) -> Registration {
     Registration {
         country: country.into(),
         region: region.map(Into::into),

@@ -6,25 +6,8 @@ use chrono::NaiveDate;
 use super::*;
 use crate::domain::Currency;
 
-fn engine() -> &'static Engine {
-    Engine::global().unwrap()
-}
+use super::tests::{country, engine, reg};
 
-fn country(c: &str, region: Option<&str>) -> Address {
-    Address { country: c.into(), state: region.map(Into::into), ..Address::default() }
-}
-
-fn reg(country: &str, region: Option<&str>) -> Registration {
-    Registration {
-        country: country.into(),
-        region: region.map(Into::into),
-        effective_from: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
-        effective_to: None,
-        collect: true,
-    }
-}
-
-/// An org established in `origin`, registered where `regs` say.
 fn org(origin: &str, regs: Vec<Registration>) -> OrgTaxSettings {
     OrgTaxSettings { rounding: Rounding::Line, registrations: regs, origin_address: Some(country(origin, None)) }
 }
@@ -43,6 +26,22 @@ fn b2b(s: &OrgTaxSettings, cur: &str, to: Address, id: &str) -> CalcOutput {
             lines: vec![line("1", 10000)],
             exemption: Exemption::None,
             buyer_tax_id: Some(id.into()),
+            settings: s,
+        })
+        .unwrap()
+}
+
+/// A Japanese invoice of `lines` to `to` on `date` (a US seller registered in Japan).
+fn jpy_invoice(s: &OrgTaxSettings, date: (i32, u32, u32), to: Address, lines: Vec<LineInput>) -> CalcOutput {
+    engine()
+        .calculate(&CalcInput {
+            currency: Currency::parse("jpy").unwrap(),
+            tax_date: NaiveDate::from_ymd_opt(date.0, date.1, date.2).unwrap(),
+            customer_address: to,
+            ship_from: None,
+            lines,
+            exemption: Exemption::None,
+            buyer_tax_id: None,
             settings: s,
         })
         .unwrap()
@@ -156,18 +155,7 @@ fn japan_rounds_once_per_rate_per_invoice() {
     // NTA qualified invoice system: consumption tax is computed once per invoice and rate, fractions rounded once.
     // 3 × ¥105 at 10 %: per line 10.5 → 11 each = ¥33; per invoice 31.5 → ¥32, handed back 11 + 11 + 10.
     let s = org("US", vec![reg("JP", None)]);
-    let o = engine()
-        .calculate(&CalcInput {
-            currency: Currency::parse("jpy").unwrap(),
-            tax_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
-            customer_address: country("JP", None),
-            ship_from: None,
-            lines: vec![line("a", 105), line("b", 105), line("c", 105)],
-            exemption: Exemption::None,
-            buyer_tax_id: None,
-            settings: &s,
-        })
-        .unwrap();
+    let o = jpy_invoice(&s, (2026, 11, 1), country("JP", None), vec![line("a", 105), line("b", 105), line("c", 105)]);
     let taxes: Vec<i64> = o.lines.iter().map(|l| l.tax).collect();
     assert_eq!(taxes, vec![11, 11, 10]);
     assert_eq!(taxes.iter().sum::<i64>(), 32);
@@ -176,22 +164,7 @@ fn japan_rounds_once_per_rate_per_invoice() {
     lines[1].ship_to = Some(country("JP", Some("Osaka")));
     lines[2].ship_to = Some(country("JP", Some("Kyoto")));
     let run = |d: (i32, u32, u32), lines: Vec<LineInput>| {
-        engine()
-            .calculate(&CalcInput {
-                currency: Currency::parse("jpy").unwrap(),
-                tax_date: NaiveDate::from_ymd_opt(d.0, d.1, d.2).unwrap(),
-                customer_address: country("JP", Some("Tokyo")),
-                ship_from: None,
-                lines,
-                exemption: Exemption::None,
-                buyer_tax_id: None,
-                settings: &s,
-            })
-            .unwrap()
-            .lines
-            .iter()
-            .map(|l| l.tax)
-            .sum::<i64>()
+        jpy_invoice(&s, d, country("JP", Some("Tokyo")), lines).lines.iter().map(|l| l.tax).sum::<i64>()
     };
     assert_eq!(run((2026, 11, 1), lines.clone()), 32);
     // Before the qualified invoice system (2023-10-01) the org's per-line rule applies: 11 × 3.
@@ -207,18 +180,7 @@ fn japan_inclusive_lines_round_per_invoice_and_round_trip() {
     for l in &mut lines {
         l.tax_inclusive = true;
     }
-    let o = engine()
-        .calculate(&CalcInput {
-            currency: Currency::parse("jpy").unwrap(),
-            tax_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
-            customer_address: country("JP", None),
-            ship_from: None,
-            lines,
-            exemption: Exemption::None,
-            buyer_tax_id: None,
-            settings: &s,
-        })
-        .unwrap();
+    let o = jpy_invoice(&s, (2026, 11, 1), country("JP", None), lines);
     let taxes: Vec<i64> = o.lines.iter().map(|l| l.tax).collect();
     assert_eq!(taxes, vec![11, 11, 10]);
     for l in &o.lines {
