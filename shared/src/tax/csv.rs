@@ -3,10 +3,11 @@
 
 use super::error::DataError;
 
-/// One parsed record: the line it starts on and its fields.
+/// One parsed record: the line it starts on and its fields (one buffer per record, not one string per field:
+/// the content's ~64,000 records load in a few milliseconds).
 pub(crate) struct Record {
     pub line: usize,
-    pub fields: Vec<String>,
+    pub fields: csv::StringRecord,
 }
 
 /// Every record of `text` (a UTF-8 BOM is ignored; blank lines are skipped). A malformed file is an error
@@ -38,7 +39,7 @@ pub(crate) fn records(file: &str, text: &str) -> Result<Vec<Record>, DataError> 
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        out.push(Record { line, fields: record.iter().map(str::to_owned).collect() });
+        out.push(Record { line, fields: record.clone() });
     }
     Ok(out)
 }
@@ -51,8 +52,8 @@ mod tests {
     fn quoted_fields_escapes_and_line_breaks_inside_quotes() {
         let r = records("t.csv", "a,\"b,c\",\"d \"\"e\"\"\"\r\n\nx,\"two\nlines\",z\nlast,1,2\n").unwrap();
         assert_eq!(r.len(), 3);
-        assert_eq!(r[0].fields, vec!["a", "b,c", "d \"e\""]);
-        assert_eq!((r[1].line, r[1].fields[1].as_str()), (3, "two\nlines"));
+        assert_eq!(r[0].fields.iter().collect::<Vec<_>>(), vec!["a", "b,c", "d \"e\""]);
+        assert_eq!((r[1].line, &r[1].fields[1]), (3, "two\nlines"));
         assert_eq!(r[2].line, 5, "a record's line counts the line break inside the quotes before it");
     }
 
