@@ -18,7 +18,7 @@ impl Row<'_> {
         self.rec
             .fields
             .get(i)
-            .map(|s| s.trim())
+            .map(str::trim)
             .ok_or_else(|| err(self.file, self.rec.line, format!("missing column {}", i + 1)))
     }
     pub(crate) fn req(&self, i: usize, what: &str) -> Result<&str, DataError> {
@@ -49,7 +49,7 @@ impl Row<'_> {
 
 pub(crate) fn check_header(file: &str, recs: &[Record], expected: &[&str]) -> Result<(), DataError> {
     let Some(first) = recs.first() else { return Err(err(file, 1, "empty file")) };
-    let got: Vec<&str> = first.fields.iter().map(|f| f.trim()).collect();
+    let got: Vec<&str> = first.fields.iter().map(str::trim).collect();
     if got != expected {
         return Err(err(file, first.line, format!("header {got:?}, expected {expected:?}")));
     }
