@@ -60,32 +60,39 @@ fn cpu_per_call(name: &str, iters: u32, mut f: impl FnMut()) {
     }
 }
 
+/// A US address.
+fn us(state: &str, postal_code: &str, city: Option<&str>) -> Address {
+    Address {
+        country: "US".into(),
+        state: Some(state.into()),
+        postal_code: Some(postal_code.into()),
+        city: city.map(Into::into),
+        ..Address::default()
+    }
+}
+
+/// An invoice of `n` lines to `to`, in USD, on 2026-11-01.
+fn invoice(s: &OrgTaxSettings, to: Address, n: usize) -> CalcInput<'_> {
+    CalcInput {
+        currency: Currency::parse("usd").unwrap_or_else(|_| unreachable!("usd is ISO 4217")),
+        tax_date: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default(),
+        customer_address: to,
+        ship_from: None,
+        lines: lines(n),
+        exemption: Exemption::None,
+        buyer_tax_id: None,
+        settings: s,
+    }
+}
+
 fn cpu_report() {
     cpu_per_call("cold_load", 20, || {
         black_box(Engine::load().map(|_| ())).ok();
     });
     let Ok(engine) = Engine::global() else { return };
     let s = settings();
-    let date = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default();
-    let Ok(usd) = Currency::parse("usd") else { return };
-    let nyc = Address {
-        country: "US".into(),
-        state: Some("NY".into()),
-        postal_code: Some("10001".into()),
-        city: Some("New York".into()),
-        ..Address::default()
-    };
     for (n, iters) in [(1usize, 200_000u32), (10, 40_000), (100, 4_000)] {
-        let input = CalcInput {
-            currency: usd,
-            tax_date: date,
-            customer_address: nyc.clone(),
-            ship_from: None,
-            lines: lines(n),
-            exemption: Exemption::None,
-            buyer_tax_id: None,
-            settings: &s,
-        };
+        let input = invoice(&s, us("NY", "10001", Some("New York")), n);
         cpu_per_call(&format!("calculate_nyc_{n}_lines"), iters, || {
             black_box(engine.calculate(&input)).ok();
         });
@@ -96,54 +103,14 @@ fn bench(c: &mut Criterion) {
     c.bench_function("cold_load", |b| b.iter(|| black_box(Engine::load().map(|_| ()))));
     let Ok(engine) = Engine::global() else { return };
     let s = settings();
-    let date = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default();
-    let Ok(usd) = Currency::parse("usd") else { return };
-    let nyc = Address {
-        country: "US".into(),
-        state: Some("NY".into()),
-        postal_code: Some("10001".into()),
-        city: Some("New York".into()),
-        ..Address::default()
-    };
     for n in [1usize, 10, 100] {
-        let input = CalcInput {
-            currency: usd,
-            tax_date: date,
-            customer_address: nyc.clone(),
-            ship_from: None,
-            lines: lines(n),
-            exemption: Exemption::None,
-            buyer_tax_id: None,
-            settings: &s,
-        };
+        let input = invoice(&s, us("NY", "10001", Some("New York")), n);
         c.bench_function(&format!("calculate_nyc_{n}_lines"), |b| b.iter(|| black_box(engine.calculate(&input))));
     }
-    let mn = Address {
-        country: "US".into(),
-        state: Some("MN".into()),
-        postal_code: Some("55401-1234".into()),
-        ..Address::default()
-    };
-    let input = CalcInput {
-        currency: usd,
-        tax_date: date,
-        customer_address: mn,
-        ship_from: None,
-        lines: lines(1),
-        exemption: Exemption::None,
-        buyer_tax_id: None,
-        settings: &s,
-    };
+    let input = invoice(&s, us("MN", "55401-1234", None), 1);
     c.bench_function("calculate_mn_sst_1_line", |b| b.iter(|| black_box(engine.calculate(&input))));
     // A place the department table does not list: the county / city table answers (ZIP → county, city by name).
-    let tx = Address {
-        country: "US".into(),
-        state: Some("TX".into()),
-        postal_code: Some("75766".into()),
-        city: Some("Jacksonville".into()),
-        ..Address::default()
-    };
-    let input = CalcInput { customer_address: tx, ..input };
+    let input = invoice(&s, us("TX", "75766", Some("Jacksonville")), 1);
     c.bench_function("calculate_tx_county_city_1_line", |b| b.iter(|| black_box(engine.calculate(&input))));
 }
 
