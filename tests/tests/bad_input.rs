@@ -28,6 +28,17 @@ struct Fx {
     key: String,
     who: Principal,
     rt: tokio::runtime::Runtime,
+    /// Last: dropped after the app has closed its store.
+    _dir: TempDir,
+}
+
+/// The fixture's store directory, removed when the fixture goes (the property tests make one per case).
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn fx() -> Fx {
@@ -61,7 +72,7 @@ fn fx() -> Fx {
         shared::api_key::create(&app.store, &parsed, &who.org, &conn, "t").await.unwrap();
         key
     });
-    Fx { app, key, who, rt }
+    Fx { app, key, who, rt, _dir: TempDir(dir) }
 }
 
 fn tax(f: &Fx, body: Vec<u8>, content_type: &str) -> (u16, Value) {
