@@ -105,7 +105,8 @@ pub fn sync_queue(
 pub struct Needs {
     /// The SQS sync queue (`SYNC_QUEUE_URL`): `connect` and `sync` send sync work, `tax` none.
     pub queue: bool,
-    /// The API key pepper (`API_KEY_PEPPER_SECRET_ID`): `connect` issues keys, `tax` verifies them.
+    /// The API key pepper (`API_KEY_PEPPER_SECRET_ID`): `connect` issues keys (`tax` reads it through
+    /// [`items_and_pepper_from_env`]).
     pub key_pepper: bool,
 }
 

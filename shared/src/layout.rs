@@ -163,9 +163,9 @@ pub fn catalog_connection(sk: &str) -> &str {
     sk.split('#').nth(1).unwrap_or_default()
 }
 
-/// Whether a product's or customer's sort key is that of Sequence id `id` (under any connection).
-pub fn catalog_key_is(sk: &str, id: &str) -> bool {
-    sk.ends_with(&format!("#{}", id_segment(id)))
+/// How the sort key of every product or customer copy of Sequence id `id` ends (under any connection).
+pub fn catalog_id_suffix(id: &str) -> String {
+    format!("#{}", id_segment(id))
 }
 
 pub fn product_key(org: &OrgId, conn: &ConnectionId, id: &str) -> Key {

@@ -14,8 +14,8 @@ use shared::web::{HttpResponse, json};
 
 pub async fn handle<I: ItemStore>(state: &State<I>, key: &ApiKeyRecord, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let req = wire::parse(body).map_err(|e| ApiError::Request { code: e.code, message: e.message })?;
-    let ctx = crate::context::load(state, key, &req).await?;
     let now_ms = state.clock.now_ms();
+    let ctx = crate::context::load(state, key, &req, now_ms).await?;
     let tax_date = req
         .tax_date
         .unwrap_or_else(|| chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default().date_naive());

@@ -19,13 +19,13 @@ pub struct TaxContext {
     pub exemption: Exemption,
 }
 
-/// Loads the context of `req` for the org and connection of `key`.
+/// Loads the context of `req` for the org and connection of `key`, as of `now_ms` (the cache's clock).
 pub async fn load<I: ItemStore>(
     state: &State<I>,
     key: &ApiKeyRecord,
     req: &CalcRequest,
+    now_ms: i64,
 ) -> Result<TaxContext, ApiError> {
-    let now_ms = state.clock.now_ms();
     let ttl = state.cache_ttl_ms();
     let caches = &state.caches;
     let (settings, default_code) = caches

@@ -38,21 +38,21 @@ impl Catalog {
 
 /// One stored copy of a catalog record: under which connection, and the record with its version.
 #[derive(Debug, Clone)]
-pub struct Copy<T> {
+pub struct StoredCopy<T> {
     pub connection: String,
     pub record: Versioned<T>,
     key: crate::store::Key,
 }
 
-impl<T: Serialize> Copy<T> {
+impl<T: Serialize> StoredCopy<T> {
     /// The version-checked write of `next` over this copy.
     pub fn replace(&self, next: &T) -> Result<WriteOp, StoreError> {
         record::put(self.key.clone(), next, self.record.if_unchanged())
     }
 }
 
-fn copy_of<T: DeserializeOwned>(item: &Item) -> Result<Copy<T>, StoreError> {
-    Ok(Copy {
+fn copy_of<T: DeserializeOwned>(item: &Item) -> Result<StoredCopy<T>, StoreError> {
+    Ok(StoredCopy {
         connection: layout::catalog_connection(&item.key.sk).to_owned(),
         record: Versioned { value: record::decode(item)?, version: item.version },
         key: item.key.clone(),
@@ -66,7 +66,7 @@ pub async fn page<T: DeserializeOwned, S: ItemStore>(
     catalog: Catalog,
     after: Option<String>,
     limit: usize,
-) -> Result<(Vec<Copy<T>>, Option<String>), StoreError> {
+) -> Result<(Vec<StoredCopy<T>>, Option<String>), StoreError> {
     let q = Query { after, limit, ..Query::prefix(org_pk(org), catalog.prefix()) };
     let page = store.query(&q).await?;
     let items = page.items.iter().map(copy_of).collect::<Result<Vec<_>, _>>()?;
@@ -79,9 +79,10 @@ pub async fn copies<T: DeserializeOwned, S: ItemStore>(
     org: &OrgId,
     catalog: Catalog,
     id: &str,
-) -> Result<Vec<Copy<T>>, StoreError> {
+) -> Result<Vec<StoredCopy<T>>, StoreError> {
+    let suffix = layout::catalog_id_suffix(id);
     let items = store.query_all(&Query::prefix(org_pk(org), catalog.prefix())).await?;
-    items.iter().filter(|i| layout::catalog_key_is(&i.key.sk, id)).map(copy_of).collect()
+    items.iter().filter(|i| i.key.sk.ends_with(&suffix)).map(copy_of).collect()
 }
 
 /// The tax code assigned to each of `ids` (in order; `None`: not synced, or no code assigned), in one batch read.
