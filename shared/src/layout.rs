@@ -176,6 +176,24 @@ pub fn customer_key(org: &OrgId, conn: &ConnectionId, id: &str) -> Key {
     Key::new(org_pk(org), format!("{CUSTOMER_SK_PREFIX}{conn}#{}", id_segment(id)))
 }
 
+/// Sort-key prefix of the ledger's running totals, `COUNTER#{YYYY-MM}#{region}`: month first, so one range query
+/// reads every region of a span of months.
+pub const COUNTER_SK_PREFIX: &str = "COUNTER#";
+
+pub fn counter_key(org: &OrgId, conn: &ConnectionId, month: &str, region: &str) -> Key {
+    Key::new(conn_pk(org, conn), format!("{COUNTER_SK_PREFIX}{month}#{}", id_segment(region)))
+}
+
+/// The sort key that bounds months `from`..=`to` (`YYYY-MM`) of the counters: `[lo, hi)`.
+pub fn counter_months(from: &str, to: &str) -> (String, String) {
+    (format!("{COUNTER_SK_PREFIX}{from}#"), format!("{COUNTER_SK_PREFIX}{to}#~"))
+}
+
+/// Present once the connection's counters hold every stored transaction (written by their first build).
+pub fn counters_ready_key(org: &OrgId, conn: &ConnectionId) -> Key {
+    Key::new(conn_pk(org, conn), "COUNTERS_READY")
+}
+
 pub fn cursor_key(org: &OrgId, conn: &ConnectionId, stream: &str) -> Key {
     Key::new(conn_pk(org, conn), format!("CURSOR#{stream}"))
 }

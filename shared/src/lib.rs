@@ -17,6 +17,7 @@ pub mod config;
 pub mod connection;
 pub mod crypto;
 pub mod domain;
+pub mod exposure;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod layout;

@@ -87,8 +87,8 @@ async fn equal_timestamps_across_pages_with_a_crash_after_the_first_page() {
     let src = FakeSource::new(100);
     seed_equal(&src, 250, 250);
     let clock = FakeClock::at(t0());
-    // lease + products cursor + customer + customers cursor + 100 invoices
-    store.crash_after(1 + 1 + 1 + 1 + 100);
+    // lease + counters marker (first run) + products cursor + customer + customers cursor + 100 invoices
+    store.crash_after(1 + 1 + 1 + 1 + 1 + 100);
     assert!(run(&store, &src, clock.as_ref(), &job("org1", "c1", &clock, MIN15)).await.is_err());
     let ledger = Ledger::new(&store, org("org1"), conn("c1"));
     assert_eq!(ledger.list_hashes(DocKind::Invoice).await.unwrap().len(), 100, "exactly the first page landed");

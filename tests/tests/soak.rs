@@ -2,7 +2,8 @@
 //! are created, changed and voided in the Sequence simulator, it injects random 429s, 5xx bursts,
 //! repeated and expired page tokens, and stops sync runs at random points — by deadline, and by
 //! dropping the run mid-flight like a killed process — then restarts them. At the end one clean run
-//! must leave the ledger equal to Sequence: same documents, statuses and amounts, none twice.
+//! must leave the ledger equal to Sequence: same documents, statuses and amounts, none twice; and the running
+//! totals kept with each write (exposure and filing counters) equal to a recomputation from the ledger.
 //! Loopback only; bounded in rounds and in time (a fake clock means no real waiting).
 
 use sequence_sim::{self as sim, SeedSpec, SimOptions, Simulator, Target};
@@ -253,4 +254,9 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
         "seed {seed}: missing {missing:?}\nextra {extra:?}\ndiffering {differ:?}"
     );
     assert!(expected.len() > 100, "the soak should have exercised a real account ({} documents)", expected.len());
+    // The running totals the sync kept through every fault equal a recomputation from the transactions.
+    let kept = ledger.all_counters().await.unwrap();
+    assert!(!kept.is_empty(), "the soak's ledger has counters");
+    assert_eq!(kept, ledger.recomputed_counters().await.unwrap(), "seed {seed}: counters drifted from the ledger");
+    assert!(ledger.counters_ready().await.unwrap());
 }

@@ -8,6 +8,7 @@
 //! page of the quarantine in [`quarantine`]; the org's synced products and customers in [`catalog`]).
 
 pub mod catalog;
+pub mod counters;
 pub mod model;
 pub mod quarantine;
 pub mod region;
@@ -15,8 +16,8 @@ pub mod repo;
 pub mod report;
 
 pub use model::{
-    AddressSource, Change, CustomerRecord, CustomerSnapshot, CustomerTaxStatus, DocKind, LedgerLine, PostalAddress,
-    ProductRecord, QuarantineRecord, TxnContent, TxnHead, TxnStatus, TxnType, VersionEntry,
+    AddressSource, Change, CustomerRecord, CustomerSnapshot, CustomerTaxStatus, DocKind, JurisdictionTax, LedgerLine,
+    PostalAddress, ProductRecord, QuarantineRecord, TxnContent, TxnHead, TxnStatus, TxnType, VersionEntry,
 };
 pub use quarantine::{QuarantineEntry, QuarantinePage};
 pub use repo::{Ledger, LedgerError, Upsert};

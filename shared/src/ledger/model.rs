@@ -130,6 +130,10 @@ pub struct TxnContent {
     pub taxable_total: Decimal,
     /// Sum of `tax_calculated` once every line is matched.
     pub tax_calculated_total: Option<Decimal>,
+    /// The matched calculation's tax per jurisdiction (state, county, city, district): what filing reports break
+    /// down by. Empty until a calculation is matched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jurisdictions: Vec<JurisdictionTax>,
     /// Empty in a stored head whose lines live in chunk items.
     pub lines: Vec<LedgerLine>,
     /// `updatedAt` (invoices) or `sha256:<content hash>` (credit notes).
@@ -139,6 +143,17 @@ pub struct TxnContent {
     pub header_hash: String,
     /// Hash of header + lines: equal hash = nothing to write.
     pub content_hash: String,
+}
+
+/// One jurisdiction's share of a transaction, from our calculation (positive amounts, like the document's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JurisdictionTax {
+    pub jurisdiction: String,
+    /// `sales_tax`, `vat`, `gst`, …
+    pub tax_type: String,
+    /// Σ the amounts of the lines it taxed.
+    pub taxable: Decimal,
+    pub tax: Decimal,
 }
 
 /// What a version changed.

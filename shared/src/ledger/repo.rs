@@ -11,6 +11,7 @@ use super::model::{
     VersionEntry,
 };
 use crate::domain::{ConnectionId, OrgId};
+use crate::exposure::counters::{self, Contribution};
 use crate::layout;
 use crate::store::lease::LeaseGuard;
 use crate::store::record::{self, Versioned};
@@ -103,6 +104,15 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         self.store
     }
 
+    pub(super) async fn write_fenced(
+        &self,
+        guard: &LeaseGuard,
+        ops: Vec<WriteOp>,
+        what: &str,
+    ) -> Result<(), LedgerError> {
+        self.fenced(guard, ops, what).await
+    }
+
     async fn fenced(&self, guard: &LeaseGuard, mut ops: Vec<WriteOp>, what: &str) -> Result<(), LedgerError> {
         ops.insert(0, guard.check());
         self.store.write(ops).await.map_err(|e| fence_err(e, what))
@@ -146,7 +156,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         };
         let Some(cur) = current else {
             let change = if content.status == TxnStatus::Cancelled { Change::Cancelled } else { Change::Created };
-            self.write_version(guard, content, 1, Vec::new(), change, Expect::Absent, None, now_ms).await?;
+            self.write_version(guard, content, 1, Vec::new(), change, Expect::Absent, None, None, now_ms).await?;
             return Ok(Upsert::Created);
         };
         if is_stale(&cur.value) {
@@ -174,7 +184,8 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         let version = cur.value.version + 1;
         let history = cur.value.versions.clone();
         let old = (cur.value.line_chunks > 0).then_some((cur.value.version, cur.value.line_chunks));
-        self.write_version(guard, content, version, history, change, cur.if_unchanged(), old, now_ms).await?;
+        let was = counters::contribution(&cur.value);
+        self.write_version(guard, content, version, history, change, cur.if_unchanged(), old, was, now_ms).await?;
         Ok(Upsert::Updated { version })
     }
 
@@ -198,6 +209,7 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         change: Change,
         expect: Expect,
         old_chunks: Option<(u32, u32)>,
+        was: Option<Contribution>,
         now_ms: i64,
     ) -> Result<(), LedgerError> {
         let line_count = content.lines.len();
@@ -220,6 +232,9 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         };
         let (kind, id) = (content.kind, content.source_id.clone());
         let mut head = TxnHead { txn: content, version, versions, line_chunks: 0, line_count };
+        // The counters move in the same atomic write as the head (its commit point): a repeat finds the same
+        // content hash and writes neither; a lost race fails both.
+        let counter_ops = self.counter_ops(was.as_ref(), counters::contribution(&head).as_ref()).await?;
         let mut item = self.head_item(&head, item_version)?;
         if item.body.len() > INLINE_MAX_BYTES {
             // Chunks first (unreferenced until the head lands), then the head: a crash in between
@@ -241,7 +256,9 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
             head.txn.lines.clear();
             item = self.head_item(&head, item_version)?;
         }
-        self.fenced(guard, vec![WriteOp::Put { item, expect }], "transaction").await?;
+        let mut ops = vec![WriteOp::Put { item, expect }];
+        ops.extend(counter_ops);
+        self.fenced(guard, ops, "transaction").await?;
         if let Some((old_version, n)) = old_chunks {
             // Best effort: the previous version's chunks are no longer referenced.
             let dels: Vec<WriteOp> = (0..n)

@@ -236,6 +236,7 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
                 .iter()
                 .map(|l| l.tax_calculated)
                 .try_fold(crate::domain::Decimal::ZERO, |acc, x| x.map(|x| acc + x));
+            t.jurisdictions = jurisdiction_totals(&calc, t.currency);
         }
         Ok(t)
     }
@@ -387,4 +388,27 @@ impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
         let status = self.ledger.customer(&cn.customer_id).await?.map_or(CustomerTaxStatus::Taxed, |c| c.tax_status);
         Ok(ResolvedTaxStatus { status, inferred: true })
     }
+}
+
+/// A calculation's tax per (jurisdiction, tax type), with the amounts of the lines each one taxed.
+fn jurisdiction_totals(
+    calc: &crate::calculation_record::CalculationRecord,
+    currency: crate::domain::Currency,
+) -> Vec<crate::ledger::JurisdictionTax> {
+    let mut by: std::collections::BTreeMap<(&str, &str), (i64, i64)> = std::collections::BTreeMap::new();
+    for line in &calc.lines {
+        for a in &line.tax_amounts {
+            let e = by.entry((a.jurisdiction.as_str(), a.tax_type.as_str())).or_default();
+            e.0 = e.0.saturating_add(line.amount);
+            e.1 = e.1.saturating_add(a.amount);
+        }
+    }
+    by.into_iter()
+        .map(|((jurisdiction, tax_type), (taxable, tax))| crate::ledger::JurisdictionTax {
+            jurisdiction: jurisdiction.to_owned(),
+            tax_type: tax_type.to_owned(),
+            taxable: currency.from_minor(taxable),
+            tax: currency.from_minor(tax),
+        })
+        .collect()
 }

@@ -197,6 +197,7 @@ fn build(
         gross_total,
         taxable_total,
         tax_calculated_total: None,
+        jurisdictions: Vec::new(),
         lines: ledger_lines,
         source_version,
         source_updated_at,

@@ -142,6 +142,15 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
             });
         }
     };
+    if let Err(e) = ledger.ensure_counters(&guard).await {
+        if !matches!(e, LedgerError::Fenced) {
+            let _ = lease::release(store, guard).await;
+        }
+        return Err(match e {
+            LedgerError::Store(s) => SyncError::Store(s),
+            other => SyncError::Conflict(other.to_string()),
+        });
+    }
     let mut r = Runner {
         store,
         source,

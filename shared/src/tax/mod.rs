@@ -49,6 +49,14 @@ mod tests_intl;
 use std::sync::OnceLock;
 
 pub use catalog::catalog;
+
+/// One embedded data file by its path under `data/` (other content than tax rates reads its file here).
+pub(crate) fn embedded_file(path: &str) -> Option<(&'static str, &'static str)> {
+    data::embedded_files().iter().copied().find(|(p, _)| *p == path)
+}
+
+/// Our CSV reader (RFC 4180, records with their line numbers), for the other data files.
+pub(crate) use csv::records as csv_records;
 pub use error::{DataError, TaxError};
 pub use pipeline::{MAX_AMOUNT, MAX_LINES, check_lines};
 pub use types::{

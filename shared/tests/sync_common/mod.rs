@@ -370,4 +370,6 @@ pub async fn assert_ledger_matches<S: ItemStore>(store: &S, o: &str, c: &str, sr
         assert_eq!(h.txn.refunded_invoice_id, cn.invoice_id);
     }
     assert_eq!(ledger.list_hashes(DocKind::Credit).await.unwrap().len(), expected, "extra credit notes in the ledger");
+    let kept = ledger.all_counters().await.unwrap();
+    assert_eq!(kept, ledger.recomputed_counters().await.unwrap(), "the kept counters differ from the ledger");
 }

@@ -215,6 +215,8 @@ impl Tables {
                 t.load_taxability(file, text)?;
             } else if file == "vat/id-formats.csv" {
                 t.load_vat_ids(file, text)?;
+            } else if file.starts_with("nexus/") || file.starts_with("fx/") {
+                // Not tax content: registration thresholds and exchange rates, read by `crate::exposure`.
             } else {
                 return Err(err(file, 0, "unknown data file (add a loader or move it under data/scripts)"));
             }
