@@ -37,6 +37,10 @@ pub struct Report {
     pub demo_invoices: usize,
     pub tax_calculated: Decimal,
     pub tax_collected: Decimal,
+    /// US jurisdictions by exposure status (`exposed`, `approaching`, …).
+    pub exposure_statuses: std::collections::BTreeMap<String, Vec<String>>,
+    /// Currency blocks of the printed filing report.
+    pub filing_csv_rows: usize,
 }
 
 struct Console {
@@ -427,8 +431,9 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
         drafted.push(inv_id);
     }
 
+    let growth = shape_exposure(&console, &sim, &target, product_ids.first(), out).await?;
     step(out, "Finalise and send the drafts, then sync again");
-    for id in &drafted {
+    for id in drafted.iter().chain(growth.iter()) {
         sim.state.finalise_invoice(id, true).map_err(|e| e.to_string())?;
     }
     console.send(reqwest::Method::POST, &format!("/v1/sequence/connections/{conn_id}/sync"), json!({})).await?;
@@ -471,6 +476,22 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
     for line in table {
         say(out, &line);
     }
+    let _ = writeln!(out, "\nEXPOSURE — where the account must register, and what to file");
+    step(out, "Economic-nexus exposure of the synced account (GET /v1/exposure)");
+    let exposure = console.get("/v1/exposure").await?;
+    let (table, statuses) = exposure_table(&exposure);
+    for line in table {
+        say(out, &line);
+    }
+    // The quarter of the exposure's date (`as_of`, today by the server's clock).
+    let as_of = exposure["as_of"].as_str().unwrap_or("2026-01-01");
+    let month: u32 = as_of.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
+    let quarter = format!("{}-Q{}", as_of.get(..4).unwrap_or("2026"), month.div_ceil(3));
+    step(out, &format!("Filing report: Georgia, {quarter} (GET /v1/reports/filing; CSV with Accept: text/csv)"));
+    let filing = console.get(&format!("/v1/reports/filing?jurisdiction=US-GA&period={quarter}")).await?;
+    for line in filing_table(&filing) {
+        say(out, &line);
+    }
     let _ = writeln!(out, "\nDone in {:.1} s. Data dir: {}", started.elapsed().as_secs_f32(), data_dir.display());
     if !equal {
         return Err("the ledger's collected tax differs from the calculated tax".into());
@@ -481,6 +502,8 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
         demo_invoices: drafted.len(),
         tax_calculated: calculated,
         tax_collected: collected,
+        exposure_statuses: statuses,
+        filing_csv_rows: filing["currencies"].as_array().map_or(0, Vec::len),
     };
     if opts.keep {
         keep_running(out, &base, &server, &sim).await;
@@ -556,4 +579,156 @@ async fn ledger_overview(console: &Console) -> Result<(usize, Vec<String>), Stri
         ));
     }
     Ok((n, lines))
+}
+
+/// Places the demo can grow a customer in (state, city, ZIP): states whose threshold is $100,000 of gross sales.
+const GROWTH_STATES: &[(&str, &str, &str)] = &[
+    ("NC", "Charlotte", "28202"),
+    ("MA", "Boston", "02110"),
+    ("NJ", "Newark", "07102"),
+    ("WA", "Seattle", "98101"),
+    ("CO", "Denver", "80202"),
+    ("AZ", "Phoenix", "85004"),
+];
+
+/// Makes the exposure story of the demo: new customers in [`GROWTH_STATES`] sign contracts until at least two US
+/// states are crossed by sales and one is approaching (90 % of its threshold). Returns the drafts (finalised with
+/// the others); each is taxed by our endpoint like any draft.
+async fn shape_exposure(
+    console: &Console,
+    sim: &SimHandle,
+    target: &Target,
+    product: Option<&String>,
+    out: &mut dyn Write,
+) -> Result<Vec<String>, String> {
+    let exposure = console.get("/v1/exposure").await?;
+    let items = exposure["items"].as_array().cloned().unwrap_or_default();
+    let us_crossed = items
+        .iter()
+        .filter(|e| e["jurisdiction"].as_str().is_some_and(|j| j.starts_with("US-")) && !e["crossed_on"].is_null())
+        .count();
+    let mut open = GROWTH_STATES.iter().filter_map(|(st, city, zip)| {
+        let e = items.iter().find(|e| e["jurisdiction"] == format!("US-{st}") && e["status"] == "below")?;
+        Some((*st, *city, *zip, dec(&e["threshold_amount"]), dec(&e["sales"])))
+    });
+    let mut plan = Vec::new();
+    for _ in us_crossed..2 {
+        if let Some((st, city, zip, threshold, sales)) = open.next() {
+            plan.push((st, city, zip, threshold * Decimal::new(11, 1) - sales, "crosses"));
+        }
+    }
+    if let Some((st, city, zip, threshold, sales)) = open.next() {
+        plan.push((st, city, zip, threshold * Decimal::new(9, 1) - sales, "nears"));
+    }
+    let mut drafts = Vec::new();
+    for (st, city, zip, amount, what) in plan {
+        let amount = amount.round_dp(2);
+        step(
+            out,
+            &format!("A new customer in {st} signs a {amount} USD contract (the account {what} {st}'s threshold)"),
+        );
+        let customer = sim
+            .state
+            .create_customer(sim::NewCustomer {
+                target: target.clone(),
+                legal_name: format!("Growth Account {st} Inc"),
+                address: addr("1 Market St", city, Some(st), zip, "US"),
+                tax_status: Some(TaxStatus::Taxed),
+                ..Default::default()
+            })
+            .map_err(|e| e.to_string())?;
+        let (id, _) = sim
+            .state
+            .create_invoice(sim::NewInvoice {
+                target: target.clone(),
+                customer_id: customer.customer.id.clone(),
+                currency: Some("USD".into()),
+                status: Some(sim::wire::InvoiceStatus::Draft),
+                lines: vec![sim::NewLine {
+                    product_id: product.cloned(),
+                    quantity: Some(Decimal::ONE),
+                    rate: amount,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        say(out, &format!("draft {id} for {}, taxed by our endpoint", customer.customer.legal_name));
+        drafts.push(id);
+    }
+    Ok(drafts)
+}
+
+/// The exposure rows worth a reader's attention (every US state with sales, every non-US row with sales or
+/// exposure), and the US jurisdictions per status.
+fn exposure_table(v: &Value) -> (Vec<String>, std::collections::BTreeMap<String, Vec<String>>) {
+    let mut by_status = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let mut lines = vec![format!(
+        "{:<9} {:<12} {:>14} {:>16} {:>7} {:>11} {:>13}",
+        "where", "status", "sales", "threshold", "%", "crossed", "register by"
+    )];
+    for e in v["items"].as_array().cloned().unwrap_or_default() {
+        let j = e["jurisdiction"].as_str().unwrap_or("?").to_owned();
+        let status = e["status"].as_str().unwrap_or("?").to_owned();
+        let sales = dec(&e["sales"]);
+        if j.starts_with("US-") {
+            by_status.entry(status.clone()).or_default().push(j.clone());
+        }
+        if sales.is_zero() && status != "exposed" {
+            continue;
+        }
+        let threshold = match e["threshold_transactions"].as_u64() {
+            Some(n) => format!(
+                "{} {} {} {n}",
+                dec(&e["threshold_amount"]),
+                e["currency"].as_str().unwrap_or(""),
+                e["combine"].as_str().unwrap_or("")
+            ),
+            None => format!("{} {}", dec(&e["threshold_amount"]), e["currency"].as_str().unwrap_or("")),
+        };
+        lines.push(format!(
+            "{:<9} {:<12} {:>14} {:>16} {:>7} {:>11} {:>13}",
+            j,
+            status,
+            format!("{} {}", sales.round_dp(0), e["currency"].as_str().unwrap_or("")),
+            threshold,
+            dec(&e["percent"]),
+            e["crossed_on"].as_str().unwrap_or("—"),
+            e["registration_required_from"].as_str().unwrap_or("—"),
+        ));
+    }
+    (lines, by_status)
+}
+
+fn filing_table(v: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    for c in v["currencies"].as_array().cloned().unwrap_or_default() {
+        let cur = c["currency"].as_str().unwrap_or("");
+        lines.push(format!(
+            "{} invoices, {} credit notes; gross {} {cur}, exempt {}, taxable {}, tax collected {}, calculated {} \
+             ({} documents without our calculation)",
+            c["invoices"],
+            c["credit_notes"],
+            dec(&c["gross_sales"]).round_dp(2),
+            dec(&c["exempt_sales"]).round_dp(2),
+            dec(&c["taxable_sales"]).round_dp(2),
+            dec(&c["tax_collected"]).round_dp(2),
+            dec(&c["tax_calculated"]).round_dp(2),
+            c["uncalculated_documents"],
+        ));
+        for j in c["jurisdictions"].as_array().cloned().unwrap_or_default() {
+            lines.push(format!(
+                "    {:<36} {:<10} taxable {:>12}  tax {:>10}",
+                j["jurisdiction"].as_str().unwrap_or("?"),
+                j["tax_type"].as_str().unwrap_or(""),
+                dec(&j["taxable"]).round_dp(2),
+                dec(&j["tax"]).round_dp(2),
+            ));
+        }
+    }
+    if lines.is_empty() {
+        lines.push("no sales in the period".into());
+    }
+    lines
 }

@@ -28,4 +28,10 @@ async fn demo_walks_the_guide_and_calculated_equals_collected() {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
     assert!(report.data_dir.join("store.redb").exists());
+    // The exposure table: at least two US states crossed by sales, one approaching, and a filing report.
+    let states = |s: &str| report.exposure_statuses.get(s).map_or(0, Vec::len);
+    assert!(states("exposed") + states("registered") >= 2, "{:?}\n{text}", report.exposure_statuses);
+    assert!(states("approaching") >= 1, "{:?}\n{text}", report.exposure_statuses);
+    assert!(report.filing_csv_rows >= 1, "{text}");
+    assert!(text.contains("Economic-nexus exposure") && text.contains("Filing report: Georgia"), "{text}");
 }

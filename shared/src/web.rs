@@ -30,6 +30,19 @@ fn with_json_type(mut r: HttpResponse, status: StatusCode) -> HttpResponse {
     r
 }
 
+/// A CSV download (`text/csv`, RFC 4180) named `filename`.
+pub fn csv(status: StatusCode, filename: &str, body: String) -> HttpResponse {
+    let mut r = Response::new(Bytes::from(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8; header=present"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let safe: String = filename.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
 /// A console API error: `{"error":{"code","message"}}`.
 pub fn console_error(status: StatusCode, code: &str, message: impl Into<String>) -> HttpResponse {
     json(status, &serde_json::json!({"error": {"code": code, "message": message.into()}}))

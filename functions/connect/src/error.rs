@@ -29,6 +29,9 @@ pub enum ConnectError {
     /// The embedded tax content did not load (a build defect, not the caller's).
     #[error("tax content unavailable: {0}")]
     TaxContent(#[from] shared::tax::DataError),
+    /// A response could not be encoded (a defect, not the caller's).
+    #[error("could not encode the response: {0}")]
+    Encode(String),
 }
 
 impl ConnectError {
@@ -42,12 +45,16 @@ impl ConnectError {
             ConnectError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ConnectError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
             ConnectError::Store(StoreError::ConditionFailed { .. }) => (StatusCode::CONFLICT, "conflict"),
-            ConnectError::TaxContent(_) => {
+            ConnectError::TaxContent(_) | ConnectError::Encode(_) => {
                 tracing::error!(error = %self, "console request failed");
                 return console_error(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal_error",
-                    "The tax content could not be loaded.",
+                    if matches!(self, ConnectError::TaxContent(_)) {
+                        "The tax content could not be loaded."
+                    } else {
+                        "The response could not be encoded."
+                    },
                 );
             }
             ConnectError::Store(_) | ConnectError::Secret(_) => {

@@ -15,7 +15,7 @@ use shared::web::{HttpResponse, json};
 use std::collections::HashMap;
 
 /// The connection a query reads: the one named, else the org's active one, else its newest.
-async fn connection_of<S: Store>(
+pub(crate) async fn connection_of<S: Store>(
     app: &App<S>,
     who: &Principal,
     q: &HashMap<String, String>,
@@ -59,7 +59,7 @@ fn filter(q: &HashMap<String, String>) -> Result<TxnFilter, ConnectError> {
     Ok(TxnFilter { from: date(q, "from")?, to: date(q, "to")?, region, txn_type, status })
 }
 
-fn view(h: &TxnHead) -> Value {
+pub(crate) fn view(h: &TxnHead) -> Value {
     let t = &h.txn;
     json!({
         "id": format!("{}:{}", t.kind.as_str(), t.source_id),

@@ -7,6 +7,7 @@ pub mod connections;
 pub mod credentials;
 pub mod customers;
 pub mod error;
+pub mod exposure;
 pub mod ledger;
 pub mod paging;
 pub mod products;
@@ -154,6 +155,15 @@ async fn route<S: Store>(
             ledger::transaction(app, who, &percent_decode(id), &query(req)).await
         }
         (&Method::GET, ["v1", "ledger", "summary"]) => ledger::summary(app, who, &query(req)).await,
+        (&Method::GET, ["v1", "exposure"]) => exposure::exposure(app, who, &query(req)).await,
+        (&Method::GET, ["v1", "reports", "filing"]) => {
+            let csv = req
+                .headers()
+                .get(http::header::ACCEPT)
+                .and_then(|a| a.to_str().ok())
+                .is_some_and(|a| a.contains("text/csv"));
+            exposure::filing(app, who, &query(req), csv).await
+        }
         (&Method::GET, ["v1", "audit"]) => Ok(json(
             StatusCode::OK,
             &serde_json::json!({"items": shared::audit::recent(&app.store, &who.org, 100).await?}),

@@ -16,6 +16,7 @@ use super::counters::MonthCounter;
 use super::fx::Rates;
 use super::rules::{Due, Period, Rule, Rules, SalesBase};
 use crate::domain::Decimal;
+use crate::ledger::TxnHead;
 use crate::tax::Registration;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::Serialize;
@@ -436,4 +437,36 @@ pub fn evaluate(
         });
     }
     out
+}
+
+/// The document that crossed `e`'s threshold, among the transactions of its `crossed_on` day (in the ledger's
+/// by-date order): the first after which the rule's test is met, counting from the window's totals before that
+/// day. `None` for periods measured on set days (a quarter end is not the day of a sale) or when no document of
+/// the day is in the jurisdiction.
+pub fn crossing_document<'h>(
+    rules: &Rules,
+    rates: &Rates,
+    e: &Exposure,
+    day_docs: &'h [TxnHead],
+) -> Option<&'h TxnHead> {
+    let day = e.crossed_on?;
+    let (mut amount, mut count) = e.before_crossing?;
+    let rule = rules.in_force(&e.jurisdiction, day)?;
+    if !matches!(rule.period, Period::CalendarYear | Period::PreviousCalendarYear | Period::Rolling12Months) {
+        return None;
+    }
+    for h in day_docs {
+        let t = &h.txn;
+        let Some(c) = super::counters::contribution(h) else { continue };
+        if t.event_date != day || !covers(&e.jurisdiction, &c.region) {
+            continue;
+        }
+        let rate = rates.rate(&c.currency, &rule.currency, day)?;
+        amount += base_amount(rule, &c.day) * rate.rate;
+        count += u64::try_from(c.day.invoices).unwrap_or(0);
+        if rule.met(amount, count) {
+            return Some(h);
+        }
+    }
+    None
 }

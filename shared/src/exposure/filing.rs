@@ -8,7 +8,7 @@
 use super::counters::{JurisdictionTotals, MonthCounter};
 use super::engine::covers;
 use crate::domain::Decimal;
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Months, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -199,11 +199,6 @@ pub fn to_csv(r: &FilingReport) -> Result<String, csv::Error> {
     }
     let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// `2026-Q3` style name of the quarter holding `d` (the console's default period).
-pub fn quarter_of(d: NaiveDate) -> String {
-    format!("{}-Q{}", d.year(), d.month0() / 3 + 1)
 }
 
 #[cfg(test)]

@@ -13,3 +13,10 @@ pub mod rules;
 
 #[cfg(test)]
 mod tests;
+
+/// The thresholds and exchange rates, parsed once per process from the embedded data files.
+pub fn content() -> Result<&'static (rules::Rules, fx::Rates), crate::tax::DataError> {
+    static CONTENT: std::sync::OnceLock<Result<(rules::Rules, fx::Rates), crate::tax::DataError>> =
+        std::sync::OnceLock::new();
+    CONTENT.get_or_init(|| Ok((rules::Rules::embedded()?, fx::Rates::embedded()?))).as_ref().map_err(Clone::clone)
+}

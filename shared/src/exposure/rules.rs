@@ -127,7 +127,7 @@ impl Rule {
         }
     }
 
-    /// How far toward the tests, in percent: the larger share for `or`, the smaller for `and`.
+    /// How far toward the tests, in percent to one decimal: the larger share for `or`, the smaller for `and`.
     pub fn progress(&self, amount: Decimal, transactions: u64) -> Decimal {
         let share = |v: Decimal, limit: Decimal| {
             if limit.is_zero() {
@@ -138,11 +138,13 @@ impl Rule {
         };
         let a = share(amount, self.amount);
         let count = self.transactions.map(|n| share(Decimal::from(transactions), Decimal::from(n)));
-        match (self.combine, count) {
+        let mut p = match (self.combine, count) {
             (Combine::Or, Some(c)) => a.max(c),
             (Combine::And, Some(c)) => a.min(c),
             _ => a,
-        }
+        };
+        p.rescale(1);
+        p
     }
 }
 

@@ -163,6 +163,20 @@ fn or_count_test_crosses_on_the_200th_invoice() {
 }
 
 #[test]
+fn the_crossing_document_is_the_one_that_met_the_test() {
+    let (rules, rates) = content();
+    let mut docs = daily("US-WA", "2026-03-01", 3, "40000");
+    docs.push(invoice(7, "US-WA", "2026-03-03", "5000"));
+    docs.push(invoice(8, "US-OR", "2026-03-03", "90000"));
+    let e = exposure(&docs, "US-WA", "2026-11-26");
+    assert_eq!(e.crossed_on, Some(d("2026-03-03")));
+    let day: Vec<TxnHead> = [&docs[4], &docs[3], &docs[2]].iter().map(|x| x.head()).collect();
+    // $80,000 before the day; Oregon's sale is not Washington's, the $5,000 leaves it short, the $40,000 crosses.
+    let doc = engine::crossing_document(rules, rates, &e, &day).unwrap();
+    assert_eq!(doc.txn.source_id, "inv-2");
+}
+
+#[test]
 fn and_test_needs_both_amount_and_count() {
     // Connecticut: $100,000 and 200 transactions, 12 months to September 30.
     let big = daily("US-CT", "2025-10-01", 100, "1500");
