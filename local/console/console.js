@@ -843,6 +843,198 @@
     });
   }
 
+  // ---------- exposure ----------
+  /**
+   * The tile-grid map: each state a square at its (row, column), close to its place on a map (the layout of the
+   * common "state grid" cartograms). DE, MT, NH and OR levy no sales tax; AK is its local (ARSSTC) threshold.
+   */
+  const STATE_TILES = {
+    AK: [0, 0], ME: [0, 11],
+    WI: [1, 6], VT: [1, 10], NH: [1, 11],
+    WA: [2, 1], ID: [2, 2], MT: [2, 3], ND: [2, 4], MN: [2, 5], IL: [2, 6], MI: [2, 7], NY: [2, 9], MA: [2, 10],
+    OR: [3, 1], NV: [3, 2], WY: [3, 3], SD: [3, 4], IA: [3, 5], IN: [3, 6], OH: [3, 7], PA: [3, 8], NJ: [3, 9],
+    CT: [3, 10], RI: [3, 11],
+    CA: [4, 1], UT: [4, 2], CO: [4, 3], NE: [4, 4], MO: [4, 5], KY: [4, 6], WV: [4, 7], VA: [4, 8], MD: [4, 9],
+    DE: [4, 10],
+    AZ: [5, 2], NM: [5, 3], KS: [5, 4], AR: [5, 5], TN: [5, 6], NC: [5, 7], SC: [5, 8], DC: [5, 9],
+    OK: [6, 4], LA: [6, 5], MS: [6, 6], AL: [6, 7], GA: [6, 8],
+    HI: [7, 0], TX: [7, 4], FL: [7, 9],
+  };
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'testid') node.dataset.testid = v;
+      else node.setAttribute(k, String(v));
+    }
+    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return node;
+  }
+  const EXPOSURE_LABEL = { exposed: 'Exposed', approaching: 'Approaching', registered: 'Registered', below: 'Below' };
+
+  function drawMap(rows) {
+    const byState = new Map(rows.filter((r) => r.jurisdiction.startsWith('US-')).map((r) => [r.jurisdiction.slice(3), r]));
+    const size = 44;
+    const gap = 4;
+    const map = svg('svg', { viewBox: `0 0 ${12 * (size + gap)} ${8 * (size + gap)}`, testid: 'exposure-svg' });
+    for (const [st, [row, col]] of Object.entries(STATE_TILES)) {
+      const r = byState.get(st);
+      const status = r ? r.status : 'none';
+      const title = r
+        ? `${st}: ${EXPOSURE_LABEL[status] || status}, ${fmt(r.sales)} ${r.currency} of ${fmt(r.threshold_amount)} (${fmt(r.percent)} %)`
+        : `${st}: no state sales tax`;
+      const x = col * (size + gap);
+      const y = row * (size + gap);
+      map.append(svg('g', { class: `tile ${status}`, testid: 'map-tile', 'data-state': st, 'data-status': status },
+        svg('title', {}, title),
+        svg('rect', { x, y, width: size, height: size, rx: 6 }),
+        svg('text', { x: x + size / 2, y: y + size / 2 + 5, 'text-anchor': 'middle' }, st)));
+    }
+    $('exposure-map').replaceChildren(map);
+  }
+
+  /** A 12-month trend as a small line (no axis: its shape is the message; the title gives the numbers). */
+  function sparkline(values) {
+    const nums = values.map((v) => Number(v) || 0);
+    const w = 96;
+    const h = 22;
+    const max = Math.max(...nums, 0);
+    const min = Math.min(...nums, 0);
+    const span = max - min || 1;
+    const points = nums.map((v, i) => `${(i * w / Math.max(nums.length - 1, 1)).toFixed(1)},${(h - 2 - (v - min) * (h - 4) / span).toFixed(1)}`);
+    return svg('svg', { class: 'spark', viewBox: `0 0 ${w} ${h}`, width: w, height: h, testid: 'sparkline' },
+      svg('title', {}, `monthly sales, oldest first: ${values.join(', ')}`),
+      svg('polyline', { points: points.join(' ') }));
+  }
+
+  function exposureRow(r) {
+    const threshold = r.threshold_transactions
+      ? `${fmt(r.threshold_amount)} ${r.currency} ${r.combine} ${r.threshold_transactions} sales`
+      : `${fmt(r.threshold_amount)} ${r.currency}`;
+    const crossed = r.crossed_on
+      ? `${r.crossed_on}${r.crossing_document ? ` (${r.crossing_document.number || r.crossing_document.id})` : ''}`
+      : (r.physical_presence ? 'established here' : '—');
+    return el('tr', { testid: 'exposure-row', dataset: { jurisdiction: r.jurisdiction, status: r.status } },
+      el('td', {}, r.jurisdiction),
+      el('td', {}, el('span', { className: `badge-status ${r.status}` }, EXPOSURE_LABEL[r.status] || r.status)),
+      el('td', { className: 'num' }, `${fmt(r.sales)} ${r.currency}`),
+      el('td', { className: 'num' }, threshold),
+      el('td', { className: 'num' }, fmt(r.percent)),
+      el('td', {}, sparkline(r.trend || [])),
+      el('td', {}, crossed),
+      el('td', {}, fmt(r.registration_required_from)));
+  }
+
+  async function loadExposure() {
+    await optional('exposure-section', 'exposure-note', async () => {
+      const asOf = $('exposure-as-of').value;
+      const data = await api('GET', `/v1/exposure${asOf ? `?as_of=${asOf}` : ''}`);
+      const rows = (data && data.items) || [];
+      if (!asOf && data && data.as_of) $('exposure-as-of').value = data.as_of;
+      drawMap(rows);
+      const order = { exposed: 0, approaching: 1, registered: 2, below: 3 };
+      const sorted = [...rows].sort((a, b) => (order[a.status] - order[b.status]) || (Number(b.percent) - Number(a.percent)));
+      // states with sales or a status to act on first; the quiet ones (below, no sales) folded away
+      const us = sorted.filter((r) => r.jurisdiction.startsWith('US-'));
+      const quiet = (r) => r.status === 'below' && Number(r.sales) === 0 && r.transactions === 0;
+      $('exposure-body').replaceChildren(...us.filter((r) => !quiet(r)).map(exposureRow));
+      $('exposure-quiet-body').replaceChildren(...us.filter(quiet).map(exposureRow));
+      $('exposure-quiet-summary').textContent = `${plural(us.filter(quiet).length, 'state', 'states')} without sales`;
+      $('exposure-intl-body').replaceChildren(...sorted.filter((r) => !r.jurisdiction.startsWith('US-')).map(exposureRow));
+      const notes = [];
+      if (data && data.complete === false) notes.push('The running totals are still being built by the first sync since the upgrade; figures are partial.');
+      if (data && data.exchange_rates) notes.push(`Exchange rates: ${data.exchange_rates.source}, published up to ${fmt(data.exchange_rates.last_date)}.`);
+      $('exposure-note').textContent = notes.join(' ');
+      show($('exposure-note'), notes.length > 0);
+      const jurisdictions = $('filing-jurisdiction');
+      if (!jurisdictions.value) {
+        const first = sorted.find((r) => r.jurisdiction.startsWith('US-') && Number(r.sales) !== 0);
+        if (first) jurisdictions.value = first.jurisdiction;
+      }
+    });
+  }
+
+  // ---------- filing report ----------
+  /** The periods offered for a kind, newest first: the last 8 quarters, 12 months or 3 years. */
+  function fillPeriods() {
+    const kind = $('filing-kind').value;
+    const now = new Date();
+    const y = now.getUTCFullYear();
+    const m = now.getUTCMonth();
+    const options = [];
+    if (kind === 'year') for (let i = 0; i < 3; i++) options.push(String(y - i));
+    if (kind === 'month') {
+      for (let i = 0; i < 12; i++) {
+        const d = new Date(Date.UTC(y, m - i, 1));
+        options.push(`${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`);
+      }
+    }
+    if (kind === 'quarter') {
+      let q = Math.floor(m / 3);
+      let yy = y;
+      for (let i = 0; i < 8; i++) {
+        options.push(`${yy}-Q${q + 1}`);
+        q -= 1;
+        if (q < 0) { q = 3; yy -= 1; }
+      }
+    }
+    $('filing-period').replaceChildren(...options.map((o) => el('option', { value: o }, o)));
+  }
+
+  function filingQuery() {
+    const q = new URLSearchParams();
+    q.set('jurisdiction', $('filing-jurisdiction').value.trim().toUpperCase());
+    q.set('period', $('filing-period').value);
+    return q;
+  }
+
+  async function loadFiling() {
+    const data = await api('GET', `/v1/reports/filing?${filingQuery()}`);
+    const body = $('filing-body');
+    const rows = [];
+    for (const c of data.currencies || []) {
+      rows.push(el('tr', { testid: 'filing-total', dataset: { currency: c.currency } },
+        el('th', { scope: 'row' }, `${data.jurisdiction} (total)`), el('td', {}, c.currency),
+        el('td', { className: 'num' }, `${plural(c.invoices, 'invoice', 'invoices')}, ${plural(c.credit_notes, 'credit note', 'credit notes')}` +
+          (c.uncalculated_documents ? ` (${c.uncalculated_documents} not calculated by Sphere)` : '')),
+        el('td', { className: 'num' }, fmt(c.gross_sales)), el('td', { className: 'num' }, fmt(c.exempt_sales)),
+        el('td', { className: 'num' }, fmt(c.taxable_sales)), el('td', { className: 'num' }, fmt(c.tax_collected)),
+        el('td', { className: 'num' }, fmt(c.tax_calculated))));
+      for (const j of c.jurisdictions || []) {
+        rows.push(el('tr', { testid: 'filing-jurisdiction-row' },
+          el('td', {}, `${j.jurisdiction} · ${j.tax_type}`), el('td', {}, c.currency), el('td', {}, ''),
+          el('td', {}, ''), el('td', {}, ''), el('td', { className: 'num' }, fmt(j.taxable)), el('td', {}, ''),
+          el('td', { className: 'num' }, fmt(j.tax))));
+      }
+    }
+    body.replaceChildren(...rows);
+    show($('filing-table'), rows.length > 0);
+    const docs = (data.documents || []).length;
+    $('filing-note').textContent = rows.length === 0
+      ? `No sales in ${data.jurisdiction} for ${data.period} (${data.from} to ${data.to}).`
+      : `${data.period}: ${data.from} to ${data.to}; ${docs}${data.documents_truncated ? '+' : ''} documents in the ledger make it up.`;
+    show($('filing-note'), true);
+  }
+
+  /** The report as CSV (the API's own file: the page adds nothing), saved through a link to a Blob. */
+  async function downloadFiling() {
+    const q = filingQuery();
+    const resp = await fetch(`/v1/reports/filing?${q}`, { headers: { Authorization: `Bearer ${token()}`, Accept: 'text/csv' } });
+    if (!resp.ok) {
+      let code = 'http_error';
+      let message = `HTTP ${resp.status}`;
+      try { ({ code, message } = (await resp.json()).error); } catch (_) { /* not JSON */ }
+      throw new ApiError(resp.status, code, message);
+    }
+    const blob = await resp.blob();
+    const url = URL.createObjectURL(blob);
+    const a = el('a', { href: url, download: `filing-${q.get('jurisdiction')}-${q.get('period')}.csv` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
   // ---------- audit ----------
   async function loadAudit() {
     const data = await api('GET', '/v1/audit');
@@ -891,6 +1083,19 @@
     });
     $('ledger-more').addEventListener('click', () => loadLedger(true));
     $('quarantine-more').addEventListener('click', () => loadQuarantine(true));
+    $('exposure-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      clearError();
+      loadExposure().catch((e) => showError(e.message));
+    });
+    fillPeriods();
+    $('filing-kind').addEventListener('change', fillPeriods);
+    $('filing-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      clearError();
+      loadFiling().catch((e) => showError(e.message));
+    });
+    $('filing-csv').addEventListener('click', (ev) => act(ev.currentTarget, downloadFiling));
   }
 
   async function start() {
@@ -916,6 +1121,7 @@
       loadRegistrations(),
       loadCoverage(),
       loadLedger(false),
+      loadExposure(),
       // what an empty quarantine means depends on the connection
       connection.then(() => loadQuarantine(false)),
       loadAudit().catch((e) => showError(e.message)),

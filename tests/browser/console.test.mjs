@@ -13,7 +13,8 @@
 // Prints passed / failed / skipped counts; a skipped step is never a pass, and with CI=1 it fails the run
 // (CONSOLE_TEST_ALLOW_SKIPS=1 allows it; see steps.mjs).
 // Writes no tracked file: its screenshot goes to target/console-test/console.png, or to the path in
-// SCREENSHOT (relative to the repository; scripts/bench.sh passes SCREENSHOT=docs/console.png).
+// SCREENSHOT (relative to the repository; scripts/bench.sh passes SCREENSHOT=docs/console.png), and the exposure
+// section's to exposure.png beside it.
 // Bounded: every wait has a timeout, the whole run is killed at 60 s, and the server is always killed.
 // Exits non-zero on any failure.
 
@@ -431,6 +432,63 @@ async function main() {
     await until('all rows back', async () => (await page.getByTestId('ledger-row').count()) > 0);
   });
 
+  await step('the exposure map colours every state by its status; the table has each row with its trend', async () => {
+    if (!(await syncDone())) return skip(NO_SYNC);
+    await tid('exposure-apply').click();
+    await page.waitForSelector('[data-testid="exposure-section"][data-state="ready"]');
+    const { body } = await apiGet(`/v1/exposure?as_of=${await tid('exposure-as-of').inputValue()}`);
+    const us = body.items.filter((r) => r.jurisdiction.startsWith('US-'));
+    const tiles = await page.getByTestId('map-tile').evaluateAll((ts) => ts.map((t) => [t.dataset.state, t.dataset.status]));
+    assert(tiles.length === 51, `51 tiles (50 states and DC), got ${tiles.length}`);
+    const shown = new Map(tiles);
+    for (const r of us) {
+      const st = r.jurisdiction.slice(3);
+      assert(shown.get(st) === r.status, `${st}: the map shows ${shown.get(st)}, the API says ${r.status}`);
+    }
+    for (const st of ['DE', 'MT', 'NH', 'OR']) assert(shown.get(st) === 'none', `${st} has no sales tax`);
+    // a tile's colour is its status's (the stylesheet's, not the default grey) for a non-"below" state if any
+    const coloured = await page.locator('[data-testid="map-tile"][data-status="below"] rect').first()
+      .evaluate((r) => getComputedStyle(r).fill).catch(() => null);
+    if (coloured !== null) assert(coloured !== 'rgb(230, 233, 239)', `"below" tiles are coloured (fill ${coloured})`);
+    assert((await page.getByTestId('exposure-row').count()) === body.items.length, 'a table row per jurisdiction');
+    const usRows = '[data-testid="exposure-body"] [data-testid="exposure-row"], [data-testid="exposure-quiet-body"] [data-testid="exposure-row"]';
+    const rows = await page.locator(usRows).evaluateAll((rs) => rs.map((r) => [r.dataset.jurisdiction, r.dataset.status]));
+    assert(rows.length === us.length, `US rows: ${rows.length} of ${us.length}`);
+    const active = await page.locator('[data-testid="exposure-body"] [data-testid="exposure-row"]').count();
+    assert(active === us.filter((r) => r.status !== 'below' || Number(r.sales) !== 0 || r.transactions !== 0).length,
+      'states with sales or a status to act on are listed first, the rest folded');
+    for (const [j, status] of rows) assert(us.find((r) => r.jurisdiction === j).status === status, `${j} row status`);
+    assert((await page.getByTestId('sparkline').count()) === body.items.length, 'a sparkline per row');
+  });
+
+  await step('the filing report shows a period and downloads the same totals as CSV', async () => {
+    if (!(await syncDone())) return skip(NO_SYNC);
+    const { body } = await apiGet('/v1/ledger/summary');
+    const region = body.items.map((r) => r.region).find((r) => /^US-[A-Z]{2}$/.test(r)) || 'US-CA';
+    await tid('filing-jurisdiction').fill(region);
+    await tid('filing-kind').selectOption('year');
+    const year = await tid('filing-period').inputValue();
+    assert(/^\d{4}$/.test(year), `a year is offered first (${year})`);
+    await tid('filing-apply').click();
+    await tid('filing-note').waitFor({ state: 'visible' });
+    const api = (await apiGet(`/v1/reports/filing?jurisdiction=${region}&period=${year}`)).body;
+    const totals = await page.getByTestId('filing-total').evaluateAll((rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
+    assert(totals.length === api.currencies.length, `a total row per currency (${totals.length} of ${api.currencies.length})`);
+    for (const [i, c] of api.currencies.entries()) assert(totals[i][3] === c.gross_sales, `gross ${totals[i][3]} = ${c.gross_sales}`);
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), tid('filing-csv').click()]);
+    assert(download.suggestedFilename() === `filing-${region}-${year}.csv`, `file name ${download.suggestedFilename()}`);
+    const csv = readFileSync(await download.path(), 'utf8');
+    const lines = csv.split('\r\n');
+    assert(lines[0] === 'period,from,to,currency,jurisdiction,tax_type,invoices,credit_notes,gross_sales,exempt_sales,taxable_sales,tax_collected,tax_calculated', `header: ${lines[0]}`);
+    const totalRows = lines.filter((l) => l.split(',')[5] === 'total');
+    assert(totalRows.length === api.currencies.length, `${totalRows.length} total rows`);
+    for (const [i, c] of api.currencies.entries()) {
+      const cells = totalRows[i].split(',');
+      assert(cells[3] === c.currency && cells[8] === Number(c.gross_sales).toFixed(2), `CSV total ${totalRows[i]} vs ${c.gross_sales}`);
+    }
+    assert(lines[lines.length - 1] === '', 'every record ends with CRLF');
+  });
+
   await step('quarantined documents are listed with their reason, never their content', async () => {
     const conn = (await apiGet('/v1/sequence/connections')).body.items.find((x) => x.status !== 'disconnected');
     const path = `/v1/sequence/connections/${conn.id}/quarantine`;
@@ -562,6 +620,8 @@ async function main() {
   await step(`screenshot to ${relative(REPO, SCREENSHOT) || SCREENSHOT}`, async () => {
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true, timeout: WAIT_MS });
+    // the exposure map and table on their own, beside it (docs/exposure.png when SCREENSHOT is docs/console.png)
+    await tid('exposure-section').screenshot({ path: join(dirname(SCREENSHOT), 'exposure.png'), timeout: WAIT_MS });
   });
 
   await step('Disconnect asks first, then returns to the Connect button', async () => {
