@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Performance and robustness figures, measured on this machine and written to docs/performance.md.
 # One command: builds in release, then runs the tax-engine benchmark (criterion), the tax endpoint over
-# loopback HTTP at concurrency 1/16/64 plus a memory soak, the sync benchmarks, binary sizes and the
+# loopback HTTP at concurrency 1/16/64 plus a memory soak, the sync benchmarks, the exposure and filing reports
+# over a million invoices, binary sizes and the
 # cold start of the local server. Takes several minutes; not part of scripts/test.sh. Also refreshes
 # docs/console.png (the console's browser test with SCREENSHOT=docs/console.png) when Node, Chromium and
 # tests/browser's playwright-core are there; scripts/test.sh never writes it.
@@ -37,6 +38,9 @@ echo "==> tax endpoint over loopback HTTP"
 
 echo "==> sync"
 "$bin" bench-sync --invoices "$SYNC_INVOICES" >"$tmp/sync.txt"
+
+echo "==> exposure and filing reports over ${EXPOSURE_INVOICES:-1000000} invoices (embedded store)"
+"$bin" bench-exposure --invoices "${EXPOSURE_INVOICES:-1000000}" >"$tmp/exposure.txt"
 
 echo "==> long fault soak (SOAK_ROUNDS=${LONG_SOAK_ROUNDS:-300})"
 soak_start=$(date +%s)
@@ -104,6 +108,14 @@ sizes+="| sphere-local (x86_64 release) | $(du -h "$bin" | cut -f1) |"$'\n'
   echo "The last row is a full reconciliation of 10,000 invoices + 20,000 credit notes chained over"
   echo "invocations of 30 s (10 s of work each after the 20 s safety margin): each resumes from the"
   echo "checkpoint written after every page, so the request count equals a one-invocation run."
+  echo
+  echo "## Exposure and filing reports (\`sphere-local bench-exposure\`, embedded store)"
+  echo
+  cat "$tmp/exposure.txt"
+  echo
+  echo "Reports read the running totals the sync keeps per (month, region) in the same atomic write as each"
+  echo "transaction: the item count depends on months × regions, not on the number of invoices. Target: the"
+  echo "exposure report ≤ 50 ms for 1,000,000 invoices."
   echo
   echo "## Fault soak (long)"
   echo

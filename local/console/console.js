@@ -928,7 +928,7 @@
   async function loadExposure() {
     await optional('exposure-section', 'exposure-note', async () => {
       const asOf = $('exposure-as-of').value;
-      const data = await api('GET', `/v1/exposure${asOf ? `?as_of=${asOf}` : ''}`);
+      const data = await api('GET', `/v1/exposure?crossing_documents=true${asOf ? `&as_of=${asOf}` : ''}`);
       const rows = (data && data.items) || [];
       if (!asOf && data && data.as_of) $('exposure-as-of').value = data.as_of;
       drawMap(rows);

@@ -2,6 +2,7 @@
 //! or unknown flag, a missing value or a value of the wrong type is an error that names it (exit 2), never ignored.
 
 use crate::bench::{SyncBenchOptions, TaxBenchOptions};
+use crate::bench_exposure::ExposureBenchOptions;
 use crate::sim::SimArgs;
 use crate::{demo, serve};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
@@ -16,6 +17,7 @@ pub enum Cli {
     Sim(SimArgs),
     BenchTax(TaxBenchOptions),
     BenchSync(SyncBenchOptions),
+    BenchExposure(ExposureBenchOptions),
 }
 
 fn value<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<T> {
@@ -151,6 +153,20 @@ pub fn command() -> Command {
                         .value_parser(value_parser!(i64)),
                 ),
         )
+        .subcommand(
+            Command::new("bench-exposure")
+                .about("Exposure and filing reports over a ledger of a million invoices (embedded store)")
+                .arg(
+                    opt("invoices", "N", "documents in the ledger")
+                        .default_value("1000000")
+                        .value_parser(value_parser!(u32)),
+                )
+                .arg(
+                    opt("runs", "N", "timed runs of each report")
+                        .default_value("20")
+                        .value_parser(value_parser!(usize)),
+                ),
+        )
 }
 
 /// Parses `args` (the program name first).
@@ -186,6 +202,9 @@ where
             scale_credit_notes: required(m, "scale-credit-notes"),
             invocation_secs: required(m, "invocation-secs"),
         }),
+        Some(("bench-exposure", m)) => {
+            Cli::BenchExposure(ExposureBenchOptions { invoices: required(m, "invoices"), runs: required(m, "runs") })
+        }
         // `subcommand_required` makes clap refuse anything else before this point.
         _ => return Err(command().error(clap::error::ErrorKind::MissingSubcommand, "a subcommand is required")),
     })

@@ -2,6 +2,7 @@
 //! embedded store. `serve` is the HTTP server; `tokens` the local console authentication.
 
 pub mod bench;
+pub mod bench_exposure;
 pub mod cli;
 pub mod console;
 pub mod demo;

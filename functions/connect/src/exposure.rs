@@ -1,4 +1,5 @@
-//! Exposure and filing reports: `GET /v1/exposure?as_of=YYYY-MM-DD` (every jurisdiction's threshold status) and
+//! Exposure and filing reports: `GET /v1/exposure?as_of=YYYY-MM-DD` (every jurisdiction's threshold status; with
+//! `crossing_documents=true`, the invoice that crossed each threshold) and
 //! `GET /v1/reports/filing?jurisdiction=US-WA&period=2026-Q3` (JSON, or CSV with `Accept: text/csv` or
 //! `format=csv`). Both read the ledger's running totals (O(months × regions) items), never every transaction.
 
@@ -63,6 +64,13 @@ pub async fn exposure<S: Store>(
             .filter(|p| *p > Decimal::ZERO && *p <= Decimal::ONE_HUNDRED)
             .ok_or_else(|| ConnectError::BadRequest("approaching_percent must be a number in (0, 100]".into()))?,
     };
+    // Naming each crossing invoice reads that day's transactions (every region's): opt-in, so the report itself
+    // reads only the running totals whatever the ledger's size.
+    let with_documents = match q.get("crossing_documents").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ConnectError::BadRequest("crossing_documents must be true or false".into())),
+    };
     let (rules, rates) = shared::exposure::content()?;
     let settings = shared::settings::get_settings(&app.store, &who.org).await?.value;
     let registrations: Vec<_> =
@@ -87,7 +95,7 @@ pub async fn exposure<S: Store>(
     let mut items = Vec::with_capacity(rows.len());
     for e in &rows {
         let mut v = serde_json::to_value(e).map_err(|e| ConnectError::Encode(e.to_string()))?;
-        if let (Some(day), Some(c)) = (e.crossed_on, &connection) {
+        if let (true, Some(day), Some(c)) = (with_documents, e.crossed_on, &connection) {
             let ledger = Ledger::new(&app.store, who.org.clone(), c.clone());
             let f = TxnFilter { from: Some(day), to: Some(day), ..TxnFilter::default() };
             let page = ledger.query_transactions(&f, None, 1_000).await.map_err(ledger_err)?;

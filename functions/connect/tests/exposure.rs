@@ -120,7 +120,7 @@ fn dec(v: &Value) -> Decimal {
 #[tokio::test]
 async fn exposure_names_the_crossing_invoice_and_the_registration_date() {
     let f = fixture().await;
-    let v = get(&f, &f.a, "/v1/exposure?as_of=2026-11-26").await;
+    let v = get(&f, &f.a, "/v1/exposure?as_of=2026-11-26&crossing_documents=true").await;
     assert_eq!(v["complete"], true);
     let wa = row(&v, "US-WA");
     assert_eq!(wa["status"], "exposed");
@@ -130,6 +130,9 @@ async fn exposure_names_the_crossing_invoice_and_the_registration_date() {
     assert_eq!(wa["crossing_document"]["id"], "invoice:inv-2", "$60,000 + $50,000.10 crosses, not the $200");
     assert_eq!(wa["registration_required_from"], "2026-04-01", "Washington: first of the month ≥ 30 days after");
     assert_eq!(row(&v, "US-GA")["status"], "below");
+    let plain = get(&f, &f.a, "/v1/exposure?as_of=2026-11-26").await;
+    assert!(row(&plain, "US-WA")["crossing_document"].is_null(), "named only when asked (it reads that day)");
+    assert_eq!(row(&plain, "US-WA")["crossed_on"], "2026-03-02");
     assert_eq!(v["items"].as_array().unwrap().len(), 61, "every jurisdiction with a threshold, one EU row");
     // Another org sees none of it.
     let other = get(&f, &f.b, "/v1/exposure?as_of=2026-11-26").await;
@@ -140,9 +143,12 @@ async fn exposure_names_the_crossing_invoice_and_the_registration_date() {
         (row(&early, "US-WA")["status"].as_str(), row(&early, "US-WA")["percent"].as_str()),
         (Some("approaching"), Some("60.0"))
     );
-    for bad in
-        ["/v1/exposure?as_of=2026-13-01", "/v1/exposure?approaching_percent=0", "/v1/exposure?approaching_percent=x"]
-    {
+    for bad in [
+        "/v1/exposure?as_of=2026-13-01",
+        "/v1/exposure?approaching_percent=0",
+        "/v1/exposure?approaching_percent=x",
+        "/v1/exposure?crossing_documents=yes",
+    ] {
         assert_eq!(call(&f, &f.a, bad, None).await.0, 400, "{bad}");
     }
 }

@@ -16,10 +16,9 @@ use std::collections::BTreeMap;
 /// A region's key when the transaction had no usable address.
 pub const UNKNOWN_REGION: &str = "UNKNOWN";
 
-/// One day's totals in one currency. Amounts are net of discounts and exclude tax.
+/// A document's or a month's totals in one currency. Amounts are net of discounts and exclude tax.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DayTotals {
-    pub day: u32,
+pub struct Totals {
     /// Active invoices (the transaction count of a threshold).
     #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub invoices: i64,
@@ -50,6 +49,55 @@ fn is_zero_i64(n: &i64) -> bool {
     *n == 0
 }
 
+impl Totals {
+    fn add(&mut self, o: &Totals, sign: i64) {
+        let s = Decimal::from(sign);
+        self.invoices += sign * o.invoices;
+        self.credit_notes += sign * o.credit_notes;
+        self.sales = (self.sales + s * o.sales).normalize();
+        self.taxable_sales = (self.taxable_sales + s * o.taxable_sales).normalize();
+        self.refunds = (self.refunds + s * o.refunds).normalize();
+        self.taxable_refunds = (self.taxable_refunds + s * o.taxable_refunds).normalize();
+        self.tax_collected = (self.tax_collected + s * o.tax_collected).normalize();
+        self.tax_calculated = (self.tax_calculated + s * o.tax_calculated).normalize();
+        self.uncalculated += sign * o.uncalculated;
+    }
+
+    /// Sales net of credit notes.
+    pub fn net_sales(&self) -> Decimal {
+        self.sales - self.refunds
+    }
+
+    /// Taxable sales net of credit notes.
+    pub fn net_taxable(&self) -> Decimal {
+        self.taxable_sales - self.taxable_refunds
+    }
+}
+
+/// One day of a month: what thresholds measure, and nothing else (`[day, invoices, "net sales", "net taxable"]`
+/// in the stored JSON: an exposure report reads about 36 months × regions × 31 of these).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Day(pub u32, pub i64, pub Decimal, pub Decimal);
+
+impl Day {
+    pub fn day(&self) -> u32 {
+        self.0
+    }
+
+    pub fn invoices(&self) -> i64 {
+        self.1
+    }
+
+    /// Sales net of credit notes.
+    pub fn net_sales(&self) -> Decimal {
+        self.2
+    }
+
+    /// Taxable sales net of credit notes.
+    pub fn net_taxable(&self) -> Decimal {
+        self.3
+    }
+}
 /// One jurisdiction of our calculations (state, county, city, district), credit notes subtracted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JurisdictionTotals {
@@ -64,8 +112,10 @@ pub struct JurisdictionTotals {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrencyTotals {
     pub currency: String,
-    /// Days with activity, in day order.
-    pub days: Vec<DayTotals>,
+    /// The month's totals (what filing reports sum).
+    pub month: Totals,
+    /// Days with activity, in day order (what exposure measures).
+    pub days: Vec<Day>,
     /// Jurisdictions with activity, by (jurisdiction, tax type).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jurisdictions: Vec<JurisdictionTotals>,
@@ -87,7 +137,9 @@ pub struct Contribution {
     pub month: String,
     pub region: String,
     pub currency: String,
-    pub day: DayTotals,
+    /// Day of the month.
+    pub day: u32,
+    pub totals: Totals,
     pub jurisdictions: Vec<JurisdictionTotals>,
 }
 
@@ -104,21 +156,20 @@ pub fn contribution(h: &TxnHead) -> Option<Contribution> {
     }
     let credit = t.kind == DocKind::Credit;
     let sign = if credit { Decimal::NEGATIVE_ONE } else { Decimal::ONE };
-    let mut day = DayTotals {
-        day: t.event_date.day(),
+    let mut totals = Totals {
         tax_collected: sign * t.tax_total,
         tax_calculated: sign * t.tax_calculated_total.unwrap_or_default(),
         uncalculated: i64::from(t.tax_calculated_total.is_none()),
-        ..DayTotals::default()
+        ..Totals::default()
     };
     if credit {
-        day.credit_notes = 1;
-        day.refunds = t.net_total;
-        day.taxable_refunds = t.taxable_total;
+        totals.credit_notes = 1;
+        totals.refunds = t.net_total;
+        totals.taxable_refunds = t.taxable_total;
     } else {
-        day.invoices = 1;
-        day.sales = t.net_total;
-        day.taxable_sales = t.taxable_total;
+        totals.invoices = 1;
+        totals.sales = t.net_total;
+        totals.taxable_sales = t.taxable_total;
     }
     let jurisdictions = t
         .jurisdictions
@@ -134,42 +185,10 @@ pub fn contribution(h: &TxnHead) -> Option<Contribution> {
         month: month_of(t.event_date),
         region: t.region.clone().unwrap_or_else(|| UNKNOWN_REGION.to_owned()),
         currency: t.currency.code().to_owned(),
-        day,
+        day: t.event_date.day(),
+        totals,
         jurisdictions,
     })
-}
-
-impl DayTotals {
-    fn add(&mut self, o: &DayTotals, sign: i64) {
-        let s = Decimal::from(sign);
-        self.invoices += sign * o.invoices;
-        self.credit_notes += sign * o.credit_notes;
-        self.sales += s * o.sales;
-        self.taxable_sales += s * o.taxable_sales;
-        self.refunds += s * o.refunds;
-        self.taxable_refunds += s * o.taxable_refunds;
-        self.tax_collected += s * o.tax_collected;
-        self.tax_calculated += s * o.tax_calculated;
-        self.uncalculated += sign * o.uncalculated;
-    }
-
-    fn is_empty(&self) -> bool {
-        *self == DayTotals { day: self.day, ..DayTotals::default() }
-    }
-
-    /// Normalised decimals (`1.50` and `1.5` are stored alike, so a recomputation compares equal).
-    fn normalize(&mut self) {
-        for v in [
-            &mut self.sales,
-            &mut self.taxable_sales,
-            &mut self.refunds,
-            &mut self.taxable_refunds,
-            &mut self.tax_collected,
-            &mut self.tax_calculated,
-        ] {
-            *v = v.normalize();
-        }
-    }
 }
 
 impl MonthCounter {
@@ -190,17 +209,20 @@ impl MonthCounter {
                 &mut self.currencies[i]
             }
         };
-        match cur.days.binary_search_by_key(&c.day.day, |d| d.day) {
-            Ok(i) => cur.days[i].add(&c.day, sign),
-            Err(i) => {
-                let mut d = DayTotals { day: c.day.day, ..DayTotals::default() };
-                d.add(&c.day, sign);
-                cur.days.insert(i, d);
+        cur.month.add(&c.totals, sign);
+        let s = Decimal::from(sign);
+        let (net, taxable) = (s * c.totals.net_sales(), s * c.totals.net_taxable());
+        match cur.days.binary_search_by_key(&c.day, Day::day) {
+            Ok(i) => {
+                let d = &mut cur.days[i];
+                d.1 += sign * c.totals.invoices;
+                d.2 = (d.2 + net).normalize();
+                d.3 = (d.3 + taxable).normalize();
             }
+            Err(i) => cur.days.insert(i, Day(c.day, sign * c.totals.invoices, net.normalize(), taxable.normalize())),
         }
         for j in &c.jurisdictions {
             let key = (&j.jurisdiction, &j.tax_type);
-            let s = Decimal::from(sign);
             match cur.jurisdictions.binary_search_by(|x| (&x.jurisdiction, &x.tax_type).cmp(&key)) {
                 Ok(i) => {
                     cur.jurisdictions[i].taxable += s * j.taxable;
@@ -211,16 +233,13 @@ impl MonthCounter {
                     .insert(i, JurisdictionTotals { taxable: s * j.taxable, tax: s * j.tax, ..j.clone() }),
             }
         }
-        for d in &mut cur.days {
-            d.normalize();
-        }
-        cur.days.retain(|d| !d.is_empty());
+        cur.days.retain(|d| !(d.1 == 0 && d.2.is_zero() && d.3.is_zero()));
         for j in &mut cur.jurisdictions {
             j.taxable = j.taxable.normalize();
             j.tax = j.tax.normalize();
         }
         cur.jurisdictions.retain(|j| !(j.taxable.is_zero() && j.tax.is_zero()));
-        self.currencies.retain(|c| !(c.days.is_empty() && c.jurisdictions.is_empty()));
+        self.currencies.retain(|c| !(c.days.is_empty() && c.jurisdictions.is_empty() && c.month == Totals::default()));
     }
 
     /// Nothing left in it (the store deletes such an item).
@@ -257,13 +276,20 @@ pub fn touched(old: Option<&Contribution>, new: Option<&Contribution>) -> Vec<(S
     keys
 }
 
-/// The counters of a whole ledger computed from its transactions (the check that the kept counters are right).
-pub fn recompute<'a>(heads: impl IntoIterator<Item = &'a TxnHead>) -> BTreeMap<(String, String), MonthCounter> {
-    let mut all: BTreeMap<(String, String), MonthCounter> = BTreeMap::new();
-    for c in heads.into_iter().filter_map(contribution) {
+/// Adds one stored transaction to counters being computed from scratch.
+pub fn add(all: &mut BTreeMap<(String, String), MonthCounter>, head: &TxnHead) {
+    if let Some(c) = contribution(head) {
         all.entry((c.month.clone(), c.region.clone()))
             .or_insert_with(|| MonthCounter::new(&c.month, &c.region))
             .apply(&c, 1);
+    }
+}
+
+/// The counters of a whole ledger computed from its transactions (the check that the kept counters are right).
+pub fn recompute<'a>(heads: impl IntoIterator<Item = &'a TxnHead>) -> BTreeMap<(String, String), MonthCounter> {
+    let mut all: BTreeMap<(String, String), MonthCounter> = BTreeMap::new();
+    for h in heads {
+        add(&mut all, h);
     }
     all.retain(|_, c| !c.is_empty());
     all

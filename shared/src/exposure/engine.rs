@@ -323,13 +323,9 @@ pub fn first_month(as_of: NaiveDate) -> String {
     format!("{:04}-01", as_of.year() - 2)
 }
 
-/// The day's amount on the rule's base, in the rule's currency.
-fn base_amount(rule: &Rule, d: &super::counters::DayTotals) -> Decimal {
-    if rule.base == SalesBase::Taxable || !rule.exempt_sales_count {
-        d.taxable_sales - d.taxable_refunds
-    } else {
-        d.sales - d.refunds
-    }
+/// The rule's base of a day's (or a document's) sales, net of credit notes: taxable sales only, or every sale.
+fn base_amount(rule: &Rule, net_sales: Decimal, net_taxable: Decimal) -> Decimal {
+    if rule.base == SalesBase::Taxable || !rule.exempt_sales_count { net_taxable } else { net_sales }
 }
 
 /// Each jurisdiction's exposure on `as_of`, from the counters of the months since [`first_month`].
@@ -356,7 +352,7 @@ pub fn evaluate(
             let Ok(month) = NaiveDate::parse_from_str(&format!("{}-01", counter.month), "%Y-%m-%d") else { continue };
             for cur in &counter.currencies {
                 for d in &cur.days {
-                    let Some(date) = month.with_day(d.day) else { continue };
+                    let Some(date) = month.with_day(d.day()) else { continue };
                     if date > as_of || date < series_from {
                         continue;
                     }
@@ -365,8 +361,8 @@ pub fn evaluate(
                         continue;
                     };
                     let e = days.entry(date).or_default();
-                    e.amount += base_amount(rule, d) * rate.rate;
-                    e.invoices += u64::try_from(d.invoices).unwrap_or(0);
+                    e.amount += base_amount(rule, d.net_sales(), d.net_taxable()) * rate.rate;
+                    e.invoices += u64::try_from(d.invoices()).unwrap_or(0);
                 }
             }
         }
@@ -462,8 +458,8 @@ pub fn crossing_document<'h>(
             continue;
         }
         let rate = rates.rate(&c.currency, &rule.currency, day)?;
-        amount += base_amount(rule, &c.day) * rate.rate;
-        count += u64::try_from(c.day.invoices).unwrap_or(0);
+        amount += base_amount(rule, c.totals.net_sales(), c.totals.net_taxable()) * rate.rate;
+        count += u64::try_from(c.totals.invoices).unwrap_or(0);
         if rule.met(amount, count) {
             return Some(h);
         }

@@ -88,15 +88,14 @@ pub fn report(jurisdiction: &str, period_name: &str, period: FilingPeriod, count
             let t = by_currency
                 .entry(cur.currency.clone())
                 .or_insert_with(|| FilingTotals { currency: cur.currency.clone(), ..FilingTotals::default() });
-            for d in &cur.days {
-                t.invoices += d.invoices;
-                t.credit_notes += d.credit_notes;
-                t.gross_sales += d.sales - d.refunds;
-                t.taxable_sales += d.taxable_sales - d.taxable_refunds;
-                t.tax_collected += d.tax_collected;
-                t.tax_calculated += d.tax_calculated;
-                t.uncalculated_documents += d.uncalculated;
-            }
+            let m = &cur.month;
+            t.invoices += m.invoices;
+            t.credit_notes += m.credit_notes;
+            t.gross_sales += m.net_sales();
+            t.taxable_sales += m.net_taxable();
+            t.tax_collected += m.tax_collected;
+            t.tax_calculated += m.tax_calculated;
+            t.uncalculated_documents += m.uncalculated;
             for j in &cur.jurisdictions {
                 let e = by_jurisdiction
                     .entry((cur.currency.clone(), j.jurisdiction.clone(), j.tax_type.clone()))
@@ -204,7 +203,7 @@ pub fn to_csv(r: &FilingReport) -> Result<String, csv::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exposure::counters::{Contribution, DayTotals};
+    use crate::exposure::counters::{Contribution, Totals};
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -212,8 +211,7 @@ mod tests {
 
     fn counter(month: &str, region: &str, day: u32, sales: &str, refunds: &str, exempt: &str) -> MonthCounter {
         let mut c = MonthCounter::new(month, region);
-        let d = DayTotals {
-            day,
+        let totals = Totals {
             invoices: 2,
             credit_notes: 1,
             sales: dec(sales),
@@ -235,7 +233,8 @@ mod tests {
                 month: month.into(),
                 region: region.into(),
                 currency: "USD".into(),
-                day: d,
+                day,
+                totals,
                 jurisdictions: j,
             },
             1,

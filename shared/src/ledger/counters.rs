@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 /// Writes per batch of a rebuild (plus the fencing check: DynamoDB allows 100 per transaction).
 const REBUILD_BATCH: usize = 24;
 
+/// Heads read per page when the counters are computed from the transactions.
+const RECOMPUTE_PAGE: usize = 1_000;
+
 type CounterMap = BTreeMap<(String, String), MonthCounter>;
 
 impl<S: ItemStore> Ledger<'_, S> {
@@ -69,19 +72,6 @@ impl<S: ItemStore> Ledger<'_, S> {
         Ok(self.store().get(&key).await?.is_some())
     }
 
-    /// Every stored transaction head (both kinds; lines of chunked heads are not read).
-    pub async fn all_heads(&self) -> Result<Vec<TxnHead>, LedgerError> {
-        let pk = layout::conn_pk(self.org(), self.connection());
-        let mut heads: Vec<TxnHead> =
-            record::query_all(self.store(), &Query::prefix(pk.clone(), layout::txn_sk_prefix(DocKind::Invoice)))
-                .await?;
-        heads.extend(
-            record::query_all::<TxnHead, S>(self.store(), &Query::prefix(pk, layout::txn_sk_prefix(DocKind::Credit)))
-                .await?,
-        );
-        Ok(heads)
-    }
-
     /// Every stored counter (all months).
     pub async fn all_counters(&self) -> Result<CounterMap, LedgerError> {
         let q = Query::prefix(layout::conn_pk(self.org(), self.connection()), layout::COUNTER_SK_PREFIX);
@@ -89,9 +79,26 @@ impl<S: ItemStore> Ledger<'_, S> {
         Ok(all.into_iter().map(|c| ((c.month.clone(), c.region.clone()), c)).collect())
     }
 
-    /// The counters as a full read of the transactions computes them (what the kept ones must equal).
+    /// The counters as a full read of the transactions computes them (what the kept ones must equal), a page of
+    /// heads at a time: a ledger of millions of transactions is never held in memory.
     pub async fn recomputed_counters(&self) -> Result<CounterMap, LedgerError> {
-        Ok(counters::recompute(&self.all_heads().await?))
+        let mut all = CounterMap::new();
+        for kind in [DocKind::Invoice, DocKind::Credit] {
+            let mut q = Query::prefix(layout::conn_pk(self.org(), self.connection()), layout::txn_sk_prefix(kind));
+            q.limit = RECOMPUTE_PAGE;
+            loop {
+                let page = self.store().query(&q).await?;
+                for item in &page.items {
+                    counters::add(&mut all, &record::decode::<TxnHead>(item)?);
+                }
+                match page.next {
+                    Some(next) => q.after = Some(next),
+                    None => break,
+                }
+            }
+        }
+        all.retain(|_, c| !c.is_empty());
+        Ok(all)
     }
 
     /// Builds the counters from the stored transactions when they are not marked ready (a ledger from before
