@@ -70,6 +70,15 @@ async fn scheduled_dispatch_then_sqs_job_imports_the_account() {
     let ledger = shared::ledger::Ledger::new(&app.store, who.org.clone(), conns[0].value.connection_id.clone());
     let page = ledger.query_transactions(&shared::ledger::TxnFilter::default(), None, 100).await.unwrap();
     assert!(page.items.len() >= 30, "{} transactions", page.items.len());
+    // the running totals went into DynamoDB in the same transactions, and the reports read them there
+    let kept = ledger.all_counters().await.unwrap();
+    assert!(!kept.is_empty() && ledger.counters_ready().await.unwrap());
+    assert_eq!(kept, ledger.recomputed_counters().await.unwrap(), "counters kept in DynamoDB = recomputation");
+    for path in ["/v1/exposure", "/v1/reports/filing?jurisdiction=US-CA&period=2026"] {
+        let req = http::Request::builder().uri(path).body(Bytes::new()).unwrap();
+        let resp = connect::handle(&app, who.clone(), req).await;
+        assert_eq!(resp.status(), 200, "{path}: {}", String::from_utf8_lossy(resp.body()));
+    }
 
     // a malformed event is an error (SQS would redeliver it, then dead-letter it)
     let bad = serde_json::json!({"Records": [{"body": "not json", "eventSource": "aws:sqs"}]});

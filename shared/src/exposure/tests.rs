@@ -323,3 +323,54 @@ proptest! {
         prop_assert_eq!(kept, counters::recompute(current.values()));
     }
 }
+
+/// The first day a threshold is met, straight from the documents (no counters, no prefix sums): the oracle the
+/// engine is held to.
+fn oracle(
+    docs: &[Doc],
+    as_of: NaiveDate,
+    threshold: Decimal,
+    window_from: impl Fn(NaiveDate) -> NaiveDate,
+) -> Option<NaiveDate> {
+    let mut day = d(&format!("{}-01-01", chrono::Datelike::year(&as_of) - 1));
+    while day <= as_of {
+        let from = window_from(day);
+        let total: Decimal = docs
+            .iter()
+            .filter(|x| !x.void && x.date >= from && x.date <= day)
+            .map(|x| if x.kind == DocKind::Credit { -x.net } else { x.net })
+            .sum();
+        if total >= threshold {
+            return Some(day);
+        }
+        day = day.succ_opt()?;
+    }
+    None
+}
+
+proptest! {
+    // Each case scans ~700 days of documents by brute force: 64 cases keep the debug test under a few seconds.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Washington (calendar year, $100,000) and Texas (rolling 12 months, $500,000): the engine's crossing day
+    /// equals a brute-force scan of the documents, with credit notes and voids.
+    #[test]
+    fn crossing_days_equal_a_brute_force_scan(
+        docs in proptest::collection::vec((0u64..900, 1_000i64..260_000, 0u8..10), 1..30)
+    ) {
+        let as_of = d("2026-11-26");
+        let mut wa = Vec::new();
+        for (i, (days_ago, dollars, kind)) in docs.into_iter().enumerate() {
+            let date = (as_of - chrono::Days::new(days_ago)).to_string();
+            let mut x = if kind == 0 { credit(i, "US-WA", &date, "0") } else { invoice(i, "US-WA", &date, "0") };
+            x.net = Decimal::from(dollars);
+            x.void = kind == 1;
+            wa.push(x);
+        }
+        let year_start = |day: NaiveDate| d(&format!("{}-01-01", chrono::Datelike::year(&day)));
+        prop_assert_eq!(exposure(&wa, "US-WA", "2026-11-26").crossed_on, oracle(&wa, as_of, dec("100000"), year_start));
+        let tx: Vec<Doc> = wa.iter().cloned().map(|mut x| { x.region = "US-TX".into(); x }).collect();
+        let rolling = |day: NaiveDate| day.succ_opt().unwrap() - chrono::Months::new(12);
+        prop_assert_eq!(exposure(&tx, "US-TX", "2026-11-26").crossed_on, oracle(&tx, as_of, dec("500000"), rolling));
+    }
+}
