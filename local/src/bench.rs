@@ -451,6 +451,7 @@ pub async fn bench_sync(opts: SyncBenchOptions) -> Result<(), String> {
                 .map_err(|e| e.to_string())?,
             reason: "bench".into(),
             dedup_id: "bench".into(),
+            targets: Vec::new(),
         };
         let started = Instant::now();
         let (mut docs, mut requests, mut invocations, mut checkpoints) = (0u64, 0u64, 0u32, 0u64);

@@ -202,9 +202,10 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
     config.sequence_sandbox_url = sim.sandbox_url();
     config.sequence_production_url = sim.production_url();
     config.sequence_requests_per_minute = 100_000;
-    let (router, server) = serve::build(&data_dir, config).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    config.webhook_base_url = Some(format!("http://{addr}"));
+    let (router, server) = serve::build(&data_dir, config).await?;
     let server_task = tokio::spawn(async move { axum::serve(listener, router).await });
     let base = format!("http://{addr}");
     say(out, &format!("Sphere (local server): {base}    Sequence simulator: http://{}", sim.addr));

@@ -35,6 +35,8 @@ pub struct Server {
     pub app: App<EmbeddedStore>,
     /// The tax API's part of `app` (same store and caches; no secrets, no queue).
     pub tax: tax::State<EmbeddedStore>,
+    /// The webhook endpoint's part of `app` (store, signing secrets, the sync queue).
+    pub webhook: webhook::State<EmbeddedStore>,
     pub tokens: ConsoleTokens,
     /// Sync jobs queued or running in the local worker.
     pub sync_pending: crate::worker::Pending,
@@ -52,7 +54,8 @@ pub async fn build(data_dir: &std::path::Path, config: Config) -> Result<(Router
         shared::org::ensure(&app.store, &entry.org_id, mode, &app.now_rfc3339()).await.map_err(|e| e.to_string())?;
     }
     let tax = tax::State::of(&app).map_err(|e| format!("tax content: {e}"))?;
-    let server = Arc::new(Server { app, tax, tokens, sync_pending });
+    let webhook = webhook::State::of(&app);
+    let server = Arc::new(Server { app, tax, webhook, tokens, sync_pending });
     let router = Router::new()
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .merge(crate::console::router())
@@ -86,6 +89,10 @@ pub async fn run(opts: Options) -> Result<(), String> {
     } else {
         None
     };
+    let listener = tokio::net::TcpListener::bind(&opts.addr).await.map_err(|e| format!("{}: {e}", opts.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // Sequence (or the simulator) posts webhooks to this server unless WEBHOOK_BASE_URL names a public URL.
+    config.webhook_base_url.get_or_insert_with(|| format!("http://{addr}"));
     let (router, server) = build(&opts.data_dir, config).await?;
     // Expired items (calculation records after 90 days, other TTL items) read as absent; purge them at
     // start and hourly so the file does not keep them.
@@ -101,8 +108,6 @@ pub async fn run(opts: Options) -> Result<(), String> {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind(&opts.addr).await.map_err(|e| format!("{}: {e}", opts.addr))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("sphere-local serving on http://{addr}");
     println!("  console:         http://{addr}{}#token={}", crate::console::PATH, server.tokens.test.token);
     println!("  data dir:        {}", opts.data_dir.display());
@@ -177,6 +182,8 @@ async fn dispatch(State(server): State<Arc<Server>>, req: Request) -> Response {
     let req = http::Request::from_parts(parts, bytes);
     let resp = if tax_api {
         tax::handle(&server.tax, req).await
+    } else if path.starts_with("/webhooks/") {
+        webhook::handle(&server.webhook, req).await
     } else if path.starts_with("/v1/") {
         let token = req
             .headers()

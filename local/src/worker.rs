@@ -122,6 +122,7 @@ mod tests {
             connection_id: ConnectionId::parse("c1").unwrap(),
             reason: "continue".into(),
             dedup_id: "d".into(),
+            targets: Vec::new(),
         }
     }
 

@@ -53,6 +53,9 @@ pub struct Config {
     /// Keys issued before the pepper (unkeyed check) are accepted up to and including this day
     /// (`LEGACY_API_KEYS_UNTIL`, default 2027-02-24; `none` refuses them now).
     pub legacy_api_keys_until: Option<chrono::NaiveDate>,
+    /// Public base URL of the webhook endpoint (`WEBHOOK_BASE_URL`, e.g. the API's stage URL): connect subscribes
+    /// `{base}/webhooks/sequence/{token}` in Sequence. Unset, connections sync on their schedule only.
+    pub webhook_base_url: Option<String>,
 }
 
 /// The default last day of keys issued before the pepper: 90 days after it shipped (2026-11-26).
@@ -121,6 +124,10 @@ impl Config {
             calculation_ttl_days: small(number("CALCULATION_TTL_DAYS", 90, 3_650)?),
             secrets_kms_key_id: get("SECRETS_KMS_KEY_ID").filter(|s| !s.is_empty()),
             api_key_pepper_secret: get("API_KEY_PEPPER_SECRET_ID").filter(|s| !s.is_empty()),
+            webhook_base_url: match get("WEBHOOK_BASE_URL").filter(|s| !s.is_empty()) {
+                Some(_) => Some(url("WEBHOOK_BASE_URL", "")?.trim_end_matches('/').to_owned()),
+                None => None,
+            },
             legacy_api_keys_until: match string("LEGACY_API_KEYS_UNTIL", LEGACY_API_KEYS_UNTIL).trim() {
                 "none" => None,
                 v => Some(chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| ConfigError {

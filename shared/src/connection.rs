@@ -41,6 +41,51 @@ pub struct ConnectionRecord {
     /// successful run. While set, `next_sync_at_ms` is the retry time of the backoff.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_failure: Option<SyncFailure>,
+    /// The connection's webhook subscription in Sequence (issue 19); `None` on records from before webhooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<Webhooks>,
+}
+
+/// Whether Sequence sends this connection webhooks, and why not when it does not.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhooks {
+    /// `true`: a notification policy exists in Sequence for our endpoint; `false`: the schedule alone syncs.
+    pub enabled: bool,
+    /// Sequence's id of the policy (to delete it at disconnect or reconnect).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    /// The path token of this connection's endpoint, `/webhooks/sequence/{token}` (a capability: not logged,
+    /// not shown by the console; the route record holds only its hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Why webhooks are off (Sequence refused the policy, no public URL configured, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl std::fmt::Debug for Webhooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhooks")
+            .field("enabled", &self.enabled)
+            .field("policy_id", &self.policy_id)
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The route record of a webhook token: which connection it reaches and where the signing secret is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookRoute {
+    pub org_id: OrgId,
+    pub connection_id: ConnectionId,
+    pub sequence_account_id: SequenceAccountId,
+    /// Secrets Manager name of the signing secret (`{credentials secret}/webhook`).
+    pub secret_name: String,
+}
+
+/// The name of a connection's webhook signing secret: beside its Sequence credentials.
+pub fn webhook_secret_name(credentials_secret: &str) -> String {
+    format!("{credentials_secret}/webhook")
 }
 
 /// Why a connection's recent sync runs failed, kept on the record for the console and the schedule.
@@ -233,6 +278,7 @@ mod tests {
             next_sync_at_ms: Some(0),
             last_sync: None,
             sync_failure: None,
+            webhooks: None,
         }
     }
 

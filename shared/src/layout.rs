@@ -194,6 +194,24 @@ pub fn counters_ready_key(org: &OrgId, conn: &ConnectionId) -> Key {
     Key::new(conn_pk(org, conn), "COUNTERS_READY")
 }
 
+/// Where a webhook's path token leads (`WEBHOOK#{sha256(token)}`): looked up before the org is known, so it is
+/// its own partition; the token itself is never stored.
+pub fn webhook_route_key(token: &str) -> Key {
+    Key::new(format!("WEBHOOK#{}", sha256_hex(token.as_bytes())), "ROUTE")
+}
+
+/// A delivered webhook, remembered (with a TTL) against replays: `WEBHOOKSEEN#{digest}` in the connection's
+/// partition.
+pub fn webhook_seen_key(org: &OrgId, conn: &ConnectionId, digest: &str) -> Key {
+    Key::new(conn_pk(org, conn), format!("WEBHOOKSEEN#{digest}"))
+}
+
+/// A document a targeted job is already queued for (`PENDING#{stream}#{id}`, with a TTL): later webhooks for it
+/// ride on that job instead of queueing their own.
+pub fn pending_target_key(org: &OrgId, conn: &ConnectionId, stream: &str, id: &str) -> Key {
+    Key::new(conn_pk(org, conn), format!("PENDING#{stream}#{}", id_segment(id)))
+}
+
 pub fn cursor_key(org: &OrgId, conn: &ConnectionId, stream: &str) -> Key {
     Key::new(conn_pk(org, conn), format!("CURSOR#{stream}"))
 }

@@ -30,3 +30,4 @@ pub mod store;
 pub mod sync;
 pub mod tax;
 pub mod web;
+pub mod webhook;

@@ -31,6 +31,9 @@ pub struct SyncMessage {
     pub reason: String,
     /// Identifies the job for deduplication: connection + schedule slot, or a fresh id.
     pub dedup_id: String,
+    /// `reason` `webhook`: only these documents, re-fetched by id (a targeted job); empty for a whole run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<crate::webhook::Target>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +149,7 @@ mod tests {
             connection_id: ConnectionId::parse("c1").unwrap(),
             reason: "continue".into(),
             dedup_id: "d".into(),
+            targets: Vec::new(),
         }
     }
 

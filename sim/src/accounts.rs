@@ -96,6 +96,7 @@ impl World {
             credit_note_counter: 0,
             raw_patches: RawPatches::default(),
             hard_cases: None,
+            policies: Vec::new(),
         });
         credentials
     }

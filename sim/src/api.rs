@@ -20,7 +20,7 @@ use shared::domain::Environment;
 use std::time::Duration;
 
 pub fn router(state: SimState) -> Router {
-    Router::new().route("/{env}/api/{*rest}", get(handle)).with_state(state)
+    Router::new().route("/{env}/api/{*rest}", get(handle).post(handle).delete(handle)).with_state(state)
 }
 
 fn json(status: u16, body: Value) -> Response {
@@ -56,9 +56,11 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
 
 async fn handle(
     State(sim): State<SimState>,
+    method: axum::http::Method,
     Path((env, rest)): Path<(String, String)>,
     Query(params): Query<Params>,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
     let Ok(env) = env.parse::<Environment>() else {
         return error_response(&SimError::new(404, "NotFound", "unknown environment"));
@@ -121,11 +123,58 @@ async fn handle(
             return with_retry_after(r, Some(secs));
         }
         let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        if method != axum::http::Method::GET {
+            return match write_route(w, a, &method, &segs, &body) {
+                Ok((status, body)) => json(status, body),
+                Err(e) => error_response(&e),
+            };
+        }
         match route(w, a, &segs, &params) {
             Ok(body) => json(200, body),
             Err(e) => error_response(&e),
         }
     })
+}
+
+/// The write routes: notification policies (webhooks).
+fn write_route(
+    w: &mut World,
+    a: usize,
+    method: &axum::http::Method,
+    segs: &[&str],
+    body: &[u8],
+) -> Result<(u16, Value), SimError> {
+    match (method.as_str(), segs) {
+        ("POST", ["notifications", "policies"]) => {
+            if let Some(status) = w.webhook_faults.refuse_policies {
+                return Err(SimError::new(status, "Forbidden", "This API client may not manage notification policies"));
+            }
+            let p: crate::webhooks::NewPolicy = serde_json::from_slice(body)
+                .map_err(|e| SimError::new(400, "BadRequest", format!("invalid notification policy: {e}")))?;
+            if p.channel != "WEBHOOK" || p.recipients.is_empty() {
+                return Err(SimError::new(400, "BadRequest", "channel must be WEBHOOK with at least one recipient"));
+            }
+            let policy = crate::webhooks::Policy {
+                id: w.rng.uuid(),
+                name: p.name.unwrap_or_default(),
+                channel: p.channel,
+                recipients: p.recipients,
+                notification_types: p.notification_types,
+                webhook_secret: p.webhook_secret.unwrap_or_else(|| format!("whsec_{}", w.rng.uuid().replace('-', ""))),
+            };
+            w.accounts[a].policies.push(policy.clone());
+            Ok((201, serde_json::to_value(&policy).map_err(|e| SimError::internal(e.to_string()))?))
+        }
+        ("DELETE", ["notifications", "policies", id]) => {
+            let before = w.accounts[a].policies.len();
+            w.accounts[a].policies.retain(|p| p.id != *id);
+            if w.accounts[a].policies.len() == before {
+                return Err(SimError::not_found("notification policy", id));
+            }
+            Ok((200, serde_json::json!({ "id": id, "deleted": true })))
+        }
+        _ => Err(SimError::new(404, "NotFound", format!("No route for {method} /{}", segs.join("/")))),
+    }
 }
 
 fn route(w: &World, a: usize, segs: &[&str], p: &Params) -> Result<Value, SimError> {
@@ -150,6 +199,7 @@ fn route(w: &World, a: usize, segs: &[&str], p: &Params) -> Result<Value, SimErr
         ["credit-notes"] => list::credit_notes(w, a, p),
         ["credit-notes", id] => served(acc, Resource::CreditNotes, id, &acc.credit_note(id)?.credit_note),
         ["credit-notes", id, "line-items"] => list::credit_note_lines(w, a, id, p),
+        ["notifications", "policies"] => Ok(serde_json::json!({ "items": acc.policies })),
         _ => Err(SimError::new(404, "NotFound", format!("No route for /{}", segs.join("/")))),
     }
 }

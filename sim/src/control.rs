@@ -29,6 +29,8 @@
 //! | `POST /_sim/credit-notes` | `{invoiceId \| customerId, status, lines[{lineItemId,productId,title,quantity,rate}], issueDate}` | credit note (whole invoice when `lines` omitted) |
 //! | `GET /_sim/credit-notes/{id}`, `POST …/finalise {send}`, `POST …/void` | | read / issue / void |
 //! | `GET/POST/DELETE /_sim/faults` | `{throttle_next, retry_after_secs, fail_next, fail_status, latency_ms, repeat_page_tokens, expire_page_tokens}` | fault injection |
+//! | `GET /_sim/webhooks` | | notification policies of every account and delivery counters |
+//! | `POST /_sim/webhooks/faults` | `{drop_next, duplicate_next, reorder, delay_ms, refuse_policies}` | webhook delivery faults |
 //! | `PUT /_sim/rate-limit` | `{per_minute: n \| null}` | per-key limit (null disables) |
 //! | `POST /_sim/integrations/sphere` | `{base_url, api_key, environment}` | Test credentials, save when valid → `{valid, saved, status, error}` |
 //! | `GET/DELETE /_sim/integrations/sphere?environment=` | | status + last `calculate_tax` request / remove |
@@ -79,6 +81,8 @@ pub fn router(state: SimState) -> Router {
         .route("/_sim/credit-notes/{id}/finalise", post(finalise_credit_note))
         .route("/_sim/credit-notes/{id}/void", post(void_credit_note))
         .route("/_sim/faults", get(get_faults).post(set_faults).delete(clear_faults))
+        .route("/_sim/webhooks", get(get_webhooks))
+        .route("/_sim/webhooks/faults", post(set_webhook_faults))
         .route("/_sim/rate-limit", put(set_rate_limit))
         .route("/_sim/integrations/sphere", get(get_sphere).post(configure_sphere).delete(delete_sphere))
         .with_state(state)
@@ -275,6 +279,20 @@ async fn finalise_credit_note(State(s): State<SimState>, Path(id): Path<String>,
 
 async fn void_credit_note(State(s): State<SimState>, Path(id): Path<String>) -> Response {
     reply(s.void_credit_note(&id).and_then(|()| s.credit_note(&id)))
+}
+
+async fn get_webhooks(State(s): State<SimState>) -> Response {
+    let policies = s.with(|w| {
+        w.accounts
+            .iter()
+            .map(|a| serde_json::json!({"account_id": a.info.id, "policies": a.policies}))
+            .collect::<Vec<_>>()
+    });
+    ok(serde_json::json!({"accounts": policies, "stats": s.webhook_stats()}))
+}
+
+async fn set_webhook_faults(State(s): State<SimState>, b: Bytes) -> Response {
+    reply(body::<crate::webhooks::WebhookFaults>(&b).inspect(|f| s.set_webhook_faults(f.clone())))
 }
 
 async fn get_faults(State(s): State<SimState>) -> Response {

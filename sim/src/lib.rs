@@ -42,6 +42,7 @@ mod state;
 pub mod table;
 pub mod tax;
 mod util;
+pub mod webhooks;
 pub mod wire;
 pub mod world;
 

@@ -73,6 +73,7 @@ impl Simulator {
             }
         }
         let state = SimState::new(world);
+        let delivery = tokio::spawn(crate::webhooks::deliver(state.clone()));
         let app = api::router(state.clone()).merge(control::router(state.clone()));
         let listener = tokio::net::TcpListener::bind(opts.addr).await?;
         let addr = listener.local_addr()?;
@@ -86,6 +87,7 @@ impl Simulator {
             if let Err(e) = served {
                 tracing::error!(error = %e, "simulator server stopped");
             }
+            delivery.abort();
         });
         Ok(SimHandle { addr, state, shutdown: Some(tx), task: Some(task) })
     }

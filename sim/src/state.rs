@@ -104,11 +104,23 @@ impl SimState {
     }
 
     pub fn create_customer(&self, c: NewCustomer) -> Result<CustomerResponse, SimError> {
-        self.with(|w| w.create_customer(c))
+        self.with(|w| {
+            let r = w.create_customer(c)?;
+            notify_customer(w, &r.customer.id, "CUSTOMER_CREATED");
+            Ok(r)
+        })
     }
 
     pub fn update_customer(&self, id: &str, p: CustomerPatch) -> Result<CustomerResponse, SimError> {
-        self.with(|w| w.update_customer(id, p))
+        self.with(|w| {
+            let r = w.update_customer(id, p)?;
+            notify_customer(
+                w,
+                id,
+                if r.customer.archived_at.is_some() { "CUSTOMER_ARCHIVED" } else { "CUSTOMER_UPDATED" },
+            );
+            Ok(r)
+        })
     }
 
     pub fn create_product(&self, p: NewProduct) -> Result<Product, SimError> {
@@ -126,6 +138,7 @@ impl SimState {
         let has_sphere = self.with(|w| w.account_index(&n.target).map(|a| w.accounts[a].sphere.is_some()))?;
         if !has_sphere {
             let id = self.with(|w| w.create_invoice(n))?;
+            self.with(|w| notify_invoice(w, &id, "INVOICE_CREATED"));
             return Ok((id, TaxOutcome::NotConfigured));
         }
         let mut draft = n;
@@ -143,6 +156,7 @@ impl SimState {
             InvoiceStatus::Voided => w.finalise_invoice(&id, true).and_then(|()| w.void_invoice(&id)),
             InvoiceStatus::Draft => Ok(()),
         })?;
+        self.with(|w| notify_invoice(w, &id, "INVOICE_CREATED"));
         Ok((id, outcome))
     }
 
@@ -151,19 +165,19 @@ impl SimState {
     }
 
     pub fn update_invoice(&self, id: &str, p: InvoicePatch) -> Result<(), SimError> {
-        self.with(|w| w.update_invoice(id, p))
+        self.with(|w| w.update_invoice(id, p).map(|()| notify_invoice(w, id, "INVOICE_UPDATED")))
     }
 
     pub fn finalise_invoice(&self, id: &str, send: bool) -> Result<(), SimError> {
-        self.with(|w| w.finalise_invoice(id, send))
+        self.with(|w| w.finalise_invoice(id, send).map(|()| notify_invoice(w, id, "INVOICE_ISSUED")))
     }
 
     pub fn void_invoice(&self, id: &str) -> Result<(), SimError> {
-        self.with(|w| w.void_invoice(id))
+        self.with(|w| w.void_invoice(id).map(|()| notify_invoice(w, id, "INVOICE_UPDATED")))
     }
 
     pub fn pay_invoice(&self, id: &str, p: Payment) -> Result<(), SimError> {
-        self.with(|w| w.pay_invoice(id, p))
+        self.with(|w| w.pay_invoice(id, p).map(|()| notify_invoice(w, id, "INVOICE_UPDATED")))
     }
 
     /// The API stops returning the invoice (404); its credit notes keep pointing at it.
@@ -172,15 +186,33 @@ impl SimState {
     }
 
     pub fn issue_credit_note(&self, n: NewCreditNote) -> Result<String, SimError> {
-        self.with(|w| w.issue_credit_note(n))
+        self.with(|w| {
+            let id = w.issue_credit_note(n)?;
+            notify_credit_note(w, &id, "CREDIT_NOTE_CREATED");
+            Ok(id)
+        })
     }
 
     pub fn finalise_credit_note(&self, id: &str, send: bool) -> Result<(), SimError> {
-        self.with(|w| w.finalise_credit_note(id, send))
+        self.with(|w| w.finalise_credit_note(id, send).map(|()| notify_credit_note(w, id, "CREDIT_NOTE_ISSUED")))
     }
 
     pub fn void_credit_note(&self, id: &str) -> Result<(), SimError> {
-        self.with(|w| w.void_credit_note(id))
+        self.with(|w| w.void_credit_note(id).map(|()| notify_credit_note(w, id, "CREDIT_NOTE_UPDATED")))
+    }
+
+    /// Webhook delivery faults (drop, duplicate, reorder, delay, refuse policies).
+    pub fn set_webhook_faults(&self, f: crate::webhooks::WebhookFaults) {
+        self.with(|w| w.webhook_faults = f);
+    }
+
+    pub fn webhook_stats(&self) -> crate::webhooks::WebhookStats {
+        self.with(|w| w.webhook_stats)
+    }
+
+    /// The notification policies of the first account of `env`.
+    pub fn policies(&self, env: Environment) -> Vec<crate::webhooks::Policy> {
+        self.with(|w| w.accounts.iter().find(|a| a.environment == env).map(|a| a.policies.clone()).unwrap_or_default())
     }
 
     /// Serves `set` / removes `unset` top-level fields of one document from now on (see `raw`).
@@ -222,5 +254,23 @@ impl SimState {
     /// The last `calculate_tax` body sent for this account.
     pub fn last_tax_request(&self, target: &Target) -> Result<Option<serde_json::Value>, SimError> {
         self.with(|w| w.account_index(target).map(|a| w.accounts[a].last_tax_request.clone()))
+    }
+}
+
+fn notify_invoice(w: &mut World, id: &str, notification_type: &str) {
+    if let Some(a) = w.account_of_invoice(id) {
+        w.notify(a, notification_type, id);
+    }
+}
+
+fn notify_credit_note(w: &mut World, id: &str, notification_type: &str) {
+    if let Some(a) = w.account_of_credit_note(id) {
+        w.notify(a, notification_type, id);
+    }
+}
+
+fn notify_customer(w: &mut World, id: &str, notification_type: &str) {
+    if let Some(a) = w.account_of_customer(id) {
+        w.notify(a, notification_type, id);
     }
 }

@@ -146,6 +146,8 @@ pub struct Account {
     pub raw_patches: RawPatches,
     /// The ids of the seeded hard cases, when seeded with them.
     pub hard_cases: Option<HardCases>,
+    /// Webhook subscriptions (`/notifications/policies`).
+    pub policies: Vec<crate::webhooks::Policy>,
 }
 
 impl Account {
@@ -211,6 +213,10 @@ pub struct World {
     pub buckets: HashMap<String, (f64, i64)>,
     pub clock: SharedClock,
     pub next_seq: u64,
+    /// Webhooks waiting to be sent, and their faults and counters.
+    pub outbox: Vec<crate::webhooks::Outgoing>,
+    pub webhook_faults: crate::webhooks::WebhookFaults,
+    pub webhook_stats: crate::webhooks::WebhookStats,
 }
 
 impl World {
@@ -225,6 +231,9 @@ impl World {
             buckets: HashMap::new(),
             clock,
             next_seq: 1,
+            outbox: Vec::new(),
+            webhook_faults: crate::webhooks::WebhookFaults::default(),
+            webhook_stats: crate::webhooks::WebhookStats::default(),
         }
     }
 

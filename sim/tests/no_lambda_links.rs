@@ -31,7 +31,7 @@ fn no_lambda_function_crate_depends_on_the_simulator() {
             assert_eq!(section, "[dev-dependencies]", "{}: {line}", manifest.display());
         }
     }
-    assert_eq!(checked, 3, "connect, sync, tax");
+    assert_eq!(checked, 4, "connect, sync, tax, webhook");
 }
 
 #[test]

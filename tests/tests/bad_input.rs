@@ -66,6 +66,7 @@ fn fx() -> Fx {
             next_sync_at_ms: None,
             last_sync: None,
             sync_failure: None,
+            webhooks: None,
         };
         app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
         let (key, parsed) = shared::api_key::generate(Mode::Test, &app.key_pepper);

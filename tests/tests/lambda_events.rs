@@ -65,6 +65,7 @@ async fn sync_now_event_sends_one_sqs_message() {
         next_sync_at_ms: None,
         last_sync: None,
         sync_failure: None,
+        webhooks: None,
     };
     app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
     let resp = connect::handle_event(&app, event("apigw_v2_console_sync_now.json", &[])).await;

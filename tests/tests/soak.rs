@@ -72,6 +72,7 @@ async fn ledger_equals_sequence_after_faults_kills_and_restarts() {
         connection_id: conn_id.clone(),
         reason: "soak".into(),
         dedup_id: "soak".into(),
+        targets: Vec::new(),
     };
     let target = Target { environment: Some(Environment::Sandbox), account_id: None };
     let customer = sim.state.with(|w| w.accounts[0].customers.first().map(|c| c.customer.id.clone())).unwrap();

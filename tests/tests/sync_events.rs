@@ -128,6 +128,7 @@ async fn a_throttled_run_is_continued_through_sqs_after_retry_after() {
         connection_id: shared::domain::ConnectionId::parse(conn["id"].as_str().unwrap()).unwrap(),
         reason: "manual".into(),
         dedup_id: "m".into(),
+        targets: Vec::new(),
     };
 
     // Sequence answers 429 with Retry-After: 120 on every call: the run checkpoints and its

@@ -5,7 +5,7 @@ use crate::error::ConnectError;
 use http::StatusCode;
 use serde_json::json;
 use shared::app::{App, Store};
-use shared::connection::{self, ConnectionRecord, ConnectionStatus};
+use shared::connection::{self, ConnectionRecord, ConnectionStatus, StoredCredentials};
 use shared::domain::ConnectionId;
 use shared::org::Principal;
 use shared::queue::SyncMessage;
@@ -36,6 +36,7 @@ pub fn view(c: &ConnectionRecord) -> serde_json::Value {
         "next_sync_at_ms": c.next_sync_at_ms,
         "last_sync": c.last_sync,
         "sync_failure": failure,
+        "webhooks": c.webhooks.as_ref().map(|w| json!({"enabled": w.enabled, "reason": w.reason})),
     })
 }
 
@@ -62,7 +63,14 @@ pub async fn disconnect<S: Store>(
             shared::api_key::revoke(&app.store, &who.org, &key.key_id, &now).await?;
         }
     }
+    // The webhook subscription goes first, while the credentials to reach Sequence still exist.
+    let creds = match app.store.get_secret(&current.value.secret_name).await {
+        Ok(Some(v)) => StoredCredentials::from_secret(&v).ok(),
+        _ => None,
+    };
+    crate::webhooks::unsubscribe(app, &current.value, creds.as_ref()).await;
     let mut after = current.value.clone();
+    after.webhooks = None;
     after.status = ConnectionStatus::Disconnected;
     after.status_reason = Some("disconnected by the user".into());
     after.next_sync_at_ms = None;
@@ -108,6 +116,7 @@ pub async fn sync_now<S: Store>(
         connection_id: id.clone(),
         reason: "manual".into(),
         dedup_id: shared::domain::new_uuid(),
+        targets: Vec::new(),
     };
     app.queue.enqueue(job).await.map_err(|e| ConnectError::SequenceUnavailable(e.to_string()))?;
     Ok(json(StatusCode::ACCEPTED, &json!({"queued": true, "connection_id": id})))

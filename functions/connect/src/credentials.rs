@@ -131,7 +131,14 @@ pub async fn connect<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Re
         next_sync_at_ms: Some(app.clock.now_ms()),
         last_sync: before.as_ref().and_then(|b| b.last_sync.clone()),
         sync_failure: None,
+        webhooks: None,
     };
+    // The old subscription (a reconnect) goes before a new one is made: one policy per connection.
+    if let Some(b) = &before {
+        crate::webhooks::unsubscribe(app, b, Some(&creds)).await;
+    }
+    let mut rec = rec;
+    rec.webhooks = Some(crate::webhooks::subscribe(app, &rec, &creds).await);
     let marker_current = connection::active_marker(&app.store, &who.org).await?;
     let marker_op = match (&before, marker_current) {
         // the marker may exist for this very connection (a reconnect): keep it as is
@@ -145,6 +152,7 @@ pub async fn connect<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Re
     if let Err(e) = app.store.write(ops).await {
         // A new connection's secret must not outlive the failed connect (it would sit in Secrets Manager with no
         // record pointing at it). A reconnect's secret stays: its connection still points at it.
+        crate::webhooks::unsubscribe(app, &rec, Some(&creds)).await;
         if before.is_none()
             && let Err(cleanup) = app.store.delete_secret(&rec.secret_name).await
         {
@@ -189,6 +197,9 @@ pub async fn rotate<S: Store>(
     after.status_reason = None;
     after.updated_at = now.clone();
     after.next_sync_at_ms = Some(app.clock.now_ms());
+    // A rotation gets a fresh subscription and signing secret.
+    crate::webhooks::unsubscribe(app, &current.value, Some(&creds)).await;
+    after.webhooks = Some(crate::webhooks::subscribe(app, &after, &creds).await);
     app.store
         .write(vec![
             after.put(current.if_unchanged())?,

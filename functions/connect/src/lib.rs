@@ -14,6 +14,7 @@ pub mod products;
 pub mod quarantine;
 pub mod settings;
 pub mod synced;
+pub mod webhooks;
 
 use error::ConnectError;
 use http::{Method, StatusCode};

@@ -44,6 +44,7 @@ async fn fixture() -> Fixture {
         next_sync_at_ms: Some(1),
         last_sync: None,
         sync_failure: None,
+        webhooks: None,
     };
     app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
     app.store.put_secret(&rec.secret_name, &SecretValue::new("seq-secret-xyz"), &a.org).await.unwrap();

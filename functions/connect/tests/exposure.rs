@@ -69,6 +69,7 @@ async fn fixture() -> Fixture {
         next_sync_at_ms: None,
         last_sync: None,
         sync_failure: None,
+        webhooks: None,
     };
     app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
     let key = shared::layout::lease_key(&a.org, &conn);

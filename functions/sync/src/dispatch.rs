@@ -33,6 +33,7 @@ pub async fn dispatch<S: Store>(app: &State<S>) -> Result<DispatchReport, SyncFn
                 connection_id: c.connection_id.clone(),
                 reason: "schedule".into(),
                 dedup_id: format!("{}#{}#{slot}", c.org_id, c.connection_id),
+                targets: Vec::new(),
             })
             .await?;
         enqueued += 1;

@@ -137,7 +137,13 @@ async fn run_with<S: Store>(
         force_full: false,
         settings: SyncSettings::from_config(&app.config),
     };
-    match shared::sync::run(&app.store, &SequenceAdapter { client }, app.clock.as_ref(), &sync_job).await {
+    let source = SequenceAdapter { client };
+    let ran = if job.targets.is_empty() {
+        shared::sync::run(&app.store, &source, app.clock.as_ref(), &sync_job).await
+    } else {
+        shared::sync::run_targets(&app.store, &source, app.clock.as_ref(), &sync_job, &job.targets).await
+    };
+    match ran {
         Ok(report) => report,
         Err(e) => {
             tracing::warn!(org = %job.org_id, connection = %job.connection_id, error = %e, "sync run failed in the ledger store");
@@ -163,6 +169,10 @@ pub async fn run_job<S: Store>(
         return Ok(None);
     }
     let started = app.clock.now_ms();
+    if !job.targets.is_empty() {
+        // Later webhooks for these documents queue a new job from now on: this one may already have read them.
+        release_targets(app, job).await;
+    }
     let (report, verdict) = match credentials(app, &conn.value).await {
         Ok(Secret::Found(creds)) => {
             let mut report = run_with(app, job, &conn.value, &creds, holder, deadline_ms).await;
@@ -188,6 +198,24 @@ pub async fn run_job<S: Store>(
             (report, verdict)
         }
     };
+    if !job.targets.is_empty() {
+        // A targeted job leaves the connection's record to the scheduled runs (their summary, their backoff): it
+        // is logged and counted, and tried again only while the lease is busy or it ran out of time.
+        if matches!(report.outcome, Outcome::Busy | Outcome::MoreWork { .. }) {
+            requeue_targets(app, job).await?;
+        }
+        tracing::info!(
+            org = %job.org_id,
+            connection = %job.connection_id,
+            outcome = report.outcome.name(),
+            targets = job.targets.len(),
+            created = report.summary.created,
+            updated = report.summary.updated,
+            "targeted sync (webhook) finished"
+        );
+        metrics::emit(&report, RunVerdict { failed: verdict.failed(), consecutive_failures: 0 });
+        return Ok(Some(report));
+    }
     let requeued = match report.outcome {
         Outcome::MoreWork { retry_after_ms } => Some(requeue(app, job, retry_after_ms).await?),
         _ => None,
@@ -206,6 +234,34 @@ pub async fn run_job<S: Store>(
     }
     metrics::emit(&report, RunVerdict { failed: verdict.failed(), consecutive_failures });
     Ok(Some(report))
+}
+
+/// How long a targeted job waits when the connection's lease is busy (a scheduled run is importing).
+pub const TARGETS_RETRY_DELAY: Duration = Duration::from_secs(5);
+
+/// Drops the "already queued" markers of a targeted job's documents (best effort: they expire anyway).
+async fn release_targets<S: Store>(app: &State<S>, job: &SyncMessage) {
+    let ops: Vec<shared::store::WriteOp> = job
+        .targets
+        .iter()
+        .map(|t| shared::store::WriteOp::Delete {
+            key: shared::layout::pending_target_key(&job.org_id, &job.connection_id, t.stream.as_str(), &t.id),
+            expect: shared::store::Expect::Any,
+        })
+        .collect();
+    for batch in ops.chunks(25) {
+        if let Err(e) = app.store.write(batch.to_vec()).await {
+            tracing::warn!(connection = %job.connection_id, error = %e, "could not release pending webhook targets");
+        }
+    }
+}
+
+/// Queues a targeted job again after [`TARGETS_RETRY_DELAY`] (the lease was busy, or time ran out).
+async fn requeue_targets<S: Store>(app: &State<S>, job: &SyncMessage) -> Result<(), SyncFnError> {
+    let now = app.clock.now_ms();
+    let again = SyncMessage { dedup_id: format!("{}#{}#targets#{now}", job.org_id, job.connection_id), ..job.clone() };
+    app.queue.enqueue_after(again, TARGETS_RETRY_DELAY).await?;
+    Ok(())
 }
 
 /// Queues the continuation of a checkpointed run: after Sequence's `Retry-After` when it was
@@ -234,6 +290,7 @@ async fn requeue<S: Store>(
                 connection_id: job.connection_id.clone(),
                 reason: "continue".into(),
                 dedup_id: format!("{}#{}#continue#{now}", job.org_id, job.connection_id),
+                targets: Vec::new(),
             },
             delay,
         )

@@ -126,6 +126,7 @@ async fn fixture(name: &str) -> Fixture {
         next_sync_at_ms: Some(clock.now_ms()),
         last_sync: None,
         sync_failure: None,
+        webhooks: None,
     };
     app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
     Fixture { app, queue, clock, sim, org, conn, dir }
@@ -161,6 +162,7 @@ impl Fixture {
             connection_id: self.conn.clone(),
             reason: "manual".into(),
             dedup_id: "m".into(),
+            targets: Vec::new(),
         }
     }
 

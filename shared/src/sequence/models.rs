@@ -267,3 +267,44 @@ impl Invoice {
         self.linked_services.iter().find(|l| l.external_service == SPHERE_SERVICE).map(|l| l.external_id.as_str())
     }
 }
+
+/// `POST /notifications/policies` (research §1.7): a webhook subscription of the account. `Debug` leaves the
+/// secret out.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewNotificationPolicy {
+    pub name: String,
+    /// `WEBHOOK`.
+    pub channel: String,
+    /// The webhook URL(s).
+    pub recipients: Vec<String>,
+    pub notification_types: Vec<String>,
+    pub webhook_secret: String,
+}
+
+impl std::fmt::Debug for NewNotificationPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewNotificationPolicy")
+            .field("name", &self.name)
+            .field("channel", &self.channel)
+            .field("recipients", &self.recipients.len())
+            .field("notification_types", &self.notification_types)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A notification policy as Sequence answers it (only what we keep). `webhook_secret`, when Sequence sends one,
+/// is the secret it signs with.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPolicy {
+    pub id: String,
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
+}
+
+impl std::fmt::Debug for NotificationPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotificationPolicy").field("id", &self.id).finish_non_exhaustive()
+    }
+}

@@ -31,4 +31,4 @@ pub mod source;
 
 pub use job::{RunRequest, SyncError, SyncSettings};
 pub use outcome::{CallerAction, Outcome, RunReport, RunSummary};
-pub use run::run;
+pub use run::{run, run_targets};

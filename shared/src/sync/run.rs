@@ -107,7 +107,7 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
     job: &RunRequest,
 ) -> Result<RunReport, SyncError> {
     let started = clock.now_ms();
-    let mut summary = RunSummary {
+    let summary = RunSummary {
         org: job.org.to_string(),
         connection: job.connection.to_string(),
         holder: job.holder.clone(),
@@ -119,54 +119,68 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
         let message = "no time left: the deadline minus the safety margin is in the past".to_owned();
         return Ok(finish(Outcome::Failed { message }, summary, clock));
     }
-    let lease_key = layout::lease_key(&job.org, &job.connection);
-    let Some(guard) = lease::acquire(store, &lease_key, &job.holder, started, ms(job.settings.lease)).await? else {
-        return Ok(finish(Outcome::Busy, summary, clock));
-    };
-    let run_key = layout::cursor_key(&job.org, &job.connection, "run");
-    let run_slot = match load::<RunCursor, S>(store, run_key).await {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = lease::release(store, guard).await;
-            return Err(e.into());
-        }
-    };
-    let ledger = Ledger::new(store, job.org.clone(), job.connection.clone());
-    let quarantined = match ledger.list_quarantine().await {
-        Ok(q) => q.into_iter().map(|q| ((q.kind.clone(), q.source_id.clone()), q)).collect(),
-        Err(e) => {
-            let _ = lease::release(store, guard).await;
-            return Err(match e {
-                LedgerError::Store(s) => SyncError::Store(s),
-                other => SyncError::Conflict(other.to_string()),
-            });
-        }
-    };
-    if let Err(e) = ledger.ensure_counters(&guard).await {
-        if !matches!(e, LedgerError::Fenced) {
-            let _ = lease::release(store, guard).await;
-        }
-        return Err(match e {
-            LedgerError::Store(s) => SyncError::Store(s),
-            other => SyncError::Conflict(other.to_string()),
-        });
-    }
-    let mut r = Runner {
-        store,
-        source,
-        clock,
-        job,
-        ledger,
-        guard,
-        run: run_slot,
-        summary: std::mem::take(&mut summary),
-        repairing: false,
-        quarantined,
-        rechecking: false,
-        evaluated: HashSet::new(),
-        page_ms_max: 0,
+    let mut r = match start(store, source, clock, job, summary).await? {
+        Started::Runner(r) => *r,
+        Started::Busy(summary) => return Ok(finish(Outcome::Busy, *summary, clock)),
     };
     let result = r.cycle().await;
+    conclude(store, clock, r, result).await
+}
+
+/// A targeted run (webhooks): only `targets`, each re-fetched by id from Sequence — never taken from the webhook —
+/// and upserted under the connection's lease with the same rules as a scheduled run (fenced, idempotent, stale
+/// versions refused, unreadable documents quarantined). No cursor moves: the schedule stays the source of truth.
+/// A document Sequence no longer has is left to the scheduled run (a deleted draft never reached the ledger).
+pub async fn run_targets<S: ItemStore, Q: SequenceSource>(
+    store: &S,
+    source: &Q,
+    clock: &dyn Clock,
+    job: &RunRequest,
+    targets: &[crate::webhook::Target],
+) -> Result<RunReport, SyncError> {
+    let summary = RunSummary {
+        org: job.org.to_string(),
+        connection: job.connection.to_string(),
+        holder: job.holder.clone(),
+        started_at_ms: clock.now_ms(),
+        ..RunSummary::default()
+    };
+    let mut r = match start(store, source, clock, job, summary).await? {
+        Started::Runner(r) => *r,
+        Started::Busy(summary) => return Ok(finish(Outcome::Busy, *summary, clock)),
+    };
+    let result = r.targets(targets).await;
+    conclude(store, clock, r, result).await
+}
+
+impl<S: ItemStore, Q: SequenceSource> Runner<'_, S, Q> {
+    async fn targets(&mut self, targets: &[crate::webhook::Target]) -> Result<(), Stop> {
+        for t in targets {
+            if self.out_of_time() {
+                return Err(Stop::Deadline);
+            }
+            let kind = t.stream.quarantine_kind();
+            match self.fetch_one(t.stream, &t.id).await {
+                Ok(Ok(doc)) => self.process(doc).await?,
+                Ok(Err(rejected)) => self.quarantine_rejected(kind, rejected).await?,
+                Err(Stop::Source(SourceError::NotFound)) => {
+                    tracing::info!(kind, id = %t.id, "webhook named a document Sequence does not have: left to the schedule");
+                    self.summary.missing_in_source += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Releases the lease (unless it was lost) and turns how the work stopped into the run's outcome.
+async fn conclude<S: ItemStore, Q: SequenceSource>(
+    store: &S,
+    clock: &dyn Clock,
+    r: Runner<'_, S, Q>,
+    result: Result<(), Stop>,
+) -> Result<RunReport, SyncError> {
     let Runner { guard, summary, .. } = r;
     let outcome = match result {
         Ok(()) => Outcome::Done,
@@ -196,6 +210,72 @@ pub async fn run<S: ItemStore, Q: SequenceSource>(
         tracing::warn!(error = %e, "could not release the sync lease");
     }
     Ok(finish(outcome, summary, clock))
+}
+
+/// What taking the lease led to.
+enum Started<'a, S, Q> {
+    Runner(Box<Runner<'a, S, Q>>),
+    /// Another run holds the lease.
+    Busy(Box<RunSummary>),
+}
+
+/// Takes the connection's lease and loads what every run needs (run cursor, quarantine), with the counters
+/// built if this ledger predates them. On a store failure the lease is released again.
+async fn start<'a, S: ItemStore, Q: SequenceSource>(
+    store: &'a S,
+    source: &'a Q,
+    clock: &'a dyn Clock,
+    job: &'a RunRequest,
+    summary: RunSummary,
+) -> Result<Started<'a, S, Q>, SyncError> {
+    let started = summary.started_at_ms;
+    let lease_key = layout::lease_key(&job.org, &job.connection);
+    let Some(guard) = lease::acquire(store, &lease_key, &job.holder, started, ms(job.settings.lease)).await? else {
+        return Ok(Started::Busy(Box::new(summary)));
+    };
+    let run_key = layout::cursor_key(&job.org, &job.connection, "run");
+    let run_slot = match load::<RunCursor, S>(store, run_key).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = lease::release(store, guard).await;
+            return Err(e.into());
+        }
+    };
+    let ledger = Ledger::new(store, job.org.clone(), job.connection.clone());
+    let quarantined = match ledger.list_quarantine().await {
+        Ok(q) => q.into_iter().map(|q| ((q.kind.clone(), q.source_id.clone()), q)).collect(),
+        Err(e) => {
+            let _ = lease::release(store, guard).await;
+            return Err(match e {
+                LedgerError::Store(s) => SyncError::Store(s),
+                other => SyncError::Conflict(other.to_string()),
+            });
+        }
+    };
+    if let Err(e) = ledger.ensure_counters(&guard).await {
+        if !matches!(e, LedgerError::Fenced) {
+            let _ = lease::release(store, guard).await;
+        }
+        return Err(match e {
+            LedgerError::Store(s) => SyncError::Store(s),
+            other => SyncError::Conflict(other.to_string()),
+        });
+    }
+    Ok(Started::Runner(Box::new(Runner {
+        store,
+        source,
+        clock,
+        job,
+        ledger,
+        guard,
+        run: run_slot,
+        summary,
+        repairing: false,
+        quarantined,
+        rechecking: false,
+        evaluated: HashSet::new(),
+        page_ms_max: 0,
+    })))
 }
 
 fn finish(outcome: Outcome, mut summary: RunSummary, clock: &dyn Clock) -> RunReport {

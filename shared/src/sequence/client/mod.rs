@@ -11,8 +11,8 @@ use super::decode::{self, Rejected};
 use super::error::{SequenceError, parse_error_body};
 use super::limiter::{RateLimiter, limiter_for_key};
 use super::models::{
-    CreditNote, CreditNoteLineItem, Customer, Invoice, InvoiceLineItem, Product, RawList, SequenceAccount,
-    TaxRegistration,
+    CreditNote, CreditNoteLineItem, Customer, Invoice, InvoiceLineItem, NewNotificationPolicy, NotificationPolicy,
+    Product, RawList, SequenceAccount, TaxRegistration,
 };
 use super::query::{CreditNoteQuery, CustomerQuery, InvoiceQuery, ListQuery, PageQuery, ProductQuery};
 use crate::clock::{SharedClock, SystemClock};
@@ -370,6 +370,24 @@ impl SequenceClient {
     /// `GET /credit-notes/{id}/line-items`, all pages.
     pub async fn credit_note_line_items(&self, credit_note_id: &str) -> Result<Vec<CreditNoteLineItem>, SequenceError> {
         self.collect(format!("/credit-notes/{}/line-items", seg(credit_note_id)), &PageQuery::default()).await
+    }
+
+    /// `POST /notifications/policies`: subscribes `policy.recipients` to `policy.notification_types` (webhooks
+    /// signed with `policy.webhook_secret`; if Sequence answers with a secret of its own, that one signs).
+    pub async fn create_notification_policy(
+        &self,
+        policy: &NewNotificationPolicy,
+    ) -> Result<NotificationPolicy, SequenceError> {
+        let body = serde_json::to_value(policy)
+            .map_err(|e| SequenceError::Decode { path: "/notifications/policies".into(), message: e.to_string() })?;
+        self.send_json(reqwest::Method::POST, "/notifications/policies", &[], Some(&body)).await
+    }
+
+    /// `DELETE /notifications/policies/{id}`.
+    pub async fn delete_notification_policy(&self, id: &str) -> Result<(), SequenceError> {
+        let path = format!("/notifications/policies/{}", seg(id));
+        let _: serde::de::IgnoredAny = self.send_json(reqwest::Method::DELETE, &path, &[], None).await?;
+        Ok(())
     }
 
     // ---- generic list machinery ------------------------------------------------------------------

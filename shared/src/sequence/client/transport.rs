@@ -18,7 +18,20 @@ impl SequenceClient {
         path: &str,
         query: &[(&'static str, String)],
     ) -> Result<T, SequenceError> {
+        self.send_json(reqwest::Method::GET, path, query, None).await
+    }
+
+    /// One request with a JSON body (`POST`) or none (`GET`, `DELETE`). A `POST` is not idempotent: it is retried
+    /// only after a 429 (Sequence did not process it), never after a timeout or a 5xx that may have created it.
+    pub(super) async fn send_json<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&'static str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, SequenceError> {
         let inner = &self.inner;
+        let idempotent = method != reqwest::Method::POST;
         let url = format!("{}{}", inner.opts.base_url, path);
         let max_attempts = inner.opts.max_attempts.max(1);
         let mut attempt = 0u32;
@@ -30,10 +43,11 @@ impl SequenceClient {
                 inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             }
             inner.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let sent = inner
-                .http
-                .get(&url)
-                .query(query)
+            let mut request = inner.http.request(method.clone(), &url).query(query);
+            if let Some(b) = body {
+                request = request.json(b);
+            }
+            let sent = request
                 .header(http::header::AUTHORIZATION, inner.auth.clone())
                 .header("Sequence-Version", API_VERSION)
                 .header(http::header::ACCEPT, "application/json")
@@ -59,6 +73,8 @@ impl SequenceClient {
                                     path: path.to_owned(),
                                     message: "the body is not UTF-8".into(),
                                 })?;
+                                // A 204 (a DELETE) has no body: it reads as JSON `null`.
+                                let text = if text.trim().is_empty() { "null" } else { text };
                                 return decode::decode::<T>(text)
                                     .map_err(|r| SequenceError::Decode { path: path.to_owned(), message: r.reason });
                             }
@@ -94,7 +110,7 @@ impl SequenceClient {
                 }
             };
             tracing::debug!(path, attempt, error = %err, "Sequence request failed");
-            if attempt >= max_attempts {
+            if attempt >= max_attempts || (!idempotent && !matches!(err, SequenceError::Throttled { .. })) {
                 return Err(err);
             }
             let wait = match retry_after {
