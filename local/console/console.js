@@ -271,6 +271,13 @@
     $('conn-account').textContent = c.sequence_account_id;
     $('conn-last-sync').textContent = describeSync(c.last_sync);
     $('conn-next-sync').textContent = c.next_sync_at_ms ? fmtTime(c.next_sync_at_ms) : '—';
+    const w = c.webhooks;
+    $('conn-webhooks').textContent = !w
+      ? 'not set up (connected before webhooks): changes arrive with the scheduled sync'
+      : w.enabled
+        ? 'on: changes in Sequence reach the ledger within seconds'
+        : `off: ${fmt(w.reason)}`;
+    $('conn-webhooks').dataset.enabled = String(Boolean(w && w.enabled));
   }
 
   /** While sync runs fail: since when, why, and when it is retried (the backoff's slot). */

@@ -41,6 +41,8 @@ pub struct Report {
     pub exposure_statuses: std::collections::BTreeMap<String, Vec<String>>,
     /// Currency blocks of the printed filing report.
     pub filing_csv_rows: usize,
+    /// How long a void made in Sequence took to reach the ledger by webhook.
+    pub webhook_latency: Duration,
 }
 
 struct Console {
@@ -477,6 +479,7 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
     for line in table {
         say(out, &line);
     }
+    let webhook_latency = change_by_webhook(&console, &sim, &conn_id, out).await?;
     let _ = writeln!(out, "\nEXPOSURE — where the account must register, and what to file");
     step(out, "Economic-nexus exposure of the synced account (GET /v1/exposure)");
     let exposure = console.get("/v1/exposure").await?;
@@ -504,6 +507,7 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
         tax_calculated: calculated,
         tax_collected: collected,
         exposure_statuses: statuses,
+        webhook_latency,
         filing_csv_rows: filing["currencies"].as_array().map_or(0, Vec::len),
     };
     if opts.keep {
@@ -580,6 +584,50 @@ async fn ledger_overview(console: &Console) -> Result<(usize, Vec<String>), Stri
         ));
     }
     Ok((n, lines))
+}
+
+/// A change made in Sequence after the last sync — an invoice voided — reaches the ledger by webhook, with no
+/// sync run; returns how long it took.
+async fn change_by_webhook(
+    console: &Console,
+    sim: &SimHandle,
+    conn_id: &str,
+    out: &mut dyn Write,
+) -> Result<Duration, String> {
+    let _ = writeln!(out, "\nWEBHOOKS — a change in Sequence reaches the ledger without a sync run");
+    let c = console.get(&format!("/v1/sequence/connections/{conn_id}")).await?;
+    say(out, &format!("webhooks: {}", if c["webhooks"]["enabled"] == true { "on" } else { "off" }));
+    let page = console.get("/v1/ledger/transactions?type=sale&status=active&limit=100").await?;
+    let id = page["items"]
+        .as_array()
+        .and_then(|items| items.iter().rev().find(|t| t["source_status"] == "SENT"))
+        .and_then(|t| t["id"].as_str())
+        .and_then(|id| id.strip_prefix("invoice:"))
+        .ok_or("no sent invoice in the ledger")?
+        .to_owned();
+    step(out, &format!("Void invoice {id} in Sequence (the simulator sends INVOICE_UPDATED, signed)"));
+    let started = Instant::now();
+    sim.state.void_invoice(&id).map_err(|e| e.to_string())?;
+    loop {
+        let t = console.get(&format!("/v1/ledger/transactions/invoice:{id}")).await?;
+        if t["source_status"] == "VOIDED" {
+            let took = started.elapsed();
+            say(
+                out,
+                &format!(
+                    "in the ledger as VOIDED after {:.1} s (version {}), by a targeted job: the webhook was verified, \
+                     queued, and the invoice re-fetched from Sequence",
+                    took.as_secs_f32(),
+                    t["version"]
+                ),
+            );
+            return Ok(took);
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            return Err(format!("invoice {id} was not voided in the ledger within 10 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }
 
 /// Places the demo can grow a customer in (state, city, ZIP): states whose threshold is $100,000 of gross sales.

@@ -33,5 +33,8 @@ async fn demo_walks_the_guide_and_calculated_equals_collected() {
     assert!(states("exposed") + states("registered") >= 2, "{:?}\n{text}", report.exposure_statuses);
     assert!(states("approaching") >= 1, "{:?}\n{text}", report.exposure_statuses);
     assert!(report.filing_csv_rows >= 1, "{text}");
+    // A void made in Sequence after the last sync reached the ledger by webhook, well within 5 s.
+    assert!(report.webhook_latency < std::time::Duration::from_secs(5), "{:?}\n{text}", report.webhook_latency);
+    assert!(text.contains("webhooks: on") && text.contains("by a targeted job"), "{text}");
     assert!(text.contains("Economic-nexus exposure") && text.contains("Filing report: Georgia"), "{text}");
 }

@@ -273,6 +273,16 @@ async function main() {
     assert(!(await tid('quarantine-table').isVisible()), 'no table for an empty list');
   });
 
+  await step('the connection card says webhooks are on (the server subscribed its own endpoint in Sequence)', async () => {
+    const text = await tid('conn-webhooks').textContent();
+    assert((await tid('conn-webhooks').getAttribute('data-enabled')) === 'true', `webhooks: ${text}`);
+    assert(text.startsWith('on:'), text);
+    const hooks = await simControl('GET', '/webhooks');
+    const policies = hooks.accounts.flatMap((a) => a.policies);
+    assert(policies.length === 1 && policies[0].recipients[0].startsWith(`${base}/webhooks/sequence/`),
+      `one policy for this server: ${JSON.stringify(policies.map((p) => p.recipients))}`);
+  });
+
   await step('Generate API key shows the key once with a warning, and lists its prefix', async () => {
     await tid('generate-key').click();
     await tid('new-key').waitFor({ state: 'visible' });

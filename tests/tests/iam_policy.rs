@@ -51,6 +51,7 @@ fn each_function_policy_is_exactly_what_its_code_calls() {
         ("ConnectFunction", connect::IAM_ACTIONS),
         ("SyncFunction", sync::IAM_ACTIONS),
         ("TaxFunction", tax::IAM_ACTIONS),
+        ("WebhookFunction", webhook::IAM_ACTIONS),
     ] {
         assert_eq!(actions_in(resource_block(resource)), set(code), "{resource} policy vs its IAM_ACTIONS");
     }
@@ -73,6 +74,21 @@ fn statements(block: &str) -> Vec<(BTreeSet<String>, String)> {
 
 const SEQUENCE_SECRETS: &str =
     r#"!Sub "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretPrefix}/sequence/*""#;
+
+/// The webhook signing secrets: `{prefix}/sequence/{org}/{conn}/webhook` (+ the ARN's random suffix).
+const WEBHOOK_SECRETS: &str = r#"!Sub "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretPrefix}/sequence/*/webhook-*""#;
+
+#[test]
+fn the_webhook_function_reads_the_signing_secrets_only() {
+    let reads: Vec<_> = statements(resource_block("WebhookFunction"))
+        .into_iter()
+        .filter(|(actions, _)| actions.contains("secretsmanager:GetSecretValue"))
+        .collect();
+    assert_eq!(reads.len(), 1);
+    assert_eq!(reads[0].1.trim(), format!("Resource: {WEBHOOK_SECRETS}"));
+    // the names it reads end in /webhook, which only that pattern (not a credentials secret) matches
+    assert_eq!(shared::connection::webhook_secret_name("p/sequence/org_a/conn_a"), "p/sequence/org_a/conn_a/webhook");
+}
 
 #[test]
 fn only_sync_reads_sequence_secrets() {
@@ -104,7 +120,7 @@ fn only_sync_reads_sequence_secrets() {
 fn the_sequence_secrets_key_decrypts_for_sync_and_encrypts_for_connect_only() {
     let key = resource_block("SequenceSecretsKey");
     let statements: Vec<&str> = key.split("- Sid: ").skip(1).collect();
-    assert_eq!(statements.len(), 3, "{key}");
+    assert_eq!(statements.len(), 4, "{key}");
     let crypto = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:*"];
     for st in &statements {
         let grants_use = crypto.iter().any(|a| st.contains(&format!("- {a}")));
@@ -113,7 +129,8 @@ fn the_sequence_secrets_key_decrypts_for_sync_and_encrypts_for_connect_only() {
         } else {
             // a function role, through Secrets Manager, for our Sequence secrets only
             assert!(st.contains("kms:ViaService: !Sub \"secretsmanager.${AWS::Region}.amazonaws.com\""), "{st}");
-            let arn = SEQUENCE_SECRETS.trim_start_matches("!Sub ");
+            let arn = if st.contains("WebhookFunctionRole") { WEBHOOK_SECRETS } else { SEQUENCE_SECRETS };
+            let arn = arn.trim_start_matches("!Sub ");
             assert!(st.contains(&format!("kms:EncryptionContext:SecretARN: !Sub {arn}")), "{st}");
         }
     }
@@ -123,9 +140,11 @@ fn the_sequence_secrets_key_decrypts_for_sync_and_encrypts_for_connect_only() {
     let connect = principal("ConnectFunctionRole").expect("a statement for connect");
     assert!(connect.contains("- kms:GenerateDataKey"), "{connect}");
     assert!(principal("TaxFunctionRole").is_none(), "tax may not use the key");
+    let webhook = principal("WebhookFunctionRole").expect("a statement for webhook");
+    assert!(webhook.contains("- kms:Decrypt") && !webhook.contains("GenerateDataKey"), "{webhook}");
     // new secrets are created under it, and no function policy grants KMS on its own
     assert!(resource_block("ConnectFunction").contains("SECRETS_KMS_KEY_ID: !GetAtt SequenceSecretsKey.Arn"));
-    for function in ["ConnectFunction", "SyncFunction", "TaxFunction"] {
+    for function in ["ConnectFunction", "SyncFunction", "TaxFunction", "WebhookFunction"] {
         assert!(!resource_block(function).contains("kms:"), "{function}");
     }
     for function in ["ConnectFunction", "TaxFunction"] {

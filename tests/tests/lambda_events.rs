@@ -106,3 +106,65 @@ async fn tax_verify_event_authenticates_by_api_key() {
     assert_eq!(resp.status(), 401);
     assert_eq!(body(&resp)["code"], "unauthorized_access");
 }
+
+#[tokio::test]
+async fn webhook_event_is_verified_remembered_and_queues_one_targeted_job() {
+    let Some((app, queue_url)) = moto_app().await else { return };
+    let (org, conn) = (OrgId::parse("org_hook").unwrap(), ConnectionId::parse("conn_hook").unwrap());
+    let token = "ab".repeat(32);
+    let secret_name = format!("test-{}/sequence/org_hook/conn_hook/webhook", shared::domain::new_uuid());
+    shared::store::SecretStore::put_secret(&app.store, &secret_name, &shared::store::SecretValue::new("whsec_t"), &org)
+        .await
+        .unwrap();
+    let route = shared::connection::WebhookRoute {
+        org_id: org.clone(),
+        connection_id: conn.clone(),
+        sequence_account_id: SequenceAccountId::parse("acc-hook").unwrap(),
+        secret_name,
+    };
+    let put = shared::store::record::put(shared::layout::webhook_route_key(&token), &route, Expect::Any).unwrap();
+    app.store.write(vec![put]).await.unwrap();
+    // As the webhook main builds it.
+    let state = webhook::State::of(&app);
+    let raw = r#"{"notificationType":"INVOICE_UPDATED","sequenceAccountId":"acc-hook","resourceType":"INVOICE","resourceId":"inv-7"}"#;
+    let now = chrono::Utc::now().timestamp_millis();
+    let signature = shared::webhook::sign(b"whsec_t", now, raw.as_bytes());
+    let escaped = raw.replace('"', "\\\"");
+    let delivery = || {
+        event("apigw_v2_webhook.json", &[("{{TOKEN}}", &token), ("{{SIGNATURE}}", &signature), ("{{BODY}}", &escaped)])
+    };
+    let resp = webhook::handle_event(&state, delivery()).await;
+    assert_eq!(resp.status(), 202, "{:?}", body(&resp));
+    assert_eq!(webhook::handle_event(&state, delivery()).await.status(), 409, "the same delivery again: a replay");
+    let forged = event(
+        "apigw_v2_webhook.json",
+        &[
+            ("{{TOKEN}}", &token),
+            ("{{SIGNATURE}}", &shared::webhook::sign(b"x", now, raw.as_bytes())),
+            ("{{BODY}}", &escaped),
+        ],
+    );
+    assert_eq!(webhook::handle_event(&state, forged).await.status(), 401);
+    // One message, a targeted job for the invoice, held back for the coalescing window.
+    let msgs = app.store.sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
+    let delayed = app
+        .store
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await
+        .unwrap();
+    let visible = msgs.messages().len();
+    let held: usize = delayed
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(visible + held, 1, "one job queued");
+    if let Some(m) = msgs.messages().first() {
+        let job: shared::queue::SyncMessage = serde_json::from_str(m.body().unwrap()).unwrap();
+        assert_eq!((job.reason.as_str(), job.targets[0].id.as_str()), ("webhook", "inv-7"));
+    }
+}

@@ -35,8 +35,13 @@ const PENDING_TTL_SECS: i64 = 120;
 const SECRET_TTL_MS: i64 = 300_000;
 
 /// AWS actions this function's code calls; `tests/tests/iam_policy.rs` holds template.yaml to exactly this list.
-pub const IAM_ACTIONS: &[&str] =
-    &["dynamodb:GetItem", "dynamodb:PutItem", "secretsmanager:GetSecretValue", "sqs:SendMessage"];
+pub const IAM_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "secretsmanager:GetSecretValue",
+    "sqs:SendMessage",
+];
 
 pub struct State<S: Store> {
     pub config: Config,
