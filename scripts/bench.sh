@@ -42,6 +42,9 @@ echo "==> sync"
 echo "==> exposure and filing reports over ${EXPOSURE_INVOICES:-1000000} invoices (embedded store)"
 "$bin" bench-exposure --invoices "${EXPOSURE_INVOICES:-1000000}" >"$tmp/exposure.txt"
 
+echo "==> webhook-to-ledger latency (local server, simulator over loopback)"
+"$bin" bench-webhooks --changes "${WEBHOOK_CHANGES:-50}" >"$tmp/webhooks.txt"
+
 echo "==> long fault soak (SOAK_ROUNDS=${LONG_SOAK_ROUNDS:-300})"
 soak_start=$(date +%s)
 SOAK_ROUNDS="${LONG_SOAK_ROUNDS:-300}" cargo test --release -q -p e2e-tests --test soak >"$tmp/soak.txt" 2>&1 || { cat "$tmp/soak.txt"; exit 1; }
@@ -71,7 +74,7 @@ PY
 )
 
 sizes=""
-for f in connect sync tax; do
+for f in connect sync tax webhook; do
   if [ -f "target/lambda/$f/bootstrap" ]; then
     sizes+="| $f (arm64, cargo lambda build --release --arm64) | $(du -h "target/lambda/$f/bootstrap" | cut -f1) |"$'\n'
   fi
@@ -116,6 +119,14 @@ sizes+="| sphere-local (x86_64 release) | $(du -h "$bin" | cut -f1) |"$'\n'
   echo "Reports read the running totals the sync keeps per (month, region) in the same atomic write as each"
   echo "transaction: the item count depends on months × regions, not on the number of invoices. Target: the"
   echo "exposure report ≤ 50 ms for 1,000,000 invoices."
+  echo
+  echo "## Webhook to ledger (\`sphere-local bench-webhooks\`, local server)"
+  echo
+  cat "$tmp/webhooks.txt"
+  echo
+  echo "From the void in the simulator to the ledger holding the invoice as VOIDED, one change at a time: the signed"
+  echo "delivery, verification, the replay record, the coalescing delay (webhook::COALESCE), the targeted job's"
+  echo "re-fetch of the invoice and its lines, and the fenced upsert. Target: under 5 s."
   echo
   echo "## Fault soak (long)"
   echo

@@ -3,6 +3,7 @@
 
 use crate::bench::{SyncBenchOptions, TaxBenchOptions};
 use crate::bench_exposure::ExposureBenchOptions;
+use crate::bench_webhooks::WebhookBenchOptions;
 use crate::sim::SimArgs;
 use crate::{demo, serve};
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
@@ -18,6 +19,7 @@ pub enum Cli {
     BenchTax(TaxBenchOptions),
     BenchSync(SyncBenchOptions),
     BenchExposure(ExposureBenchOptions),
+    BenchWebhooks(WebhookBenchOptions),
 }
 
 fn value<T: Clone + Send + Sync + 'static>(m: &ArgMatches, id: &str) -> Option<T> {
@@ -167,6 +169,15 @@ pub fn command() -> Command {
                         .value_parser(value_parser!(usize)),
                 ),
         )
+        .subcommand(
+            Command::new("bench-webhooks")
+                .about("Webhook-to-ledger latency on the local server (simulator over loopback)")
+                .arg(
+                    opt("changes", "N", "invoices voided, one at a time")
+                        .default_value("50")
+                        .value_parser(value_parser!(usize)),
+                ),
+        )
 }
 
 /// Parses `args` (the program name first).
@@ -205,6 +216,7 @@ where
         Some(("bench-exposure", m)) => {
             Cli::BenchExposure(ExposureBenchOptions { invoices: required(m, "invoices"), runs: required(m, "runs") })
         }
+        Some(("bench-webhooks", m)) => Cli::BenchWebhooks(WebhookBenchOptions { changes: required(m, "changes") }),
         // `subcommand_required` makes clap refuse anything else before this point.
         _ => return Err(command().error(clap::error::ErrorKind::MissingSubcommand, "a subcommand is required")),
     })

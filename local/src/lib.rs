@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_exposure;
+pub mod bench_webhooks;
 pub mod cli;
 pub mod console;
 pub mod demo;

@@ -2,7 +2,7 @@
 //! run, over the embedded store. Flags: `sphere-local --help` ([`sphere_local::cli`]).
 
 use sphere_local::cli::{self, Cli};
-use sphere_local::{bench, bench_exposure, demo, serve, sim};
+use sphere_local::{bench, bench_exposure, bench_webhooks, demo, serve, sim};
 
 #[tokio::main]
 async fn main() {
@@ -20,6 +20,7 @@ async fn main() {
         Cli::BenchTax(opts) => bench::bench_tax(opts).await,
         Cli::BenchSync(opts) => bench::bench_sync(opts).await,
         Cli::BenchExposure(opts) => bench_exposure::bench_exposure(opts).await,
+        Cli::BenchWebhooks(opts) => bench_webhooks::bench_webhooks(opts).await,
         Cli::Demo(opts) => demo::run(opts, &mut std::io::stdout()).await.map(|_| ()),
     };
     if let Err(e) = result {
