@@ -36,17 +36,8 @@ async fn run(dir: &std::path::Path, opts: &WebhookBenchOptions) -> Result<(), St
     })
     .await
     .map_err(|e| e.to_string())?;
-    let mut config = shared::config::Config::defaults();
-    config.sequence_sandbox_url = sim.sandbox_url();
-    config.sequence_production_url = sim.production_url();
-    config.sequence_requests_per_minute = 100_000;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    config.webhook_base_url = Some(format!("http://{addr}"));
-    let (router, server) = serve::build(dir, config).await?;
-    let task = tokio::spawn(async move { axum::serve(listener, router).await });
+    let (base, server, task) = serve::start_beside(dir, &sim).await?;
     let http = reqwest::Client::new();
-    let base = format!("http://{addr}");
     let token = server.tokens.test.token.clone();
     let c = sim.credentials(Environment::Sandbox);
     let conn: serde_json::Value = http

@@ -9,7 +9,6 @@ use crate::serve;
 use sequence_sim::wire::{Address, TaxStatus};
 use sequence_sim::{self as sim, SeedSpec, SimHandle, SimOptions, Simulator, Target};
 use serde_json::{Value, json};
-use shared::config::Config;
 use shared::domain::{Decimal, Environment};
 use std::io::Write;
 use std::path::PathBuf;
@@ -200,16 +199,7 @@ pub async fn run(opts: Options, out: &mut dyn Write) -> Result<Report, String> {
     })
     .await
     .map_err(|e| format!("could not start the Sequence simulator: {e}"))?;
-    let mut config = Config::defaults();
-    config.sequence_sandbox_url = sim.sandbox_url();
-    config.sequence_production_url = sim.production_url();
-    config.sequence_requests_per_minute = 100_000;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    config.webhook_base_url = Some(format!("http://{addr}"));
-    let (router, server) = serve::build(&data_dir, config).await?;
-    let server_task = tokio::spawn(async move { axum::serve(listener, router).await });
-    let base = format!("http://{addr}");
+    let (base, server, server_task) = serve::start_beside(&data_dir, &sim).await?;
     say(out, &format!("Sphere (local server): {base}    Sequence simulator: http://{}", sim.addr));
 
     let http = reqwest::Client::new();

@@ -64,6 +64,25 @@ pub async fn build(data_dir: &std::path::Path, config: Config) -> Result<(Router
     Ok((router, server))
 }
 
+/// A server beside an in-process simulator, on a free loopback port (the demo, the benchmarks, tests): Sequence
+/// is the simulator (no client-side limit), webhooks are subscribed to this server's own address. Returns its
+/// base URL, the server and the task serving it.
+pub async fn start_beside(
+    data_dir: &std::path::Path,
+    sim: &sequence_sim::SimHandle,
+) -> Result<(String, Arc<Server>, tokio::task::JoinHandle<std::io::Result<()>>), String> {
+    let mut config = Config::defaults();
+    config.sequence_sandbox_url = sim.sandbox_url();
+    config.sequence_production_url = sim.production_url();
+    config.sequence_requests_per_minute = 100_000;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    config.webhook_base_url = Some(format!("http://{addr}"));
+    let (router, server) = build(data_dir, config).await?;
+    let task = tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok((format!("http://{addr}"), server, task))
+}
+
 pub async fn run(opts: Options) -> Result<(), String> {
     let mut config = Config::from_env().map_err(|e| e.to_string())?;
     if let Some(u) = opts.sequence_sandbox_url {

@@ -42,17 +42,9 @@ async fn start(seed: SeedSpec) -> Env {
         .await
         .unwrap();
     let dir = std::env::temp_dir().join(format!("webhooks-{}", shared::domain::new_uuid()));
-    let mut config = shared::config::Config::defaults();
-    config.sequence_sandbox_url = sim.sandbox_url();
-    config.sequence_production_url = sim.production_url();
-    config.sequence_requests_per_minute = 100_000;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    config.webhook_base_url = Some(format!("http://{addr}"));
-    let (router, server) = serve::build(&dir, config).await.unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (base, server, _) = serve::start_beside(&dir, &sim).await.unwrap();
     let token = server.tokens.test.token.clone();
-    Env { sim, server, base: format!("http://{addr}"), token, dir }
+    Env { sim, server, base, token, dir }
 }
 
 async fn connect_and_sync(env: &Env) -> String {
