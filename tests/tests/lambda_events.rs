@@ -145,6 +145,25 @@ async fn webhook_event_is_verified_remembered_and_queues_one_targeted_job() {
         ],
     );
     assert_eq!(webhook::handle_event(&state, forged).await.status(), 401);
+    // A rotation stores a new secret under the same name: the cached one no longer matches, the fresh one does.
+    shared::store::SecretStore::put_secret(
+        &app.store,
+        &route.secret_name,
+        &shared::store::SecretValue::new("whsec_2"),
+        &org,
+    )
+    .await
+    .unwrap();
+    let raw2 = raw.replace("inv-7", "inv-8");
+    let rotated = event(
+        "apigw_v2_webhook.json",
+        &[
+            ("{{TOKEN}}", &token),
+            ("{{SIGNATURE}}", &shared::webhook::sign(b"whsec_2", now, raw2.as_bytes())),
+            ("{{BODY}}", &raw2.replace('"', "\\\"")),
+        ],
+    );
+    assert_eq!(webhook::handle_event(&state, rotated).await.status(), 202, "signed with the rotated secret");
     // One message, a targeted job for the invoice, held back for the coalescing window.
     let msgs = app.store.sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
     let delayed = app
@@ -162,9 +181,10 @@ async fn webhook_event_is_verified_remembered_and_queues_one_targeted_job() {
         .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed))
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    assert_eq!(visible + held, 1, "one job queued");
-    if let Some(m) = msgs.messages().first() {
+    assert_eq!(visible + held, 2, "one job per invoice");
+    for m in msgs.messages() {
         let job: shared::queue::SyncMessage = serde_json::from_str(m.body().unwrap()).unwrap();
-        assert_eq!((job.reason.as_str(), job.targets[0].id.as_str()), ("webhook", "inv-7"));
+        assert_eq!(job.reason, "webhook");
+        assert!(["inv-7", "inv-8"].contains(&job.targets[0].id.as_str()), "{job:?}");
     }
 }

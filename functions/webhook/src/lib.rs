@@ -63,9 +63,11 @@ impl<S: Store> State<S> {
         }
     }
 
-    async fn secret(&self, name: &str) -> Result<Option<shared::store::SecretValue>, Refusal> {
+    /// The signing secret `name`, from this container's cache unless `fresh` (a rotation replaces the value).
+    async fn secret(&self, name: &str, fresh: bool) -> Result<Option<shared::store::SecretValue>, Refusal> {
         let now = self.clock.now_ms();
-        if let Some((at, v)) = self.secrets.lock().ok().and_then(|m| m.get(name).cloned())
+        if !fresh
+            && let Some((at, v)) = self.secrets.lock().ok().and_then(|m| m.get(name).cloned())
             && now - at < SECRET_TTL_MS
         {
             return Ok(Some(v));
@@ -195,10 +197,17 @@ async fn receive<S: Store>(state: &State<S>, token: &str, req: &HttpRequest) -> 
         .await?
         .ok_or(Refusal::UnknownEndpoint)?
         .value;
-    let secret = state.secret(&route.secret_name).await?.ok_or(Refusal::UnknownEndpoint)?;
     let header = req.headers().get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let now = state.clock.now_ms();
-    let t = shared::webhook::verify(header, secret.expose().as_bytes(), body, now)?;
+    let secret = state.secret(&route.secret_name, false).await?.ok_or(Refusal::UnknownEndpoint)?;
+    let t = match shared::webhook::verify(header, secret.expose().as_bytes(), body, now) {
+        // The cached secret may predate a credential rotation (a new secret under the same name): read it once more.
+        Err(shared::webhook::SignatureError::Mismatch) => {
+            let fresh = state.secret(&route.secret_name, true).await?.ok_or(Refusal::UnknownEndpoint)?;
+            shared::webhook::verify(header, fresh.expose().as_bytes(), body, now)?
+        }
+        other => other?,
+    };
     // Remembered before anything else happens: a replay of this exact delivery is refused from now on.
     let digest = shared::webhook::replay_digest(t, body);
     let mut seen =
