@@ -106,7 +106,7 @@ impl SimState {
     pub fn create_customer(&self, c: NewCustomer) -> Result<CustomerResponse, SimError> {
         self.with(|w| {
             let r = w.create_customer(c)?;
-            notify_customer(w, &r.customer.id, "CUSTOMER_CREATED");
+            w.notify("CUSTOMER_CREATED", &r.customer.id);
             Ok(r)
         })
     }
@@ -114,11 +114,7 @@ impl SimState {
     pub fn update_customer(&self, id: &str, p: CustomerPatch) -> Result<CustomerResponse, SimError> {
         self.with(|w| {
             let r = w.update_customer(id, p)?;
-            notify_customer(
-                w,
-                id,
-                if r.customer.archived_at.is_some() { "CUSTOMER_ARCHIVED" } else { "CUSTOMER_UPDATED" },
-            );
+            w.notify(if r.customer.archived_at.is_some() { "CUSTOMER_ARCHIVED" } else { "CUSTOMER_UPDATED" }, id);
             Ok(r)
         })
     }
@@ -138,7 +134,7 @@ impl SimState {
         let has_sphere = self.with(|w| w.account_index(&n.target).map(|a| w.accounts[a].sphere.is_some()))?;
         if !has_sphere {
             let id = self.with(|w| w.create_invoice(n))?;
-            self.with(|w| notify_invoice(w, &id, "INVOICE_CREATED"));
+            self.with(|w| w.notify("INVOICE_CREATED", &id));
             return Ok((id, TaxOutcome::NotConfigured));
         }
         let mut draft = n;
@@ -156,7 +152,7 @@ impl SimState {
             InvoiceStatus::Voided => w.finalise_invoice(&id, true).and_then(|()| w.void_invoice(&id)),
             InvoiceStatus::Draft => Ok(()),
         })?;
-        self.with(|w| notify_invoice(w, &id, "INVOICE_CREATED"));
+        self.with(|w| w.notify("INVOICE_CREATED", &id));
         Ok((id, outcome))
     }
 
@@ -165,19 +161,19 @@ impl SimState {
     }
 
     pub fn update_invoice(&self, id: &str, p: InvoicePatch) -> Result<(), SimError> {
-        self.with(|w| w.update_invoice(id, p).map(|()| notify_invoice(w, id, "INVOICE_UPDATED")))
+        self.with(|w| w.update_invoice(id, p).map(|()| w.notify("INVOICE_UPDATED", id)))
     }
 
     pub fn finalise_invoice(&self, id: &str, send: bool) -> Result<(), SimError> {
-        self.with(|w| w.finalise_invoice(id, send).map(|()| notify_invoice(w, id, "INVOICE_ISSUED")))
+        self.with(|w| w.finalise_invoice(id, send).map(|()| w.notify("INVOICE_ISSUED", id)))
     }
 
     pub fn void_invoice(&self, id: &str) -> Result<(), SimError> {
-        self.with(|w| w.void_invoice(id).map(|()| notify_invoice(w, id, "INVOICE_UPDATED")))
+        self.with(|w| w.void_invoice(id).map(|()| w.notify("INVOICE_UPDATED", id)))
     }
 
     pub fn pay_invoice(&self, id: &str, p: Payment) -> Result<(), SimError> {
-        self.with(|w| w.pay_invoice(id, p).map(|()| notify_invoice(w, id, "INVOICE_UPDATED")))
+        self.with(|w| w.pay_invoice(id, p).map(|()| w.notify("INVOICE_UPDATED", id)))
     }
 
     /// The API stops returning the invoice (404); its credit notes keep pointing at it.
@@ -188,17 +184,17 @@ impl SimState {
     pub fn issue_credit_note(&self, n: NewCreditNote) -> Result<String, SimError> {
         self.with(|w| {
             let id = w.issue_credit_note(n)?;
-            notify_credit_note(w, &id, "CREDIT_NOTE_CREATED");
+            w.notify("CREDIT_NOTE_CREATED", &id);
             Ok(id)
         })
     }
 
     pub fn finalise_credit_note(&self, id: &str, send: bool) -> Result<(), SimError> {
-        self.with(|w| w.finalise_credit_note(id, send).map(|()| notify_credit_note(w, id, "CREDIT_NOTE_ISSUED")))
+        self.with(|w| w.finalise_credit_note(id, send).map(|()| w.notify("CREDIT_NOTE_ISSUED", id)))
     }
 
     pub fn void_credit_note(&self, id: &str) -> Result<(), SimError> {
-        self.with(|w| w.void_credit_note(id).map(|()| notify_credit_note(w, id, "CREDIT_NOTE_UPDATED")))
+        self.with(|w| w.void_credit_note(id).map(|()| w.notify("CREDIT_NOTE_UPDATED", id)))
     }
 
     /// Webhook delivery faults (drop, duplicate, reorder, delay, refuse policies).
@@ -254,23 +250,5 @@ impl SimState {
     /// The last `calculate_tax` body sent for this account.
     pub fn last_tax_request(&self, target: &Target) -> Result<Option<serde_json::Value>, SimError> {
         self.with(|w| w.account_index(target).map(|a| w.accounts[a].last_tax_request.clone()))
-    }
-}
-
-fn notify_invoice(w: &mut World, id: &str, notification_type: &str) {
-    if let Some(a) = w.account_of_invoice(id) {
-        w.notify(a, notification_type, id);
-    }
-}
-
-fn notify_credit_note(w: &mut World, id: &str, notification_type: &str) {
-    if let Some(a) = w.account_of_credit_note(id) {
-        w.notify(a, notification_type, id);
-    }
-}
-
-fn notify_customer(w: &mut World, id: &str, notification_type: &str) {
-    if let Some(a) = w.account_of_customer(id) {
-        w.notify(a, notification_type, id);
     }
 }

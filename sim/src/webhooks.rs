@@ -87,11 +87,18 @@ fn resource_type(notification_type: &str) -> &'static str {
 }
 
 impl World {
-    /// Queues `notification_type` for the document `id` of account `a` to every policy subscribed to it.
-    pub fn notify(&mut self, a: usize, notification_type: &str, id: &str) {
+    /// Queues `notification_type` for the document `id` to every policy of the account holding it that is
+    /// subscribed to the type.
+    pub fn notify(&mut self, notification_type: &str, id: &str) {
         self.webhook_stats.notifications += 1;
-        let Some(acc) = self.accounts.get(a) else { return };
-        let resource = match resource_type(notification_type) {
+        let kind = resource_type(notification_type);
+        let holds = |acc: &crate::world::Account| match kind {
+            "INVOICE" => acc.invoices.get(id).is_some(),
+            "CREDIT_NOTE" => acc.credit_notes.get(id).is_some(),
+            _ => acc.customers.get(id).is_some(),
+        };
+        let Some(acc) = self.accounts.iter().find(|a| holds(a)) else { return };
+        let resource = match kind {
             "INVOICE" => {
                 acc.invoice(id).ok().and_then(|r| serde_json::to_value(crate::render::invoice_response(acc, r)).ok())
             }
@@ -101,29 +108,18 @@ impl World {
         let body = serde_json::json!({
             "notificationType": notification_type,
             "sequenceAccountId": acc.info.id,
-            "resourceType": resource_type(notification_type),
+            "resourceType": kind,
             "resourceId": id,
             "resource": resource,
         })
         .to_string();
+        let mut queued = Vec::new();
         for p in acc.policies.iter().filter(|p| p.notification_types.iter().any(|t| t == notification_type)) {
             for url in &p.recipients {
-                self.outbox.push(Outgoing { url: url.clone(), secret: p.webhook_secret.clone(), body: body.clone() });
+                queued.push(Outgoing { url: url.clone(), secret: p.webhook_secret.clone(), body: body.clone() });
             }
         }
-    }
-
-    /// The account holding invoice `id`.
-    pub fn account_of_invoice(&self, id: &str) -> Option<usize> {
-        self.accounts.iter().position(|a| a.invoices.get(id).is_some())
-    }
-
-    pub fn account_of_credit_note(&self, id: &str) -> Option<usize> {
-        self.accounts.iter().position(|a| a.credit_notes.get(id).is_some())
-    }
-
-    pub fn account_of_customer(&self, id: &str) -> Option<usize> {
-        self.accounts.iter().position(|a| a.customers.get(id).is_some())
+        self.outbox.extend(queued);
     }
 
     /// Takes the queued notifications in sending order, applying drop / duplicate / reorder.

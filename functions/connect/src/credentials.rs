@@ -117,7 +117,7 @@ pub async fn connect<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Re
     };
     let secret_name = shared::store::secrets::sequence_secret_name(&app.config.secret_prefix, &who.org, &conn_id);
     app.store.put_secret(&secret_name, &creds.to_secret()?, &who.org).await?;
-    let rec = ConnectionRecord {
+    let mut rec = ConnectionRecord {
         connection_id: conn_id.clone(),
         org_id: who.org.clone(),
         environment: env,
@@ -137,7 +137,6 @@ pub async fn connect<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Re
     if let Some(b) = &before {
         crate::webhooks::unsubscribe(app, b, Some(&creds)).await;
     }
-    let mut rec = rec;
     rec.webhooks = Some(crate::webhooks::subscribe(app, &rec, &creds).await);
     let marker_current = connection::active_marker(&app.store, &who.org).await?;
     let marker_op = match (&before, marker_current) {

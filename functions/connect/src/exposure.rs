@@ -4,31 +4,22 @@
 //! `format=csv`). Both read the ledger's running totals (O(months × regions) items), never every transaction.
 
 use crate::error::ConnectError;
-use crate::ledger::{connection_of, ledger_err};
+use crate::ledger::{connection_of, date, ledger_err};
 use http::StatusCode;
 use serde_json::json;
 use shared::app::{App, Store};
-use shared::domain::{ConnectionId, Decimal};
+use shared::domain::Decimal;
 use shared::exposure::counters::month_of;
 use shared::exposure::engine::{self, Org};
 use shared::exposure::filing::{self, FilingPeriod};
 use shared::exposure::fx;
-use shared::ledger::{Ledger, TxnFilter};
+use shared::ledger::{Ledger, TxnFilter, TxnHead};
 use shared::org::Principal;
 use shared::web::{HttpResponse, json};
 use std::collections::HashMap;
 
 /// Documents listed with a filing report at most (the rest: `GET /v1/ledger/transactions` with the same filter).
 pub const FILING_DOCUMENTS: usize = 200;
-
-fn parse_date(q: &HashMap<String, String>, name: &str) -> Result<Option<chrono::NaiveDate>, ConnectError> {
-    q.get(name)
-        .map(|d| {
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| ConnectError::BadRequest(format!("{name} must be a date YYYY-MM-DD")))
-        })
-        .transpose()
-}
 
 /// `US-WA`, `DE`, `CA-QC`, `EU`: letters, digits and one dash.
 fn jurisdiction(q: &HashMap<String, String>) -> Result<String, ConnectError> {
@@ -45,8 +36,26 @@ async fn ledger_of<'a, S: Store>(
     app: &'a App<S>,
     who: &Principal,
     q: &HashMap<String, String>,
-) -> Result<Option<(ConnectionId, Ledger<'a, S>)>, ConnectError> {
-    Ok(connection_of(app, who, q).await?.map(|c| (c.clone(), Ledger::new(&app.store, who.org.clone(), c))))
+) -> Result<Option<Ledger<'a, S>>, ConnectError> {
+    Ok(connection_of(app, who, q).await?.map(|c| Ledger::new(&app.store, who.org.clone(), c)))
+}
+
+/// Every transaction of `day`, in the by-date index's order (the crossing invoice is among them).
+async fn day_transactions<S: Store>(
+    ledger: &Ledger<'_, S>,
+    day: chrono::NaiveDate,
+) -> Result<Vec<TxnHead>, ConnectError> {
+    let f = TxnFilter { from: Some(day), to: Some(day), ..TxnFilter::default() };
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = ledger.query_transactions(&f, cursor.as_deref(), 1_000).await.map_err(ledger_err)?;
+        all.extend(page.items);
+        match page.next {
+            Some(n) => cursor = Some(n),
+            None => return Ok(all),
+        }
+    }
 }
 
 pub async fn exposure<S: Store>(
@@ -55,7 +64,7 @@ pub async fn exposure<S: Store>(
     q: &HashMap<String, String>,
 ) -> Result<HttpResponse, ConnectError> {
     let today = chrono::DateTime::from_timestamp_millis(app.clock.now_ms()).unwrap_or_default().date_naive();
-    let as_of = parse_date(q, "as_of")?.unwrap_or(today);
+    let as_of = date(q, "as_of")?.unwrap_or(today);
     let approaching = match q.get("approaching_percent") {
         None => Decimal::from(engine::APPROACHING_PERCENT),
         Some(p) => p
@@ -83,23 +92,26 @@ pub async fn exposure<S: Store>(
         (matches!(country, "US" | "CA") && state.len() == 2).then(|| format!("{country}-{state}"))
     });
     let org = Org { registrations: &registrations, origin_country, origin_region };
-    let (connection, counters, complete) = match ledger_of(app, who, q).await? {
-        Some((c, ledger)) => {
-            let counters = ledger.counters(&engine::first_month(as_of), &month_of(as_of)).await.map_err(ledger_err)?;
-            let ready = ledger.counters_ready().await.map_err(ledger_err)?;
-            (Some(c), counters, ready)
-        }
-        None => (None, Vec::new(), true),
+    let ledger = ledger_of(app, who, q).await?;
+    let (counters, complete) = match &ledger {
+        Some(l) => (
+            l.counters(&engine::first_month(as_of), &month_of(as_of)).await.map_err(ledger_err)?,
+            l.counters_ready().await.map_err(ledger_err)?,
+        ),
+        None => (Vec::new(), true),
     };
     let rows = engine::evaluate(rules, rates, &counters, &org, as_of, approaching);
     let mut items = Vec::with_capacity(rows.len());
+    // Jurisdictions crossed on the same day share one read of that day.
+    let mut days: HashMap<chrono::NaiveDate, Vec<TxnHead>> = HashMap::new();
     for e in &rows {
         let mut v = serde_json::to_value(e).map_err(|e| ConnectError::Encode(e.to_string()))?;
-        if let (true, Some(day), Some(c)) = (with_documents, e.crossed_on, &connection) {
-            let ledger = Ledger::new(&app.store, who.org.clone(), c.clone());
-            let f = TxnFilter { from: Some(day), to: Some(day), ..TxnFilter::default() };
-            let page = ledger.query_transactions(&f, None, 1_000).await.map_err(ledger_err)?;
-            if let Some(h) = engine::crossing_document(rules, rates, e, &page.items) {
+        if let (true, Some(day), Some(l)) = (with_documents, e.crossed_on, &ledger) {
+            let docs = match days.entry(day) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(day_transactions(l, day).await?),
+            };
+            if let Some(h) = engine::crossing_document(rules, rates, e, docs) {
                 v["crossing_document"] = json!({
                     "id": format!("{}:{}", h.txn.kind.as_str(), h.txn.source_id),
                     "number": h.txn.number,
@@ -113,7 +125,7 @@ pub async fn exposure<S: Store>(
         StatusCode::OK,
         &json!({
             "as_of": as_of,
-            "connection": connection,
+            "connection": ledger.as_ref().map(Ledger::connection),
             "approaching_percent": approaching,
             "complete": complete,
             "exchange_rates": {"source": fx::SOURCE, "last_date": rates.last_date()},
@@ -133,7 +145,7 @@ pub async fn filing<S: Store>(
     let period = FilingPeriod::parse(&period_name).map_err(|e| ConnectError::BadRequest(e.to_string()))?;
     let wants_csv = wants_csv || q.get("format").is_some_and(|f| f == "csv");
     let (counters, documents, more) = match ledger_of(app, who, q).await? {
-        Some((_, ledger)) => {
+        Some(ledger) => {
             let (first, last) = period.months();
             let counters = ledger.counters(&first, &last).await.map_err(ledger_err)?;
             let documents = if wants_csv {

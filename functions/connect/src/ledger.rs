@@ -30,7 +30,7 @@ pub(crate) async fn connection_of<S: Store>(
     Ok(active.or(newest).map(|c| c.value.connection_id.clone()))
 }
 
-fn date(q: &HashMap<String, String>, name: &str) -> Result<Option<chrono::NaiveDate>, ConnectError> {
+pub(crate) fn date(q: &HashMap<String, String>, name: &str) -> Result<Option<chrono::NaiveDate>, ConnectError> {
     q.get(name)
         .map(|d| {
             chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")

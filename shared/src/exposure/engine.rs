@@ -17,16 +17,10 @@ use super::fx::Rates;
 use super::rules::{Due, Period, Rule, Rules, SalesBase};
 use crate::domain::Decimal;
 use crate::ledger::TxnHead;
-use crate::tax::Registration;
+use crate::tax::{EU27, Registration};
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// EU member states (the EU One-Stop-Shop threshold is one total over all of them).
-pub const EU27: &[&str] = &[
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV",
-    "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-];
 
 /// Default share of a threshold from which a jurisdiction is "approaching" (peers use 75–85 %).
 pub const APPROACHING_PERCENT: u32 = 80;
@@ -263,27 +257,23 @@ fn first_met(rules: &[Rule], period: Period, s: &Series, span_from: NaiveDate, a
         let before = s.total(window_from, day.pred_opt()?);
         rule.met(a, c).then_some(Met { day, window_from, before })
     };
+    // Periods measured every day: each day's window starts on January 1 of its year, or 12 months back.
+    let daily_window: Option<fn(NaiveDate) -> Option<NaiveDate>> = match period {
+        Period::CalendarYear | Period::PreviousCalendarYear => Some(|d| Some(ymd(d.year(), 1, 1))),
+        Period::Rolling12Months => Some(|d| Some(d.succ_opt()? - Months::new(12))),
+        _ => None,
+    };
+    if let Some(window_from) = daily_window {
+        let mut day = span_from;
+        while day <= as_of {
+            if let Some(m) = check(window_from(day)?, day) {
+                return Some(m);
+            }
+            day = day.succ_opt()?;
+        }
+        return None;
+    }
     match period {
-        Period::CalendarYear | Period::PreviousCalendarYear => {
-            let mut day = span_from;
-            while day <= as_of {
-                if let Some(m) = check(ymd(day.year(), 1, 1), day) {
-                    return Some(m);
-                }
-                day = day.succ_opt()?;
-            }
-            None
-        }
-        Period::Rolling12Months => {
-            let mut day = span_from;
-            while day <= as_of {
-                if let Some(m) = check(day.succ_opt()? - Months::new(12), day) {
-                    return Some(m);
-                }
-                day = day.succ_opt()?;
-            }
-            None
-        }
         Period::BasePeriodTwoYears => {
             let year = as_of.year() - 2;
             check(ymd(year, 1, 1), ymd(year, 12, 31))
@@ -302,18 +292,6 @@ fn current_window(period: Period, as_of: NaiveDate) -> (NaiveDate, NaiveDate) {
         }
         Period::BasePeriodTwoYears => (ymd(as_of.year() - 2, 1, 1), ymd(as_of.year() - 2, 12, 31)),
         _ => (as_of.succ_opt().map_or(as_of, |d| d - Months::new(12)), as_of),
-    }
-}
-
-fn period_name(p: Period) -> &'static str {
-    match p {
-        Period::CalendarYear => "calendar_year",
-        Period::PreviousCalendarYear => "previous_calendar_year",
-        Period::Rolling12Months => "rolling_12_months",
-        Period::Rolling12MonthsQuarterEnd => "rolling_12_months_quarter_end",
-        Period::TwelveMonthsToSeptember => "twelve_months_to_september",
-        Period::FourQuartersMarchToFebruary => "four_quarters_march_to_february",
-        Period::BasePeriodTwoYears => "base_period_two_years",
     }
 }
 
@@ -407,12 +385,8 @@ pub fn evaluate(
             currency: rule.currency.clone(),
             threshold_amount: rule.amount,
             threshold_transactions: rule.transactions,
-            combine: match rule.combine {
-                super::rules::Combine::Amount => "amount",
-                super::rules::Combine::Or => "or",
-                super::rules::Combine::And => "and",
-            },
-            period: period_name(rule.period),
+            combine: rule.combine.as_str(),
+            period: rule.period.as_str(),
             window_from,
             window_to,
             sales: sales.round_dp(2),

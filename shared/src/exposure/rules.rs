@@ -33,6 +33,19 @@ pub enum Combine {
     And,
 }
 
+impl Combine {
+    const ALL: [Combine; 3] = [Combine::Amount, Combine::Or, Combine::And];
+
+    /// The data file's (and the API's) word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Combine::Amount => "amount",
+            Combine::Or => "or",
+            Combine::And => "and",
+        }
+    }
+}
+
 /// Which sales count toward the amount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SalesBase {
@@ -62,6 +75,31 @@ pub enum Period {
     FourQuartersMarchToFebruary,
     /// Japan: the calendar year two years back.
     BasePeriodTwoYears,
+}
+
+impl Period {
+    const ALL: [Period; 7] = [
+        Period::CalendarYear,
+        Period::PreviousCalendarYear,
+        Period::Rolling12Months,
+        Period::Rolling12MonthsQuarterEnd,
+        Period::TwelveMonthsToSeptember,
+        Period::FourQuartersMarchToFebruary,
+        Period::BasePeriodTwoYears,
+    ];
+
+    /// The data file's (and the API's) word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::CalendarYear => "calendar_year",
+            Period::PreviousCalendarYear => "previous_calendar_year",
+            Period::Rolling12Months => "rolling_12_months",
+            Period::Rolling12MonthsQuarterEnd => "rolling_12_months_quarter_end",
+            Period::TwelveMonthsToSeptember => "twelve_months_to_september",
+            Period::FourQuartersMarchToFebruary => "four_quarters_march_to_february",
+            Period::BasePeriodTwoYears => "base_period_two_years",
+        }
+    }
 }
 
 /// When registration becomes due after the day a test is met.
@@ -187,16 +225,7 @@ fn op(s: &str) -> Option<Op> {
 }
 
 fn period(s: &str) -> Option<Period> {
-    Some(match s {
-        "calendar_year" => Period::CalendarYear,
-        "previous_calendar_year" => Period::PreviousCalendarYear,
-        "rolling_12_months" => Period::Rolling12Months,
-        "rolling_12_months_quarter_end" => Period::Rolling12MonthsQuarterEnd,
-        "twelve_months_to_september" => Period::TwelveMonthsToSeptember,
-        "four_quarters_march_to_february" => Period::FourQuartersMarchToFebruary,
-        "base_period_two_years" => Period::BasePeriodTwoYears,
-        _ => return None,
-    })
+    Period::ALL.into_iter().find(|p| p.as_str() == s)
 }
 
 fn due(s: &str) -> Option<Due> {
@@ -251,12 +280,7 @@ impl Rules {
             let amount: Decimal = f(4).parse().map_err(|_| bad(4))?;
             let transactions = if f(6).is_empty() { None } else { Some(f(6).parse::<u64>().map_err(|_| bad(6))?) };
             let transactions_op = if f(7).is_empty() { None } else { Some(op(f(7)).ok_or_else(|| bad(7))?) };
-            let combine = match f(8) {
-                "amount" => Combine::Amount,
-                "or" => Combine::Or,
-                "and" => Combine::And,
-                _ => return Err(bad(8)),
-            };
+            let combine = Combine::ALL.into_iter().find(|c| c.as_str() == f(8)).ok_or_else(|| bad(8))?;
             if (combine == Combine::Amount) != transactions.is_none()
                 || transactions.is_some() != transactions_op.is_some()
             {

@@ -123,10 +123,10 @@ impl<S: ItemStore> Ledger<'_, S> {
             }
         }
         for batch in ops.chunks(REBUILD_BATCH) {
-            self.write_fenced(guard, batch.to_vec(), "counters").await?;
+            self.fenced(guard, batch.to_vec(), "counters").await?;
         }
         let ready = record::put(layout::counters_ready_key(self.org(), self.connection()), &want.len(), Expect::Any)?;
-        self.write_fenced(guard, vec![ready], "counters").await?;
+        self.fenced(guard, vec![ready], "counters").await?;
         Ok(true)
     }
 }

@@ -104,16 +104,12 @@ impl<'s, S: ItemStore> Ledger<'s, S> {
         self.store
     }
 
-    pub(super) async fn write_fenced(
+    pub(super) async fn fenced(
         &self,
         guard: &LeaseGuard,
-        ops: Vec<WriteOp>,
+        mut ops: Vec<WriteOp>,
         what: &str,
     ) -> Result<(), LedgerError> {
-        self.fenced(guard, ops, what).await
-    }
-
-    async fn fenced(&self, guard: &LeaseGuard, mut ops: Vec<WriteOp>, what: &str) -> Result<(), LedgerError> {
         ops.insert(0, guard.check());
         self.store.write(ops).await.map_err(|e| fence_err(e, what))
     }

@@ -49,6 +49,8 @@ mod tests_intl;
 use std::sync::OnceLock;
 
 pub use catalog::catalog;
+/// EU member states (ISO codes; Greece as GR): the one list the tax engine and the exposure rules share.
+pub(crate) use resolve::EU27;
 
 /// One embedded data file by its path under `data/` (other content than tax rates reads its file here).
 pub(crate) fn embedded_file(path: &str) -> Option<(&'static str, &'static str)> {
