@@ -814,6 +814,23 @@ fn us_utah_county_rows_carry_the_statewide_local_options_once() {
 }
 
 #[test]
+fn us_st_landry_parish_areas_carry_their_collectors_rates() {
+    // St. Landry Parish School Board rate table (effective 10/01/2021), not in TaxLocus: before, every St. Landry
+    // address but Opelousas got Louisiana's state rate only. LA state 5 % from 2025-01-01.
+    let s = settings(vec![reg("US", Some("LA"))]);
+    let t = |zip: &str, city: &str| {
+        calc(&s, "usd", "2026-11-01", us("LA", zip, Some(city)), vec![line("1", 100_000, "physical_goods")]).unwrap()
+    };
+    let eunice = t("70535", "Eunice");
+    assert_eq!(eunice.lines[0].tax, 5000 + 6000);
+    assert!(eunice.missing_jurisdiction_types.is_empty(), "{:?}", eunice.missing_jurisdiction_types);
+    assert_eq!(t("70750", "Krotz Springs").lines[0].tax, 5000 + 4550);
+    // Outside the towns: the parish's balance column (school 2.00 + law enforcement 0.75 + solid waste 0.80 +
+    // road district 2.00).
+    assert_eq!(t("70570", "Lawtell").lines[0].tax, 5000 + 5550);
+}
+
+#[test]
 fn us_a_city_the_place_table_lacks_is_not_taxed_as_its_zips_neighbour() {
     // ZIP 79226 is Clarendon's in the Comptroller-based place table (city 2 %); Howardwick shares it and is only in
     // the county / city table (city 1 %, TaxLocus; the Comptroller's Oct 2023 notice: Howardwick 1 %). Before,
