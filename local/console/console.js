@@ -1136,7 +1136,16 @@
     document.body.dataset.ready = 'true';
   }
 
+  /** Tables that share a header name it (`<thead data-head="x">`); the one copy is `<template id="x-head">`. */
+  function fillSharedHeads() {
+    for (const head of document.querySelectorAll('thead[data-head]')) {
+      const tpl = document.getElementById(`${head.dataset.head}-head`);
+      if (tpl) head.replaceChildren(tpl.content.cloneNode(true));
+    }
+  }
+
   document.addEventListener('DOMContentLoaded', () => {
+    fillSharedHeads();
     wire();
     takeTokenFromFragment();
     start();

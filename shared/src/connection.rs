@@ -105,6 +105,35 @@ pub struct SyncFailure {
 const MAX_ERROR_CHARS: usize = 500;
 
 impl ConnectionRecord {
+    /// A new active connection, due at once: no company name, sync run, failure or webhook subscription yet
+    /// (connect fills in what it learns; tests start from here).
+    pub fn active(
+        connection_id: ConnectionId,
+        org_id: OrgId,
+        environment: Environment,
+        sequence_account_id: SequenceAccountId,
+        secret_name: String,
+        now: &str,
+        now_ms: i64,
+    ) -> Self {
+        Self {
+            connection_id,
+            org_id,
+            environment,
+            sequence_account_id,
+            company_name: None,
+            status: ConnectionStatus::Active,
+            status_reason: None,
+            secret_name,
+            created_at: now.to_owned(),
+            updated_at: now.to_owned(),
+            next_sync_at_ms: Some(now_ms),
+            last_sync: None,
+            sync_failure: None,
+            webhooks: None,
+        }
+    }
+
     pub fn key(&self) -> Key {
         connection_key(&self.org_id, &self.connection_id)
     }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use shared::app::App;
 use shared::clock::FakeClock;
 use shared::config::Config;
-use shared::connection::{ConnectionRecord, ConnectionStatus};
+use shared::connection::ConnectionRecord;
 use shared::domain::{ConnectionId, Environment, Mode, OrgId, SequenceAccountId};
 use shared::org::Principal;
 use shared::store::{EmbeddedStore, Expect, ItemStore};
@@ -53,20 +53,16 @@ fn fx() -> Fx {
     let conn = ConnectionId::parse("conn_bad").unwrap();
     let key = rt.block_on(async {
         let rec = ConnectionRecord {
-            connection_id: conn.clone(),
-            org_id: who.org.clone(),
-            environment: Environment::Sandbox,
-            sequence_account_id: SequenceAccountId::parse("acc").unwrap(),
-            company_name: None,
-            status: ConnectionStatus::Active,
-            status_reason: None,
-            secret_name: "x".into(),
-            created_at: "t".into(),
-            updated_at: "t".into(),
             next_sync_at_ms: None,
-            last_sync: None,
-            sync_failure: None,
-            webhooks: None,
+            ..ConnectionRecord::active(
+                conn.clone(),
+                who.org.clone(),
+                Environment::Sandbox,
+                SequenceAccountId::parse("acc").unwrap(),
+                "x".into(),
+                "t",
+                0,
+            )
         };
         app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
         let (key, parsed) = shared::api_key::generate(Mode::Test, &app.key_pepper);

@@ -6,7 +6,7 @@ mod common;
 use shared::app::App;
 use shared::aws::AwsStores;
 use shared::config::Config;
-use shared::connection::{ConnectionRecord, ConnectionStatus};
+use shared::connection::ConnectionRecord;
 use shared::domain::{ConnectionId, Environment, Mode, OrgId, SequenceAccountId};
 use shared::store::{Expect, ItemStore};
 
@@ -52,20 +52,16 @@ async fn sync_now_event_sends_one_sqs_message() {
     let Some((app, queue_url)) = moto_app().await else { return };
     let org = OrgId::parse("org_fixture").unwrap();
     let rec = ConnectionRecord {
-        connection_id: ConnectionId::parse("conn_fixture").unwrap(),
-        org_id: org.clone(),
-        environment: Environment::Sandbox,
-        sequence_account_id: SequenceAccountId::parse("acc").unwrap(),
-        company_name: None,
-        status: ConnectionStatus::Active,
-        status_reason: None,
-        secret_name: "x".into(),
-        created_at: "t".into(),
-        updated_at: "t".into(),
         next_sync_at_ms: None,
-        last_sync: None,
-        sync_failure: None,
-        webhooks: None,
+        ..ConnectionRecord::active(
+            ConnectionId::parse("conn_fixture").unwrap(),
+            org.clone(),
+            Environment::Sandbox,
+            SequenceAccountId::parse("acc").unwrap(),
+            "x".into(),
+            "t",
+            0,
+        )
     };
     app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
     let resp = connect::handle_event(&app, event("apigw_v2_console_sync_now.json", &[])).await;

@@ -118,20 +118,18 @@ pub async fn connect<S: Store>(app: &App<S>, who: &Principal, body: &[u8]) -> Re
     let secret_name = shared::store::secrets::sequence_secret_name(&app.config.secret_prefix, &who.org, &conn_id);
     app.store.put_secret(&secret_name, &creds.to_secret()?, &who.org).await?;
     let mut rec = ConnectionRecord {
-        connection_id: conn_id.clone(),
-        org_id: who.org.clone(),
-        environment: env,
-        sequence_account_id: account_id,
         company_name: Some(account.company_name.clone()),
-        status: ConnectionStatus::Active,
-        status_reason: None,
-        secret_name,
         created_at: before.as_ref().map_or(now.clone(), |b| b.created_at.clone()),
-        updated_at: now.clone(),
-        next_sync_at_ms: Some(app.clock.now_ms()),
         last_sync: before.as_ref().and_then(|b| b.last_sync.clone()),
-        sync_failure: None,
-        webhooks: None,
+        ..ConnectionRecord::active(
+            conn_id.clone(),
+            who.org.clone(),
+            env,
+            account_id,
+            secret_name,
+            &now,
+            app.clock.now_ms(),
+        )
     };
     // The old subscription (a reconnect) goes before a new one is made: one policy per connection.
     if let Some(b) = &before {

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use shared::app::App;
 use shared::clock::FakeClock;
 use shared::config::Config;
-use shared::connection::{ConnectionRecord, ConnectionStatus};
+use shared::connection::ConnectionRecord;
 use shared::domain::{ConnectionId, Environment, Mode, OrgId, SequenceAccountId};
 use shared::org::Principal;
 use shared::queue::MemoryQueue;
@@ -31,20 +31,16 @@ async fn fixture() -> Fixture {
     let b = Principal { org: OrgId::parse("org_b").unwrap(), mode: Mode::Test, actor: "bob".into() };
     let conn = ConnectionId::parse("conn_a1").unwrap();
     let rec = ConnectionRecord {
-        connection_id: conn.clone(),
-        org_id: a.org.clone(),
-        environment: Environment::Sandbox,
-        sequence_account_id: SequenceAccountId::parse("acc-1").unwrap(),
         company_name: Some("Acme".into()),
-        status: ConnectionStatus::Active,
-        status_reason: None,
-        secret_name: "sphere/sequence/org_a/conn_a1".into(),
-        created_at: "t".into(),
-        updated_at: "t".into(),
-        next_sync_at_ms: Some(1),
-        last_sync: None,
-        sync_failure: None,
-        webhooks: None,
+        ..ConnectionRecord::active(
+            conn.clone(),
+            a.org.clone(),
+            Environment::Sandbox,
+            SequenceAccountId::parse("acc-1").unwrap(),
+            "sphere/sequence/org_a/conn_a1".into(),
+            "t",
+            1,
+        )
     };
     app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
     app.store.put_secret(&rec.secret_name, &SecretValue::new("seq-secret-xyz"), &a.org).await.unwrap();

@@ -112,22 +112,15 @@ async fn fixture(name: &str) -> Fixture {
     let secret_name = shared::store::secrets::sequence_secret_name(&app.config.secret_prefix, &org, &conn);
     let stored = StoredCredentials { client_id: creds.client_id.clone(), client_secret: creds.client_secret.clone() };
     app.store.put_secret(&secret_name, &stored.to_secret().unwrap(), &org).await.unwrap();
-    let rec = ConnectionRecord {
-        connection_id: conn.clone(),
-        org_id: org.clone(),
-        environment: Environment::Sandbox,
-        sequence_account_id: SequenceAccountId::parse(creds.account_id.as_str()).unwrap(),
-        company_name: None,
-        status: ConnectionStatus::Active,
-        status_reason: None,
+    let rec = ConnectionRecord::active(
+        conn.clone(),
+        org.clone(),
+        Environment::Sandbox,
+        SequenceAccountId::parse(creds.account_id.as_str()).unwrap(),
         secret_name,
-        created_at: "t".into(),
-        updated_at: "t".into(),
-        next_sync_at_ms: Some(clock.now_ms()),
-        last_sync: None,
-        sync_failure: None,
-        webhooks: None,
-    };
+        "t",
+        clock.now_ms(),
+    );
     app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
     Fixture { app, queue, clock, sim, org, conn, dir }
 }
