@@ -15,9 +15,12 @@ Inputs:
   is known to be in force), and the difference is listed in the notes and in the report this script prints.
 - data/us-sst/county-names.csv: county FIPS by name (TaxLocus leaves some FIPS blank).
 - data/scripts/us-county-city-place-names.csv: names of places TaxLocus lists only by code ("City 67000").
-A city row's `counties` stays empty (the city is matched by name wherever the ZIP is) unless a department value
-places it (Aurora's county parts): counties derived from postal names were tried and withheld Westminster's tax
-in its Jefferson County part, whose ZIPs carry other names.
+- data/scripts/census-place-counties.csv: the counties each incorporated place lies in (Census 2020, built by
+  convert_census_places.py). A city row's `counties` come from a department value where one places it (Aurora's
+  county parts), else from this file (by place FIPS when the Census name agrees, else by a name unique in the
+  state; the row then cites census-places-2020), else stay empty (matched by name wherever the ZIP is).
+  Counties derived from postal names were tried before and withheld Westminster's tax in its Jefferson County
+  part, whose ZIPs carry other names; the Census places Westminster in both Adams and Jefferson.
 
 Per-state rules (how city rows combine with county rows, which TaxLocus rows are dropped and why) are in
 STATES below and documented in data/README.md; data/us-county-city/rules.csv is written from them.
@@ -33,6 +36,7 @@ from pathlib import Path
 
 AS_OF = "2026-05-19"
 TL_SOURCE = "taxlocus-2026-05-19"
+CENSUS_SOURCE = "census-places-2020"  # the counties of a city row (census_places)
 
 # state → (city_rule, unmodelled, rule source ids, notes, options)
 # options: county_types (TaxLocus types read as county rows), drop (regex on names of rows not loaded),
@@ -251,6 +255,32 @@ def load_counties(data):
     return by_name
 
 
+CENSUS_SUFFIX = re.compile(r"(\s+[a-z][a-z-]*)+(\s+\(balance\))?$")
+
+
+def census_places(data):
+    """Census 2020 incorporated places: (state, place FIPS) → (name, counties) and (state, name) → [counties]."""
+    by_code, by_name = {}, defaultdict(list)
+    with open(data / "scripts" / "census-place-counties.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            name = norm(CENSUS_SUFFIX.sub("", r["name"]))  # "South Weber city" → "SOUTHWEBER"
+            by_code[(r["state"], r["place_fips"])] = (name, r["counties"].replace(";", " "))
+            by_name[(r["state"], name)].append(r["counties"].replace(";", " "))
+    return by_code, by_name
+
+
+def place_counties(places, st, name, code):
+    """The counties a city lies in (Census 2020), for a city row that names none: by its place FIPS when the Census
+    name there is the row's name, else by a name only one incorporated place of the state has; else unknown ("")."""
+    by_code, by_name = places
+    key = norm(name.split("|")[0])
+    hit = by_code.get((st, code)) if re.fullmatch(r"\d{5}", code or "") else None
+    if hit and hit[0] == key:
+        return hit[1]
+    same = by_name.get((st, key), [])
+    return same[0] if len(same) == 1 else ""
+
+
 def main():
     tl_path, data = Path(sys.argv[1]), Path(sys.argv[2])
     with open(data / "scripts" / "us-county-city-place-names.csv", newline="") as f:
@@ -324,6 +354,13 @@ def main():
                     out[st].append(
                         [st, x["level"], name, x["code"], counties_, x["rate_percent"], x["effective_from"],
                          x["effective_to"], x["source"], x["notes"] or "department value; not in TaxLocus"])
+    places = census_places(data)
+    for st, rs in out.items():
+        for r in rs:
+            if r[1] == "city" and not r[4]:
+                r[4] = place_counties(places, st, r[2], r[3])
+                if r[4]:
+                    r[8] += f";{CENSUS_SOURCE}"
     target = data / "us-county-city"
     target.mkdir(exist_ok=True)
     header = ["state", "level", "name", "code", "counties", "with_city", "rate", "effective_from", "effective_to",

@@ -831,6 +831,32 @@ fn us_st_landry_parish_areas_carry_their_collectors_rates() {
 }
 
 #[test]
+fn us_the_city_name_chooses_among_a_zips_counties() {
+    // ZIP 84405 reaches Weber (057, listed first: its postal place is Ogden) and Davis (011) counties. South Weber
+    // lies in Davis only (Census 2020 place file): Davis's 2.30 % + the city's 0.10 %, 7.25 % as the Utah State
+    // Tax Commission's 2026 Q3 chart gives. Before, the ZIP's first county: Weber's 2.40 %, 7.35 %.
+    let s = settings(vec![reg("US", Some("UT")), reg("US", Some("WA"))]);
+    let o = calc(
+        &s,
+        "usd",
+        "2026-11-01",
+        us("UT", "84405", Some("South Weber")),
+        vec![line("1", 100_000, "physical_goods")],
+    )
+    .unwrap();
+    assert_eq!(o.lines[0].tax, 4850 + 2300 + 100);
+    // A postal name the ZIP's counties rule out gets no city tax: ZIP 98003 (Federal Way) is King County only,
+    // Tacoma is Pierce County only. King's unincorporated rate, a warning, and `city` reported missing.
+    let o =
+        calc(&s, "usd", "2026-11-01", us("WA", "98003", Some("Tacoma")), vec![line("1", 100_000, "physical_goods")])
+            .unwrap();
+    let names: Vec<&str> = o.lines[0].tax_amounts.iter().map(|t| t.rate.jurisdiction.as_str()).collect();
+    assert!(!names.contains(&"Tacoma"), "{names:?}");
+    assert!(o.missing_jurisdiction_types.contains(&MISSING_CITY), "{:?}", o.missing_jurisdiction_types);
+    assert!(o.warnings.iter().any(|w| w.contains("outside Tacoma")), "{:?}", o.warnings);
+}
+
+#[test]
 fn us_a_city_the_place_table_lacks_is_not_taxed_as_its_zips_neighbour() {
     // ZIP 79226 is Clarendon's in the Comptroller-based place table (city 2 %); Howardwick shares it and is only in
     // the county / city table (city 1 %, TaxLocus; the Comptroller's Oct 2023 notice: Howardwick 1 %). Before,
