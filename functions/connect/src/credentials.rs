@@ -11,7 +11,7 @@ use shared::app::{App, Store};
 use shared::connection::{self, ConnectionRecord, ConnectionStatus, StoredCredentials};
 use shared::domain::{ConnectionId, Environment, SequenceAccountId};
 use shared::org::Principal;
-use shared::sequence::{SequenceAccount, SequenceError};
+use shared::sequence::{SequenceAccount, SequenceClient, SequenceError};
 
 use shared::store::{Expect, WriteOp};
 use shared::web::{HttpResponse, json};
@@ -45,19 +45,29 @@ fn clean(field: &str, v: &str) -> Result<String, ConnectError> {
     Ok(v.to_owned())
 }
 
+/// A Sequence client for calls a person waits on (connect, reconnect, rotation, disconnect): three attempts,
+/// backoff capped at 2 s, and `budget` for everything.
+pub(crate) fn waiting_client<S: Store>(
+    app: &App<S>,
+    env: Environment,
+    creds: &StoredCredentials,
+    budget: Duration,
+) -> Result<SequenceClient, SequenceError> {
+    let mut opts = connection::client_options(&app.config, &app.clock, env);
+    opts.max_attempts = 3;
+    opts.backoff_cap = Duration::from_secs(2);
+    let deadline = app.clock.now_ms() + i64::try_from(budget.as_millis()).unwrap_or(i64::MAX / 4);
+    Ok(SequenceClient::with_options(&creds.credentials(), opts)?.with_deadline(Some(deadline)))
+}
+
 /// Asks Sequence who these credentials belong to.
 async fn check<S: Store>(
     app: &App<S>,
     env: Environment,
     creds: &StoredCredentials,
 ) -> Result<SequenceAccount, ConnectError> {
-    // A person is waiting: few attempts, short backoff.
-    let mut opts = connection::client_options(&app.config, &app.clock, env);
-    opts.max_attempts = 3;
-    opts.backoff_cap = Duration::from_secs(2);
-    let client = shared::sequence::SequenceClient::with_options(&creds.credentials(), opts)
-        .map_err(|e| ConnectError::SequenceUnavailable(e.to_string()))?
-        .with_deadline(Some(app.clock.now_ms() + i64::try_from(CHECK_BUDGET.as_millis()).unwrap_or(10_000)));
+    let client =
+        waiting_client(app, env, creds, CHECK_BUDGET).map_err(|e| ConnectError::SequenceUnavailable(e.to_string()))?;
     match client.verify_credentials().await {
         Ok(Some(account)) => Ok(account),
         Ok(None) => Err(ConnectError::BadRequest(

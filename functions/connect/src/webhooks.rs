@@ -7,7 +7,7 @@
 //! webhooks are off and why.
 
 use shared::app::{App, Store};
-use shared::connection::{self, ConnectionRecord, StoredCredentials, WebhookRoute, Webhooks, webhook_secret_name};
+use shared::connection::{ConnectionRecord, StoredCredentials, WebhookRoute, Webhooks, webhook_secret_name};
 use shared::sequence::{NewNotificationPolicy, SequenceClient, SequenceError};
 use shared::store::{Expect, SecretValue, WriteOp};
 use std::time::Duration;
@@ -16,11 +16,7 @@ use std::time::Duration;
 const BUDGET: Duration = Duration::from_secs(8);
 
 fn client<S: Store>(app: &App<S>, rec: &ConnectionRecord, creds: &StoredCredentials) -> Option<SequenceClient> {
-    let mut opts = connection::client_options(&app.config, &app.clock, rec.environment);
-    opts.max_attempts = 2;
-    opts.backoff_cap = Duration::from_secs(1);
-    let deadline = app.clock.now_ms() + i64::try_from(BUDGET.as_millis()).unwrap_or(8_000);
-    SequenceClient::with_options(&creds.credentials(), opts).ok().map(|c| c.with_deadline(Some(deadline)))
+    crate::credentials::waiting_client(app, rec.environment, creds, BUDGET).ok()
 }
 
 fn off(reason: impl Into<String>) -> Webhooks {
