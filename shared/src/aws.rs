@@ -142,12 +142,11 @@ pub async fn app_from_env(
     Ok(app)
 }
 
-/// The tax function's cold start: configuration, the DynamoDB adapter alone, and the API key pepper, read once
-/// through a Secrets Manager client that is dropped afterwards — the function keeps no secret store. Logs the
-/// init time.
-pub async fn items_and_pepper_from_env(
-    started: std::time::Instant,
-) -> Result<(crate::config::Config, DynamoStore, crate::api_key::KeyPepper), crate::config::ConfigError> {
+/// The tax function's AWS side of cold start: configuration, the DynamoDB adapter alone, and the API key pepper,
+/// read once through a Secrets Manager client that is dropped afterwards — the function keeps no secret store.
+/// The caller logs the init time once it has also loaded the tax content.
+pub async fn items_and_pepper_from_env()
+-> Result<(crate::config::Config, DynamoStore, crate::api_key::KeyPepper), crate::config::ConfigError> {
     let config = crate::config::Config::from_env()?;
     let sdk = load().await;
     let items = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table_name);
@@ -155,7 +154,6 @@ pub async fn items_and_pepper_from_env(
     let id = pepper_secret_id(&config)?;
     let (pepper, ()) = tokio::join!(load_pepper(&secrets, &id), warm_up(&items));
     let pepper = pepper?;
-    tracing::info!(init_ms = started.elapsed().as_secs_f64() * 1e3, "initialised");
     Ok((config, items, pepper))
 }
 
