@@ -21,6 +21,7 @@
 //! a city name that means two cities with different rates in one county, and a state without a rule.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -50,7 +51,7 @@ pub(crate) enum CityRule {
     ReplacesCounty,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Level {
     County,
     City,
@@ -71,7 +72,8 @@ struct Jurisdiction {
     rate: Decimal,
     from: NaiveDate,
     to: Option<NaiveDate>,
-    file: String,
+    /// The data file (shared by its rows) and line, for load errors.
+    file: Arc<str>,
     line: usize,
 }
 
@@ -88,8 +90,6 @@ pub(crate) struct CountyCity {
     by_city: HashMap<String, Vec<usize>>,
     /// Normalised city name → district rows levied with that city (Texas crime control districts).
     with_city: HashMap<String, Vec<usize>>,
-    /// (level, name, code) → rows: one jurisdiction's dated rows (load-time overlap check).
-    by_ident: HashMap<(Level, String, String), Vec<usize>>,
 }
 
 impl CountyCity {
@@ -138,6 +138,7 @@ pub(crate) fn load_table(
 ) -> Result<(), DataError> {
     let recs = records(file, text)?;
     check_header(file, &recs, HEADER)?;
+    let shared_file: Arc<str> = Arc::from(file);
     for rec in &recs[1..] {
         let row = Row { file, rec };
         let state = row.req(0, "state")?;
@@ -172,23 +173,17 @@ pub(crate) fn load_table(
             rate: row.percent(6, "rate")?,
             from,
             to,
-            file: file.to_owned(),
+            file: shared_file.clone(),
             line: rec.line,
         };
-        let st = states.entry(state.to_owned()).or_default();
+        if !states.contains_key(state) {
+            states.insert(state.to_owned(), CountyCity::default());
+        }
+        let st = states.get_mut(state).ok_or_else(|| row.fail("state table missing"))?;
         if !st.files.iter().any(|f| f == file) {
             st.files.push(file.to_owned());
         }
-        let ident = (j.level, j.name.clone(), j.code.clone());
-        let same = st.by_ident.entry(ident).or_default();
-        if let Some(o) = same.iter().map(|i| &st.rows[*i]).find(|o| overlaps((o.from, o.to), (j.from, j.to))) {
-            return Err(row.fail(format!(
-                "{} is already in force on overlapping dates at {}:{}: a jurisdiction appears once per date",
-                j.name, o.file, o.line
-            )));
-        }
         let i = st.rows.len();
-        same.push(i);
         if level == Level::City {
             for n in &names {
                 let v = st.by_city.entry(norm_name(n)).or_default();
@@ -206,6 +201,11 @@ pub(crate) fn load_table(
         st.rows.push(j);
     }
     Ok(())
+}
+
+/// A jurisdiction's identity: its rows are its dated rates.
+fn ident(r: &Jurisdiction) -> (Level, &str, &str) {
+    (r.level, r.name.as_str(), r.code.as_str())
 }
 
 /// `us-county-city/rules.csv`: `state,city_rule,unmodelled,complete_from,source,notes`.
@@ -257,6 +257,23 @@ pub(crate) fn check(t: &Tables) -> Result<(), DataError> {
         for r in &st.rows {
             if let Some(c) = r.counties.iter().find(|c| !t.county_names.contains_key(&(code, **c))) {
                 return Err(err(&r.file, r.line, format!("county {c:03} is not a county of {state}")));
+            }
+        }
+        // One jurisdiction (level, name, code) once per date: sorted by start, any overlap shows between
+        // neighbours.
+        let mut order: Vec<&Jurisdiction> = st.rows.iter().collect();
+        order.sort_by(|a, b| (ident(a), a.from).cmp(&(ident(b), b.from)));
+        for w in order.windows(2) {
+            let (o, j) = (w[0], w[1]);
+            if ident(o) == ident(j) && overlaps((o.from, o.to), (j.from, j.to)) {
+                return Err(err(
+                    &j.file,
+                    j.line,
+                    format!(
+                        "{} is already in force on overlapping dates at {}:{}: a jurisdiction appears once per date",
+                        j.name, o.file, o.line
+                    ),
+                ));
             }
         }
         for idx in st.by_city.values() {
