@@ -2,8 +2,8 @@
 # Performance and robustness figures, measured on this machine and written to docs/performance.md.
 # One command: builds in release, then runs the tax-engine benchmark (criterion), the tax endpoint over
 # loopback HTTP at concurrency 1/16/64 plus a memory soak, the sync benchmarks, the exposure and filing reports
-# over a million invoices, binary sizes and the
-# cold start of the local server. Takes several minutes; not part of scripts/test.sh. Also refreshes
+# over a million invoices, binary sizes, the cold start of the tax function (its init log line, with AWS in
+# moto) and the cold start of the local server. Takes several minutes; not part of scripts/test.sh. Also refreshes
 # docs/console.png (the console's browser test with SCREENSHOT=docs/console.png) when Node, Chromium and
 # tests/browser's playwright-core are there; scripts/test.sh never writes it.
 set -euo pipefail
@@ -73,6 +73,14 @@ print(f"median {runs[len(runs)//2]:.1f} ms (min {runs[0]:.1f}, max {runs[-1]:.1f
 PY
 )
 
+echo "==> the tax function's cold start (release binary, AWS in moto from .venv, no Lambda runtime: it exits after init)"
+if [ -x .venv/bin/moto_server ] && command -v zip >/dev/null && [ -x /usr/bin/time ]; then
+  cargo build --release -p tax --quiet
+  tax_init=$(.venv/bin/python scripts/bench_tax_init.py target/release/tax "$tmp")
+else
+  tax_init="| not measured: needs .venv (run scripts/test.sh once), zip and /usr/bin/time | | |"
+fi
+
 sizes=""
 for f in connect sync tax webhook; do
   if [ -f "target/lambda/$f/bootstrap" ]; then
@@ -92,6 +100,21 @@ sizes+="| sphere-local (x86_64 release) | $(du -h "$bin" | cut -f1) |"$'\n'
   echo '```'
   grep -E "^cpu-time|time:|^tax_engine|^cold|^engine" "$tmp/engine.txt" || true
   echo '```'
+  echo
+  echo "## The tax function's cold start"
+  echo
+  echo "The release \`tax\` binary started as Lambda starts it, against DynamoDB and Secrets Manager in moto on"
+  echo "loopback (no TLS, no network: on AWS the pepper and warm-up reads take longer, and the content load overlaps"
+  echo "them), with no Lambda Runtime API to answer, so it exits right after init (\`scripts/bench_tax_init.py\`)."
+  echo
+  echo "| what | measured | target |"
+  echo "|---|---:|---|"
+  echo "$tax_init"
+  echo
+  echo "Before issue 15's local rates (commit 936aa03, measured by hand on 2026-11-26): engine cold load 10.8 ms"
+  echo "(criterion), \`tax\` binary 17.5 MB, zipped 6.6 MB, peak RSS through init 55 MB. The embedded CSV went"
+  echo "from 1.04 MB to 2.17 MB with the county / city tables. Until 2026-11-27 the init line was logged before the"
+  echo "content was loaded, so the 21.6 ms recorded then left the content out."
   echo
   echo "## Tax endpoint over loopback HTTP (\`sphere-local serve\`, 1-line request, keep-alive, ${SECONDS_PER_LEVEL} s per level)"
   echo

@@ -39,7 +39,8 @@ impl Rates {
 
     /// Parses `date,currency,per_eur` rows; dates must not go backwards within a currency.
     pub fn parse(file: &str, text: &str) -> Result<Rates, DataError> {
-        let records = crate::tax::csv_records(file, text)?;
+        let parsed = crate::tax::csv_parse(file, text)?;
+        let records = parsed.records();
         let mut rates = Rates::default();
         for r in records.iter().skip(1) {
             let f = |i: usize| r.fields.get(i).unwrap_or("").trim();

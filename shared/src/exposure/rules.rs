@@ -259,7 +259,8 @@ impl Rules {
     /// Parses and checks a thresholds file: exact header, every value in its vocabulary, and per jurisdiction
     /// ordered, non-overlapping date ranges.
     pub fn parse(file: &str, text: &str) -> Result<Rules, DataError> {
-        let records = crate::tax::csv_records(file, text)?;
+        let parsed = crate::tax::csv_parse(file, text)?;
+        let records = parsed.records();
         let Some((head, rows)) = records.split_first() else { return Err(err(file, 0, "empty file")) };
         if !head.fields.iter().eq(HEADER.iter().copied()) {
             return Err(err(file, head.line, format!("header must be {}", HEADER.join(","))));

@@ -27,7 +27,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::address::{NormAddress, norm_name};
-use super::csv::records;
+use super::csv::parse;
 use super::data::{Row, Tables, check_header, check_range, check_sources, err, in_force, overlaps, parse_fips3};
 use super::error::DataError;
 use super::resolve::{LocalOut, county_name, us_juris};
@@ -136,7 +136,8 @@ pub(crate) fn load_table(
     file: &str,
     text: &str,
 ) -> Result<(), DataError> {
-    let recs = records(file, text)?;
+    let parsed = parse(file, text)?;
+    let recs = parsed.records();
     check_header(file, &recs, HEADER)?;
     let shared_file: Arc<str> = Arc::from(file);
     for rec in &recs[1..] {
@@ -215,7 +216,8 @@ pub(crate) fn load_rules(
     file: &str,
     text: &str,
 ) -> Result<(), DataError> {
-    let recs = records(file, text)?;
+    let parsed = parse(file, text)?;
+    let recs = parsed.records();
     check_header(file, &recs, &["state", "city_rule", "unmodelled", "complete_from", "source", "notes"])?;
     for rec in &recs[1..] {
         let row = Row { file, rec };

@@ -58,7 +58,7 @@ pub(crate) fn embedded_file(path: &str) -> Option<(&'static str, &'static str)> 
 }
 
 /// Our CSV reader (RFC 4180, records with their line numbers), for the other data files.
-pub(crate) use csv::records as csv_records;
+pub(crate) use csv::parse as csv_parse;
 pub use error::{DataError, TaxError};
 pub use pipeline::{MAX_AMOUNT, MAX_LINES, check_lines};
 pub use types::{

@@ -3,7 +3,7 @@
 
 use super::{
     DataError, Decimal, HashMap, NaiveDate, Row, Tables, check_header, check_range, check_sources, err, overlaps,
-    parse_zip5, records, state_code,
+    parse, parse_zip5, state_code,
 };
 
 /// One local component (county / city / district) of a place in `us-local/*.csv`.
@@ -42,7 +42,8 @@ impl Place {
 impl Tables {
     /// `us-local/statewide.csv`: local taxes every address of a state pays (data, not code: a rate chart row).
     pub(super) fn load_statewide(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         check_header(
             file,
             &recs,
@@ -80,7 +81,8 @@ impl Tables {
     }
 
     pub(super) fn load_no_local(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         check_header(file, &recs, &["state", "source", "notes"])?;
         for rec in &recs[1..] {
             let row = Row { file, rec };
@@ -91,7 +93,8 @@ impl Tables {
     }
 
     pub(super) fn load_local(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         check_header(
             file,
             &recs,

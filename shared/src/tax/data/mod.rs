@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::csv::{Record, records};
+use super::csv::{Record, parse};
 use super::error::DataError;
 
 mod embedded {
@@ -229,7 +229,8 @@ impl Tables {
     }
 
     fn load_sources(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         check_header(file, &recs, &["source_id", "title", "url", "publisher", "licence", "retrieved", "notes"])?;
         for rec in &recs[1..] {
             let row = Row { file, rec };
@@ -245,7 +246,8 @@ impl Tables {
     }
 
     fn load_rates(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         check_header(file, &recs, RATE_HEADER)?;
         for rec in &recs[1..] {
             let row = Row { file, rec };
@@ -291,7 +293,8 @@ impl Tables {
     }
 
     fn load_taxability(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         check_header(
             file,
             &recs,
@@ -335,7 +338,8 @@ impl Tables {
     }
 
     fn load_vat_ids(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         check_header(file, &recs, &["country", "templates", "source", "regex"])?;
         for rec in &recs[1..] {
             let row = Row { file, rec };

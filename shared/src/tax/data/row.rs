@@ -10,7 +10,7 @@ pub(crate) fn err(file: &str, line: usize, message: impl Into<String>) -> DataEr
 /// Field access with file:line errors.
 pub(crate) struct Row<'r> {
     pub(crate) file: &'r str,
-    pub(crate) rec: &'r Record,
+    pub(crate) rec: &'r Record<'r>,
 }
 
 impl Row<'_> {
@@ -46,7 +46,7 @@ impl Row<'_> {
     }
 }
 
-pub(crate) fn check_header(file: &str, recs: &[Record], expected: &[&str]) -> Result<(), DataError> {
+pub(crate) fn check_header(file: &str, recs: &[Record<'_>], expected: &[&str]) -> Result<(), DataError> {
     let Some(first) = recs.first() else { return Err(err(file, 1, "empty file")) };
     let got: Vec<&str> = first.fields.iter().map(str::trim).collect();
     if got != expected {

@@ -2,8 +2,8 @@
 //! county-wide districts and place codes.
 
 use super::{
-    DataError, Decimal, HashMap, NaiveDate, Row, Tables, check_header, check_range, check_sources, err, parse_fips3,
-    parse_zip5, records, state_code,
+    DataError, Decimal, HashMap, NaiveDate, Row, Tables, check_header, check_range, check_sources, err, parse,
+    parse_fips3, parse_zip5, state_code,
 };
 
 /// One dated rate of an SST jurisdiction.
@@ -128,7 +128,8 @@ impl Tables {
     /// `<ST>R<yyyy>Q<q>…csv`: headerless, 9 columns, rates as fractions, dates YYYYMMDD.
     pub(super) fn load_sst_rates(&mut self, file: &str, text: &str) -> Result<(), DataError> {
         let state = sst_state_of(file, 'R')?;
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         let st = self.sst.entry(state).or_default();
         st.files.push(file.rsplit('/').next().unwrap_or(file).to_owned());
         for rec in &recs {
@@ -165,7 +166,8 @@ impl Tables {
     /// `<ST>B…csv`: headerless, ≥ 89 columns; record types Z (ZIP5 range) and 4 (ZIP+4 range).
     pub(super) fn load_sst_boundary(&mut self, file: &str, text: &str) -> Result<(), DataError> {
         let state = sst_state_of(file, 'B')?;
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         let st = self.sst.entry(state).or_default();
         st.files.push(file.rsplit('/').next().unwrap_or(file).to_owned());
         for rec in &recs {
@@ -257,7 +259,8 @@ impl Tables {
     /// `us-sst/district-counties.csv`: which SST special districts cover a whole county (see the file's notes for
     /// the evidence of each code). Every code must exist in the state's rates file (checked after all files load).
     pub(super) fn load_district_counties(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         check_header(
             file,
             &recs,
@@ -299,7 +302,8 @@ impl Tables {
     }
 
     pub(super) fn load_county_names(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         check_header(file, &recs, &["state", "county_fips", "name"])?;
         for rec in &recs[1..] {
             let row = Row { file, rec };
@@ -311,7 +315,8 @@ impl Tables {
     }
 
     pub(super) fn load_place_codes(&mut self, file: &str, text: &str) -> Result<(), DataError> {
-        let recs = records(file, text)?;
+        let parsed = parse(file, text)?;
+        let recs = parsed.records();
         check_header(file, &recs, &["state", "place", "jurisdiction_code", "counties", "source", "notes"])?;
         for rec in &recs[1..] {
             let row = Row { file, rec };
