@@ -107,9 +107,19 @@ pub(crate) fn clean(s: Option<&str>) -> Option<String> {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(w.chars().flat_map(char::to_uppercase));
+        push_upper(&mut out, w);
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// Appends `w` in upper case: byte-wise for ASCII (nearly every address; Unicode case mapping was a seventh of a
+/// US calculation), by Unicode's rules otherwise.
+fn push_upper(out: &mut String, w: &str) {
+    if w.is_ascii() {
+        out.extend(w.bytes().map(|b| char::from(b.to_ascii_uppercase())));
+    } else {
+        out.extend(w.chars().flat_map(char::to_uppercase));
+    }
 }
 
 /// A place name folded for matching: upper case, letters/digits/spaces only, "SAINT" → "ST".
@@ -122,7 +132,7 @@ pub(crate) fn norm_name(s: &str) -> String {
         if w.eq_ignore_ascii_case("saint") {
             out.push_str("ST");
         } else {
-            out.extend(w.chars().flat_map(char::to_uppercase));
+            push_upper(&mut out, w);
         }
     }
     out
