@@ -13,6 +13,8 @@ pub(crate) struct NormAddress {
     /// A region value that was given but is not a known code or name.
     pub region_unknown: Option<String>,
     pub city: Option<String>,
+    /// The city folded for matching place names ([`norm_name`]), once per address.
+    pub place_key: Option<String>,
     /// US: ZIP5 and optional ZIP+4 suffix.
     pub zip5: Option<u32>,
     pub zip4: Option<u16>,
@@ -173,7 +175,8 @@ impl NormAddress {
         let postal = clean(a.postal_code.as_deref());
         let (zip5, zip4) =
             if country == "US" { postal.as_deref().map_or((None, None), parse_us_zip) } else { (None, None) };
-        NormAddress { country, region, region_unknown, city: clean(a.city.as_deref()), zip5, zip4, postal }
+        let place_key = a.city.as_deref().map(norm_name).filter(|k| !k.is_empty());
+        NormAddress { country, region, region_unknown, city: clean(a.city.as_deref()), place_key, zip5, zip4, postal }
     }
 }
 

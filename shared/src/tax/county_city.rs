@@ -64,6 +64,8 @@ struct Jurisdiction {
     level: Level,
     /// Display name (the first of the row's `|`-separated names).
     name: String,
+    /// The display name folded for matching ([`norm_name`]): a city's own districts (`with_city`) are found by it.
+    key: String,
     /// The publication's code (county FIPS, place FIPS, location code); may be empty.
     code: String,
     /// County: its own FIPS; city: the counties it lies in (empty: unknown); district: the counties it covers.
@@ -169,6 +171,7 @@ pub(crate) fn load_table(
         let j = Jurisdiction {
             level,
             name: names.first().map(|n| (*n).to_owned()).ok_or_else(|| row.fail("name is empty"))?,
+            key: names.first().map(|n| norm_name(n)).unwrap_or_default(),
             code: row.get(3)?.to_owned(),
             counties,
             rate: row.percent(6, "rate")?,
@@ -329,10 +332,9 @@ pub(crate) fn locals(
     let live = |i: &usize| in_force(st.rows[*i].from, st.rows[*i].to, date);
     // The city by name, among the cities of that name the ZIP's counties allow.
     let named: Vec<usize> = a
-        .city
-        .as_deref()
-        .map(norm_name)
-        .and_then(|c| st.by_city.get(&c))
+        .place_key
+        .as_ref()
+        .and_then(|c| st.by_city.get(c))
         .map(|v| v.iter().copied().filter(live).collect())
         .unwrap_or_default();
     let fits = |i: &usize| {
@@ -405,7 +407,7 @@ pub(crate) fn locals(
         push(i);
     }
     if let Some(c) = city {
-        let own = st.with_city.get(&norm_name(&st.rows[c].name)).into_iter().flatten().copied().filter(live);
+        let own = st.with_city.get(&st.rows[c].key).into_iter().flatten().copied().filter(live);
         own.collect::<Vec<_>>().into_iter().for_each(&mut push);
     }
     if unmodelled.contains(&MISSING_DISTRICT) {
@@ -467,6 +469,7 @@ mod tests {
             region: Some(state.into()),
             region_unknown: None,
             city: city.map(Into::into),
+            place_key: city.map(norm_name),
             zip5: zip,
             zip4: None,
             postal: None,

@@ -367,8 +367,8 @@ fn sst_locals(
         return Resolution::Region;
     }
     // The city tax by city name (SST rate files key city taxes by FIPS place code; us-sst/place-codes.csv).
-    let city = a.city.as_deref().map(super::address::norm_name);
-    let place = city.and_then(|c| t.sst_places.get(state, &c));
+    let city = a.place_key.as_ref();
+    let place = city.and_then(|c| t.sst_places.get(state, c));
     // A postal city name is not the city's limits: the city tax applies by name only when every county the ZIP
     // touches is one the city lies in (ZIP 30339 "Atlanta" reaches Cobb County, outside Atlanta: no city tax),
     // and then the address is taken to be in the ZIP's first county outside the city.
@@ -467,7 +467,7 @@ fn table_locals(
     date: NaiveDate,
     out: &mut LocalOut,
 ) -> Result<Resolution, Option<String>> {
-    let city = a.city.as_deref().map(super::address::norm_name);
+    let city = a.place_key.as_ref();
     let by_name: &[usize] = city.as_ref().and_then(|c| t.place_by_name.get(state, c)).map_or(&[], Vec::as_slice);
     // A city the place table does not list but the state's county / city table does: that table answers (the
     // ZIP's place in this table is a neighbour sharing the ZIP: 79226 "Howardwick" is not Clarendon).
