@@ -195,12 +195,10 @@ PY
   echo
   echo "Known gaps and their causes (see README):"
   echo
-  echo "- Cold start of each *function binary* to its first handled event needs a Lambda Runtime API; this"
-  echo "  script measures the local server's cold start instead. The functions log their own init time"
-  echo "  (initialised init_ms=…); measured by hand on 2026-11-26 under cargo lambda watch (release"
-  echo "  build, tax content loaded at init, one DynamoDB read against moto): tax initialised in 21.6 ms"
-  echo "  and held 19.5 MiB resident after 200 invocations. Next step: drive cargo lambda watch +"
-  echo "  invoke from this script."
+  echo "- A function's cold start *to its first handled event* needs a Lambda Runtime API: this script measures"
+  echo "  the tax function up to the end of init (above) and the local server to its first answer. Resident memory"
+  echo "  after 200 invocations under cargo lambda watch was measured by hand on 2026-11-26: 19.5 MiB for tax."
+  echo "  Next step: drive cargo lambda watch + invoke from this script."
 } >"$out"
 echo "==> wrote $out"
 cat "$out"
