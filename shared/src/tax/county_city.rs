@@ -64,7 +64,8 @@ struct Jurisdiction {
     level: Level,
     /// Display name (the first of the row's `|`-separated names).
     name: String,
-    /// The display name folded for matching ([`norm_name`]): a city's own districts (`with_city`) are found by it.
+    /// A city's display name folded for matching ([`norm_name`]), its key in `by_city` and the key its own
+    /// districts (`with_city`) are found by; empty for county and district rows.
     key: String,
     /// The publication's code (county FIPS, place FIPS, location code); may be empty.
     code: String,
@@ -171,7 +172,11 @@ pub(crate) fn load_table(
         let j = Jurisdiction {
             level,
             name: names.first().map(|n| (*n).to_owned()).ok_or_else(|| row.fail("name is empty"))?,
-            key: names.first().map(|n| norm_name(n)).unwrap_or_default(),
+            key: if level == Level::City {
+                names.first().map(|n| norm_name(n)).unwrap_or_default()
+            } else {
+                String::new()
+            },
             code: row.get(3)?.to_owned(),
             counties,
             rate: row.percent(6, "rate")?,
@@ -189,8 +194,9 @@ pub(crate) fn load_table(
         }
         let i = st.rows.len();
         if level == Level::City {
-            for n in &names {
-                let v = st.by_city.entry(norm_name(n)).or_default();
+            for (k, n) in names.iter().enumerate() {
+                let folded = if k == 0 { j.key.clone() } else { norm_name(n) };
+                let v = st.by_city.entry(folded).or_default();
                 if !v.contains(&i) {
                     v.push(i);
                 }
