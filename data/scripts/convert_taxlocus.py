@@ -13,6 +13,10 @@ Inputs:
   TaxLocus value, the row keeps the department's earlier effective date and cites both; where they differ, the
   department's value holds for the department's dates and the TaxLocus value only from 2026-05-19 (the day it
   is known to be in force), and the difference is listed in the notes and in the report this script prints.
+- data/scripts/wa-dor-location-rates.csv: Washington's Department of Revenue table of every location code per
+  quarter, 2024 Q4 to 2026 Q2 (built by convert_wa_dor.py). Read as department values like the file above (see
+  wa_dor): it dates Washington's rows quarter by quarter, and it shows TaxLocus's Washington values to be those
+  of the quarter after the snapshot's (79 locations differ from the 2026 Q2 table, mostly by +0.1 %).
 - data/us-sst/county-names.csv: county FIPS by name (TaxLocus leaves some FIPS blank).
 - data/scripts/us-county-city-place-names.csv: names of places TaxLocus lists only by code ("City 67000").
 - data/scripts/census-place-counties.csv: the counties each incorporated place lies in (Census 2020, built by
@@ -37,6 +41,7 @@ from pathlib import Path
 AS_OF = "2026-05-19"
 TL_SOURCE = "taxlocus-2026-05-19"
 CENSUS_SOURCE = "census-places-2020"  # the counties of a city row (census_places)
+WA_DOR_SOURCE = "wa-dor-2024q4-2026q2"  # Washington's quarterly location-code table (wa_dor)
 
 # state → (city_rule, unmodelled, rule source ids, notes, options)
 # options: county_types (TaxLocus types read as county rows), drop (regex on names of rows not loaded),
@@ -71,7 +76,8 @@ def aliases(name):
 
 
 def make(rule, unmodelled, source, notes, county_types=("county",), city_types=("city",), districts=None,
-         city_names=None, drop_cities=(), la_codes=False, nm_codes=False, drop_cities_re=None, city_counties=None):
+         city_names=None, drop_cities=(), la_codes=False, nm_codes=False, drop_cities_re=None, city_counties=None,
+         complete_from=AS_OF):
     districts = districts or {}
     city_names = city_names or {}
 
@@ -123,7 +129,8 @@ def make(rule, unmodelled, source, notes, county_types=("county",), city_types=(
         DROPPED[(st, t)] = DROPPED.get((st, t), 0) + 1
         return None
 
-    return dict(rule=rule, unmodelled=unmodelled, source=source, notes=notes, convert=convert)
+    return dict(rule=rule, unmodelled=unmodelled, source=source, notes=notes, convert=convert,
+                complete_from=complete_from)
 
 
 def nc_district(code, name):
@@ -228,8 +235,9 @@ STATES = {
     "VT": make("adds_to_county", "", TL_SOURCE,
                "1 % local option sales taxes of towns and cities (24 V.S.A. 138), by town name; codes are Census county-subdivision codes.",
                city_names=VT_NEW_TOWNS),
-    "WA": make("replaces_county", "special_district", TL_SOURCE,
-               "City rows are the combined local rate of the city's location code; county rows the unincorporated county's."),
+    "WA": make("replaces_county", "special_district", TL_SOURCE + ";" + WA_DOR_SOURCE,
+               "City rows are the combined local rate of the city's location code; county rows the unincorporated county's. Dated by the Department of Revenue's quarterly table from 2024 Q4.",
+               complete_from="2024-10-01"),
     "WV": make("adds_to_county", "", TL_SOURCE, "Municipal 1 % taxes.",
                city_names={"04876": "Bath|Berkeley Springs"}),
     "WY": make("adds_to_county", "", TL_SOURCE, "County taxes."),
@@ -281,6 +289,61 @@ def place_counties(places, st, name, code):
     return same[0] if len(same) == 1 else ""
 
 
+def wa_dor(data, cmap, names, tl_cities):
+    """Washington's quarterly location-code table (wa-dor-location-rates.csv) as department values: one per
+    location and run of equal quarters, each with the run's explicit end.
+
+    A city is its location under its own name, else its RTA part ("BELLEVUE RTA": TaxLocus's value is that
+    part's); a county is its unincorporated area ("KING COUNTY", else "KING COUNTY RTA"); a city in two counties
+    has a location per county ("AUBURN/KING RTA", "AUBURN/PIERCE"), each a city row of that county. Tribal
+    areas, transportation benefit areas (PTBA), hospital benefit zones and non-RTA parts are sub-areas no row can
+    place (Washington's special districts are `unmodelled`). DOR names a city "YAKIMA CITY" where a county has
+    its name, and some cities are named so ("BENTON CITY"): the name TaxLocus knows (`tl_cities`, folded) wins."""
+    with open(data / "scripts" / "wa-dor-location-rates.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    by_code = defaultdict(list)
+    for r in rows:
+        by_code[r["location_code"]].append(r)
+    # A location is its code. The copy's later quarters lost " CITY" from names ("BENTON CITY" is "BENTON" from
+    # 2025 Q3): a code's longest name is its name.
+    located = {code: max((q["location"] for q in qs), key=len) for code, qs in by_code.items()}
+    present = set(located.values())
+    out = []
+    for code, quarters in sorted(by_code.items()):
+        loc = located[code]
+        if " - " in loc or re.search(r"PTBA|HBZ|NON.RTA", loc):
+            continue
+        county = re.fullmatch(r"(.+) COUNTY( RTA)?", loc)
+        split = re.fullmatch(r"(.+)/([A-Z ]+?)( RTA)?", loc)
+        if county:
+            if county.group(2) and f"{county.group(1)} COUNTY" in present:
+                continue
+            fips = cmap[norm(county.group(1))][0]
+            level, match, name, counties_ = "county", fips, names[("WA", fips)], fips
+        elif split:
+            fips = cmap[norm(split.group(2))][0]
+            level, match, name, counties_ = "city", f"{split.group(1)}/{fips}", split.group(1).title(), fips
+        else:
+            city = re.sub(r" RTA$", "", loc)
+            if city != loc and city in present:
+                continue
+            short = re.sub(r" CITY$", "", city)
+            if norm(city) not in tl_cities and norm(short) in tl_cities:
+                city = short
+            level, match, name, counties_ = "city", city, city.title(), ""
+        runs = []
+        for q in sorted(quarters, key=lambda q: q["effective_from"]):
+            if runs and pct_eq(runs[-1][2], q["local_percent"]) and runs[-1][1] == prev_day(q["effective_from"]):
+                runs[-1][1] = q["effective_to"]
+            else:
+                runs.append([q["effective_from"], q["effective_to"], q["local_percent"]])
+        for frm, to, pct in runs:
+            out.append(dict(state="WA", level=level, match=match, name=name, code=code, counties=counties_,
+                            rate_percent=pct, effective_from=frm, effective_to=to, source=WA_DOR_SOURCE,
+                            notes=f"DOR location code {code} {loc!r}, local {pct} % ({frm} to {to}); it replaces the county's rate (state 6.5 % added)"))
+    return out
+
+
 def main():
     tl_path, data = Path(sys.argv[1]), Path(sys.argv[2])
     with open(data / "scripts" / "us-county-city-place-names.csv", newline="") as f:
@@ -292,10 +355,13 @@ def main():
     with open(dept_path, newline="") as f:
         for r in csv.DictReader(f):
             dept[(r["state"], r["level"], norm(r["match"]))].append(r)
-    out = defaultdict(list)
-    report = []
     with open(tl_path, newline="") as f:
         rows = list(csv.DictReader(f))
+    wa_cities = {norm(clean_city(r["name"])) for r in rows if r["state"] == "WA" and r["jurisdiction_type"] == "city"}
+    for r in wa_dor(data, counties["WA"], names, wa_cities):
+        dept[(r["state"], r["level"], norm(r["match"]))].append(r)
+    out = defaultdict(list)
+    report = []
     TX_CITIES.update(r["name"].strip() for r in rows if r["state"] == "TX" and r["jurisdiction_type"] == "city")
     for st, cfg in sorted(STATES.items()):
         used_dept = set()
@@ -351,9 +417,14 @@ def main():
                         name = aliases(clean_city(name))
                     elif x["level"] == "county":
                         name = names.get((st, x["code"]), name)
+                    to = x["effective_to"]
+                    if x["source"] == WA_DOR_SOURCE and to == max(y["effective_to"] for y in d):
+                        # A table of every location: its newest value holds until a newer table says otherwise,
+                        # as TaxLocus's values do from their snapshot.
+                        to = ""
                     out[st].append(
                         [st, x["level"], name, x["code"], counties_, x["rate_percent"], x["effective_from"],
-                         x["effective_to"], x["source"], x["notes"] or "department value; not in TaxLocus"])
+                         to, x["source"], x["notes"] or "department value; not in TaxLocus"])
     places = census_places(data)
     for st, rs in out.items():
         for r in rs:
@@ -361,6 +432,21 @@ def main():
                 r[4] = place_counties(places, st, r[2], r[3])
                 if r[4]:
                     r[8] += f";{CENSUS_SOURCE}"
+    for st, cfg in STATES.items():
+        if cfg["complete_from"] == AS_OF:
+            continue  # a jurisdiction new since the snapshot (Vermont's 2026 towns) starts later
+        # A state complete before the snapshot: every jurisdiction is dated from then, without a gap, to today.
+        spans = defaultdict(list)
+        for r in out[st]:
+            spans[(r[1], r[2], r[3])].append((r[6], r[7]))
+        broken = []
+        for k, v in spans.items():
+            v.sort()
+            joined = all(a[1] and next_day(a[1]) == b[0] for a, b in zip(v, v[1:]))
+            if v[0][0] > cfg["complete_from"] or not joined or v[-1][1]:
+                broken.append(f"{k[1]} {v}")
+        if broken:
+            sys.exit(f"{st}: complete from {cfg['complete_from']}, but these are not: {'; '.join(sorted(broken))}")
     target = data / "us-county-city"
     target.mkdir(exist_ok=True)
     header = ["state", "level", "name", "code", "counties", "with_city", "rate", "effective_from", "effective_to",
@@ -378,8 +464,9 @@ def main():
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["state", "city_rule", "unmodelled", "complete_from", "source", "notes"])
         for st, cfg in sorted(STATES.items()):
-            # TaxLocus lists every jurisdiction as of its snapshot; before it we hold only department-dated rows.
-            w.writerow([st, cfg["rule"], cfg["unmodelled"], AS_OF, cfg["source"], cfg["notes"]])
+            # TaxLocus lists every jurisdiction as of its snapshot; before it we hold only department-dated rows,
+            # unless a department table of every location dates them all from its first period (complete_from).
+            w.writerow([st, cfg["rule"], cfg["unmodelled"], cfg["complete_from"], cfg["source"], cfg["notes"]])
     for line in report + REPORT:
         print(line)
     for (st, t), n in sorted(DROPPED.items()):
@@ -424,10 +511,29 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
     observation: the day it changed is not in our sources, and the difference is reported."""
     from datetime import date, timedelta
 
-    obs = [(d["effective_from"], d["effective_to"], d["rate_percent"], d["source"], d["notes"]) for d in dept_rows]
+    obs = []
+    for d in sorted(dept_rows, key=lambda d: (d["effective_from"], d["effective_to"] or "9999")):
+        o = (d["effective_from"], d["effective_to"], d["rate_percent"], d["source"], d["notes"])
+        # A value another publication already gives for a period holding this one's is a second citation, not
+        # an observation of its own (it would cut the longer period short).
+        within = next((i for i, p in enumerate(obs) if p[0] <= o[0] and o[1] and (not p[1] or o[1] <= p[1])
+                       and pct_eq(p[2], o[2])), None)
+        if within is not None:
+            p = obs[within]
+            obs[within] = (p[0], p[1], p[2], ";".join(dict.fromkeys(p[3].split(";") + o[3].split(";"))), p[4])
+        else:
+            obs.append(o)
+    # A department value stated for a period that holds the snapshot's day outranks the snapshot in that period:
+    # a differing TaxLocus value starts the day after it (Washington's 2026 Q2 table against TaxLocus's Q3 values).
+    outranked = [o for o in obs if o[1] and o[0] <= AS_OF <= o[1] and not pct_eq(o[2], rate)]
     start = STARTS.get((st, code))
     if start:
         obs.append((start, "", rate, TL_SOURCE, f"TaxLocus 2026-05-19; starts {start}: adopted in 2026, not on the department's list yet"))
+    elif outranked:
+        o = max(outranked, key=lambda o: o[1])
+        start = next_day(o[1])
+        report.append(f"{st} {level} {name}: department {o[2]} % until {o[1]} vs TaxLocus {rate} % on 2026-05-19; TaxLocus's from {start}")
+        obs.append((start, "", rate, TL_SOURCE, f"TaxLocus 2026-05-19, from {start}: the department's table gives {o[2]} % until {o[1]}"))
     else:
         obs.append((AS_OF, "", rate, TL_SOURCE, note or "in force on 2026-05-19 (TaxLocus snapshot)"))
     obs.sort(key=lambda o: (o[0], o[3] == TL_SOURCE))
@@ -445,7 +551,7 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
             srcs = ";".join(dict.fromkeys(last[3].split(";") + src.split(";")))
             segs[-1] = (last[0], end, last[2], srcs, last[4] if src != TL_SOURCE else f"{last[4]} Equal to TaxLocus 2026-05-19.".strip())
         else:
-            if segs and src == TL_SOURCE:
+            if segs and src == TL_SOURCE and not outranked:
                 report.append(f"{st} {level} {name}: department {segs[-1][2]} % (from {segs[-1][0]}) vs TaxLocus {value} % on 2026-05-19")
             segs.append((frm, end, value, src, why))
     return [[st, level, name, code, county_list, v, f, t, src, why] for (f, t, v, src, why) in segs]
@@ -465,6 +571,12 @@ def prev_day(d):
     from datetime import date, timedelta
 
     return (date.fromisoformat(d) - timedelta(days=1)).isoformat()
+
+
+def next_day(d):
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(d) + timedelta(days=1)).isoformat()
 
 
 def pct_eq(a, b):

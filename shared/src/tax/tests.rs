@@ -831,6 +831,26 @@ fn us_st_landry_parish_areas_carry_their_collectors_rates() {
 }
 
 #[test]
+fn us_washington_follows_the_departments_quarterly_tables() {
+    // WA DOR's location-code table, 2024 Q4 to 2026 Q2 (data/scripts/wa-dor-location-rates.csv). TaxLocus's
+    // values of 2026-05-19 are those of 2026 Q3 for 78 locations: Tacoma's 4.0 % local, where DOR's Q2 table gives
+    // 3.9 % until 2026-06-30. Before, a June 2026 Tacoma invoice was charged 10.5 %, and a 2025 one only the
+    // state rate with `local` reported missing.
+    let s = settings(vec![reg("US", Some("WA"))]);
+    let t = |date: &str, zip: &str, city: &str| {
+        calc(&s, "usd", date, us("WA", zip, Some(city)), vec![line("1", 100_000, "physical_goods")]).unwrap()
+    };
+    assert_eq!(t("2026-06-15", "98402", "Tacoma").lines[0].tax, 6500 + 3900);
+    assert_eq!(t("2026-08-01", "98402", "Tacoma").lines[0].tax, 6500 + 4000);
+    let early = t("2025-03-01", "98402", "Tacoma");
+    assert_eq!(early.lines[0].tax, 6500 + 3800);
+    assert!(!early.missing_jurisdiction_types.contains(&MISSING_LOCAL), "{:?}", early.missing_jurisdiction_types);
+    // A city in two counties has a location code per county, which TaxLocus lacks: Auburn's King County part
+    // (ZIP 98002) is 3.9 % in 2026 Q2, not unincorporated King County's 3.8 %.
+    assert_eq!(t("2026-05-01", "98002", "Auburn").lines[0].tax, 6500 + 3900);
+}
+
+#[test]
 fn us_the_city_name_chooses_among_a_zips_counties() {
     // ZIP 84405 reaches Weber (057, listed first: its postal place is Ogden) and Davis (011) counties. South Weber
     // lies in Davis only (Census 2020 place file): Davis's 2.30 % + the city's 0.10 %, 7.25 % as the Utah State
