@@ -44,8 +44,8 @@ impl Rates {
         let mut rates = Rates::default();
         for r in records.iter().skip(1) {
             let f = |i: usize| r.fields.get(i).unwrap_or("").trim();
-            let date =
-                NaiveDate::parse_from_str(f(0), "%Y-%m-%d").map_err(|e| err(file, r.line, format!("date: {e}")))?;
+            let date = crate::tax::parse_ymd(f(0))
+                .ok_or_else(|| err(file, r.line, format!("date: {:?} is not YYYY-MM-DD", f(0))))?;
             let rate: Decimal = f(2).parse().map_err(|_| err(file, r.line, format!("per_eur: {:?}", f(2))))?;
             if rate <= Decimal::ZERO || f(1).len() != 3 {
                 return Err(err(file, r.line, "currency must be an ISO code and per_eur positive"));
@@ -115,6 +115,8 @@ mod tests {
         assert!(r.rate("USD", "GBP", d("2025-12-31")).is_none(), "no rate before the first publication");
         assert!(r.rate("XXX", "USD", d("2026-01-06")).is_none());
         assert!(Rates::parse("t.csv", "h\n2026-01-05,USD,1\n2026-01-02,USD,1\n").is_err(), "dates going back");
+        let bad = Rates::parse("t.csv", "h\n2026-1-05,USD,1\n").unwrap_err();
+        assert!(bad.to_string().contains("\"2026-1-05\" is not YYYY-MM-DD"), "{bad}");
     }
 
     /// Checked against the ECB's own publication: on 2026-10-30 the reference rate was 1 EUR = the file's USD

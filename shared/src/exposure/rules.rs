@@ -273,8 +273,8 @@ impl Rules {
                 return Err(err(file, line, format!("{} columns, {} expected", r.fields.len(), HEADER.len())));
             }
             let date = |i: usize| {
-                NaiveDate::parse_from_str(f(i), "%Y-%m-%d")
-                    .map_err(|e| err(file, line, format!("{}: {e} ({:?})", HEADER[i], f(i))))
+                crate::tax::parse_ymd(f(i))
+                    .ok_or_else(|| err(file, line, format!("{}: {:?} is not YYYY-MM-DD", HEADER[i], f(i))))
             };
             let bad = |i: usize| err(file, line, format!("{}: unknown value {:?}", HEADER[i], f(i)));
             let to = if f(2).is_empty() { None } else { Some(date(2)?) };

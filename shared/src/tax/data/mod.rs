@@ -62,7 +62,7 @@ pub(crate) use row::*;
 pub(crate) use sst::*;
 
 mod local;
-mod row;
+pub(crate) mod row;
 mod sst;
 #[cfg(test)]
 mod tests;

@@ -102,8 +102,8 @@ pub(crate) fn state_code(s: &str) -> Option<[u8; 2]> {
 }
 
 /// `YYYY-MM-DD`, exactly (two dates on most of the content's rows: chrono's format-string parser took a tenth of
-/// the load).
-fn ymd(v: &str) -> Option<NaiveDate> {
+/// the load). The exposure tables read their dates with it too.
+pub(crate) fn ymd(v: &str) -> Option<NaiveDate> {
     let b = v.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
