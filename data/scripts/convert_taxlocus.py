@@ -170,7 +170,13 @@ def oh_district(code, name):
 # Codes placed by the Census county-subdivision order (see data/README.md); 32275, 44125 and 44350 stay unnamed.
 VT_NEW_TOWNS = {"09025": "Bristol", "25375": "Fair Haven", "42850": "Mendon", "46675": "Morristown",
                 "56350": "Pomfret", "71725": "Swanton", "75325": "Waitsfield", "74650": "Vergennes"}
-STARTS = {("VT", code): "2026-07-01" for code in VT_NEW_TOWNS}
+# (state, code) → (the day a TaxLocus row starts, why): taxes TaxLocus lists on 2026-05-19 that took effect later.
+STARTS = {("VT", code): ("2026-07-01", "adopted in 2026, not on the department's list yet") for code in VT_NEW_TOWNS}
+# Mecklenburg County's 1 % transportation tax (referendum of 2025-11-04): the secondary sources that cite NCDOR's
+# notice all give 2026-07-01 (docs/research/us-local-rates, rounds 5 and 6), and a North Carolina local tax starts
+# on a quarter's first day (G.S. 105-467; SSUTA section 305): the 2026-05-19 snapshot is the July quarter's SST
+# release. Only TaxCloud, an aggregator, says 2026-04-01.
+STARTS[("NC", "98119")] = ("2026-07-01", "the July 2026 quarter's tax (NCDOR's date as the sources citing it give it)")
 
 
 # (state, code) → the place's name, for TaxLocus rows named only "City NNNNN" (us-county-city-place-names.csv).
@@ -526,9 +532,9 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
     # A department value stated for a period that holds the snapshot's day outranks the snapshot in that period:
     # a differing TaxLocus value starts the day after it (Washington's 2026 Q2 table against TaxLocus's Q3 values).
     outranked = [o for o in obs if o[1] and o[0] <= AS_OF <= o[1] and not pct_eq(o[2], rate)]
-    start = STARTS.get((st, code))
+    start, why = STARTS.get((st, code), ("", ""))
     if start:
-        obs.append((start, "", rate, TL_SOURCE, f"TaxLocus 2026-05-19; starts {start}: adopted in 2026, not on the department's list yet"))
+        obs.append((start, "", rate, TL_SOURCE, f"TaxLocus 2026-05-19; starts {start}: {why}"))
     elif outranked:
         o = max(outranked, key=lambda o: o[1])
         start = next_day(o[1])

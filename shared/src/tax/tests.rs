@@ -851,6 +851,19 @@ fn us_washington_follows_the_departments_quarterly_tables() {
 }
 
 #[test]
+fn us_mecklenburgs_transportation_tax_starts_with_the_july_2026_quarter() {
+    // NC 4.75 % + Mecklenburg 2 % + transit 0.5 % (NCDOR's July 2024 table), and from 2026-07-01 the 1 %
+    // transportation tax of the 2025 referendum, which TaxLocus lists on 2026-05-19 (the July quarter's release).
+    // Before, it applied from 2026-05-19: a June 2026 Charlotte invoice was charged 8.25 %.
+    let s = settings(vec![reg("US", Some("NC"))]);
+    let t = |date: &str| {
+        calc(&s, "usd", date, us("NC", "28202", Some("Charlotte")), vec![line("1", 100_000, "physical_goods")]).unwrap()
+    };
+    assert_eq!(t("2026-06-15").lines[0].tax, 4750 + 2000 + 500);
+    assert_eq!(t("2026-07-01").lines[0].tax, 4750 + 2000 + 500 + 1000);
+}
+
+#[test]
 fn us_the_city_name_chooses_among_a_zips_counties() {
     // ZIP 84405 reaches Weber (057, listed first: its postal place is Ogden) and Davis (011) counties. South Weber
     // lies in Davis only (Census 2020 place file): Davis's 2.30 % + the city's 0.10 %, 7.25 % as the Utah State
