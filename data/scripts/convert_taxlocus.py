@@ -14,9 +14,12 @@ Inputs:
   department's value holds for the department's dates and the TaxLocus value only from 2026-05-19 (the day it
   is known to be in force), and the difference is listed in the notes and in the report this script prints.
 - data/scripts/wa-dor-location-rates.csv: Washington's Department of Revenue table of every location code per
-  quarter, 2024 Q4 to 2026 Q2 (built by convert_wa_dor.py). Read as department values like the file above (see
-  wa_dor): it dates Washington's rows quarter by quarter, and it shows TaxLocus's Washington values to be those
-  of the quarter after the snapshot's (79 locations differ from the 2026 Q2 table, mostly by +0.1 %).
+  quarter, 2024 Q2 to 2026 Q1 (built by convert_wa_dor.py). Read as department values like the file above (see
+  wa_dor): it dates Washington's rows quarter by quarter.
+- data/scripts/ca-cdtfa-rates.csv: CDTFA's table of every California city's combined rate in force from
+  2026-01-01 (built by convert_cdtfa.py; its county rows are in us-county-city-departments.csv already). Read as
+  department values for the quarter (see ca_cdtfa): 465 of 483 cities equal TaxLocus; the other 18 changed on
+  2026-04-01 (Measure A in Santa Clara County, Dunsmuir, McFarland, Santa Fe Springs).
 - data/us-sst/county-names.csv: county FIPS by name (TaxLocus leaves some FIPS blank).
 - data/scripts/us-county-city-place-names.csv: names of places TaxLocus lists only by code ("City 67000").
 - data/scripts/census-place-counties.csv: the counties each incorporated place lies in (Census 2020, built by
@@ -41,7 +44,16 @@ from pathlib import Path
 AS_OF = "2026-05-19"
 TL_SOURCE = "taxlocus-2026-05-19"
 CENSUS_SOURCE = "census-places-2020"  # the counties of a city row (census_places)
-WA_DOR_SOURCE = "wa-dor-2024q4-2026q2"  # Washington's quarterly location-code table (wa_dor)
+WA_DOR_SOURCE = "wa-dor-2024q2-2026q1"  # Washington's quarterly location-code table (wa_dor)
+CA_CDTFA_SOURCE = "cdtfa-2026q1-cities"  # California's city rates of 2026 Q1 (ca_cdtfa)
+# Department tables of every location: a location only they list keeps its newest value until a newer table.
+TABLE_SOURCES = {WA_DOR_SOURCE, CA_CDTFA_SOURCE}
+# States whose local rate changes take effect only on a quarter's first day (Washington: RCW 82.14.055).
+QUARTERLY = {"WA"}
+# The day TaxLocus's rows start where it is not the snapshot's: California's local rates change only on a
+# quarter's first day (Revenue and Taxation Code 7202, 7265), and TaxLocus's California rows equal CDTFA's
+# April 2026 table for all 178 places we hold it for, so a value in force on 2026-05-19 was from 2026-04-01.
+TL_FROM = {"CA": "2026-04-01"}
 
 # state → (city_rule, unmodelled, rule source ids, notes, options)
 # options: county_types (TaxLocus types read as county rows), drop (regex on names of rows not loaded),
@@ -190,9 +202,9 @@ STATES = {
     "AL": make("adds_to_county", "special_district", TL_SOURCE, "County and municipal taxes add; police jurisdictions and districts are not placed."),
     "AZ": make("adds_to_county", "special_district", TL_SOURCE, "County excise and city transaction privilege taxes add.",
                drop_cities_re=r"District|,"),
-    "CA": make("replaces_county", "", TL_SOURCE + ";cdtfa-2026q1",
-               "A city row is the sum of the district taxes of the city's CDTFA tax area (beyond the 7.25 % statewide rate); a county row (CDTFA's January 2026 table) is the rate of the county's unincorporated area, for any place without a city row.",
-               city_types=("special_district",)),
+    "CA": make("replaces_county", "", TL_SOURCE + ";cdtfa-2026q1;" + CA_CDTFA_SOURCE,
+               "A city row is the sum of the district taxes of the city's CDTFA tax area (beyond the 7.25 % statewide rate); a county row (CDTFA's January 2026 table) is the rate of the county's unincorporated area, for any place without a city row. Cities dated by CDTFA's January 2026 table, TaxLocus's values from 2026-04-01.",
+               city_types=("special_district",), complete_from="2026-01-01"),
     "FL": make("adds_to_county", "", TL_SOURCE, "County discretionary sales surtax."),
     "IL": make("adds_to_county", "special_district", TL_SOURCE,
                "County and municipal taxes add; the RTA, Metro-East and business-district taxes are not placed."),
@@ -242,8 +254,7 @@ STATES = {
                "1 % local option sales taxes of towns and cities (24 V.S.A. 138), by town name; codes are Census county-subdivision codes.",
                city_names=VT_NEW_TOWNS),
     "WA": make("replaces_county", "special_district", TL_SOURCE + ";" + WA_DOR_SOURCE,
-               "City rows are the combined local rate of the city's location code; county rows the unincorporated county's. Dated by the Department of Revenue's quarterly table from 2024 Q4.",
-               complete_from="2024-10-01"),
+               "City rows are the combined local rate of the city's location code; county rows the unincorporated county's. Dated by the Department of Revenue's quarterly tables from 2024 Q2 to 2026 Q1."),
     "WV": make("adds_to_county", "", TL_SOURCE, "Municipal 1 % taxes.",
                city_names={"04876": "Bath|Berkeley Springs"}),
     "WY": make("adds_to_county", "", TL_SOURCE, "County taxes."),
@@ -350,6 +361,23 @@ def wa_dor(data, cmap, names, tl_cities):
     return out
 
 
+def ca_cdtfa(data):
+    """CDTFA's January 2026 city rates (ca-cdtfa-rates.csv) as department values for 2026 Q1: a city row's rate
+    is its combined rate less the 7.25 % statewide rate (the city row replaces the county's)."""
+    out = []
+    with open(data / "scripts" / "ca-cdtfa-rates.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["type"] != "City":
+                continue
+            local = format((Decimal(r["rate_percent"]) - Decimal("7.25")).normalize(), "f")
+            name = clean_city(r["location"])
+            out.append(dict(state="CA", level="city", match=name, name=name, code="", counties="",
+                            rate_percent=local, effective_from=r["effective_from"], effective_to=r["effective_to"],
+                            source=CA_CDTFA_SOURCE,
+                            notes=f"CDTFA January 2026 table, {r['location']!r} ({r['county']} County) {r['rate_percent']} %: {local} % beyond the statewide 7.25 %"))
+    return out
+
+
 def main():
     tl_path, data = Path(sys.argv[1]), Path(sys.argv[2])
     with open(data / "scripts" / "us-county-city-place-names.csv", newline="") as f:
@@ -364,7 +392,7 @@ def main():
     with open(tl_path, newline="") as f:
         rows = list(csv.DictReader(f))
     wa_cities = {norm(clean_city(r["name"])) for r in rows if r["state"] == "WA" and r["jurisdiction_type"] == "city"}
-    for r in wa_dor(data, counties["WA"], names, wa_cities):
+    for r in wa_dor(data, counties["WA"], names, wa_cities) + ca_cdtfa(data):
         dept[(r["state"], r["level"], norm(r["match"]))].append(r)
     out = defaultdict(list)
     report = []
@@ -424,7 +452,7 @@ def main():
                     elif x["level"] == "county":
                         name = names.get((st, x["code"]), name)
                     to = x["effective_to"]
-                    if x["source"] == WA_DOR_SOURCE and to == max(y["effective_to"] for y in d):
+                    if x["source"] in TABLE_SOURCES and to == max(y["effective_to"] for y in d):
                         # A table of every location: its newest value holds until a newer table says otherwise,
                         # as TaxLocus's values do from their snapshot.
                         to = ""
@@ -529,17 +557,11 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
             obs[within] = (p[0], p[1], p[2], ";".join(dict.fromkeys(p[3].split(";") + o[3].split(";"))), p[4])
         else:
             obs.append(o)
-    # A department value stated for a period that holds the snapshot's day outranks the snapshot in that period:
-    # a differing TaxLocus value starts the day after it (Washington's 2026 Q2 table against TaxLocus's Q3 values).
-    outranked = [o for o in obs if o[1] and o[0] <= AS_OF <= o[1] and not pct_eq(o[2], rate)]
     start, why = STARTS.get((st, code), ("", ""))
     if start:
         obs.append((start, "", rate, TL_SOURCE, f"TaxLocus 2026-05-19; starts {start}: {why}"))
-    elif outranked:
-        o = max(outranked, key=lambda o: o[1])
-        start = next_day(o[1])
-        report.append(f"{st} {level} {name}: department {o[2]} % until {o[1]} vs TaxLocus {rate} % on 2026-05-19; TaxLocus's from {start}")
-        obs.append((start, "", rate, TL_SOURCE, f"TaxLocus 2026-05-19, from {start}: the department's table gives {o[2]} % until {o[1]}"))
+    elif st in TL_FROM:
+        obs.append((TL_FROM[st], "", rate, TL_SOURCE, note or f"in force on 2026-05-19 (TaxLocus snapshot), so from {TL_FROM[st]}"))
     else:
         obs.append((AS_OF, "", rate, TL_SOURCE, note or "in force on 2026-05-19 (TaxLocus snapshot)"))
     obs.sort(key=lambda o: (o[0], o[3] == TL_SOURCE))
@@ -552,12 +574,17 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
             end = min(end, cut) if end else cut
         if end and end < frm:
             continue
-        if segs and pct_eq(segs[-1][2], value) and (not segs[-1][1] or segs[-1][1] >= prev_day(frm)):
+        # Where local rates change only on a quarter's first day, a department value of the quarter before the
+        # snapshot's that equals TaxLocus's was still in force when the snapshot's quarter began: no gap between.
+        joins = not segs[-1][1] or segs[-1][1] >= prev_day(frm) if segs else False
+        if segs and src == TL_SOURCE and st in QUARTERLY and segs[-1][1] == prev_day(quarter_start(frm)):
+            joins = True
+        if segs and pct_eq(segs[-1][2], value) and joins:
             last = segs[-1]
             srcs = ";".join(dict.fromkeys(last[3].split(";") + src.split(";")))
             segs[-1] = (last[0], end, last[2], srcs, last[4] if src != TL_SOURCE else f"{last[4]} Equal to TaxLocus 2026-05-19.".strip())
         else:
-            if segs and src == TL_SOURCE and not outranked:
+            if segs and src == TL_SOURCE:
                 report.append(f"{st} {level} {name}: department {segs[-1][2]} % (from {segs[-1][0]}) vs TaxLocus {value} % on 2026-05-19")
             segs.append((frm, end, value, src, why))
     return [[st, level, name, code, county_list, v, f, t, src, why] for (f, t, v, src, why) in segs]
@@ -577,6 +604,11 @@ def prev_day(d):
     from datetime import date, timedelta
 
     return (date.fromisoformat(d) - timedelta(days=1)).isoformat()
+
+
+def quarter_start(d):
+    """The first day of the calendar quarter holding the ISO date `d`."""
+    return f"{d[:4]}-{(int(d[5:7]) - 1) // 3 * 3 + 1:02d}-01"
 
 
 def next_day(d):

@@ -6,11 +6,12 @@ Usage:
 
 Input: the Department of Revenue's quarterly "Local sales & use tax rates" file (Excel, "Location codes and
 rates", https://dor.wa.gov/taxes-rates/sales-and-use-tax-rates/downloadable-database) as converted, unchanged in
-its values, in GitHub kidGodzilla/washington-state-sales-tax `taxrates.js` @ 4f3455a (sha256 in data/sources.csv,
-source `wa-dor-2025q1-2026q2`): a JSON array with one object per quarter, keyed by the DOR location name (" CITY"
+its values, in GitHub kidGodzilla/washington-state-sales-tax `taxrates.js` @ 714b30f (sha256 in data/sources.csv,
+source `wa-dor-2024q2-2026q1`): a JSON array with one object per quarter, keyed by the DOR location name (" CITY"
 removed), each with locationCode, localTaxRate, stateTaxRate, totalTaxRate, effectiveDate, expirationDate.
 Output: `location_code,location,local_percent,effective_from,effective_to`, one row per location and quarter
-(2025 Q1 to 2026 Q2). A row whose local + state rate is not its total, or whose dates are not one calendar
+(2024 Q2 to 2026 Q1). The copy's later commits add 2026 Q2, the table the accuracy fixture's Washington rows are
+read from: it is not loaded, so that they stay independent. A row whose local + state rate is not its total, or whose dates are not one calendar
 quarter, fails the conversion. The file is an input of convert_taxlocus.py (it dates and checks TaxLocus's
 Washington rows), not loaded by the engine.
 """

@@ -831,23 +831,22 @@ fn us_st_landry_parish_areas_carry_their_collectors_rates() {
 }
 
 #[test]
-fn us_washington_follows_the_departments_quarterly_tables() {
-    // WA DOR's location-code table, 2024 Q4 to 2026 Q2 (data/scripts/wa-dor-location-rates.csv). TaxLocus's
-    // values of 2026-05-19 are those of 2026 Q3 for 78 locations: Tacoma's 4.0 % local, where DOR's Q2 table gives
-    // 3.9 % until 2026-06-30. Before, a June 2026 Tacoma invoice was charged 10.5 %, and a 2025 one only the
-    // state rate with `local` reported missing.
+fn us_washington_is_dated_by_the_departments_quarterly_tables() {
+    // WA DOR's location-code tables, 2024 Q2 to 2026 Q1 (data/scripts/wa-dor-location-rates.csv): Tacoma 3.8 %
+    // local in 2025, TaxLocus's 4.0 % from its snapshot. Before, a 2025 Tacoma invoice got the state rate only.
+    // Dates before 2026-05-19 still report `local` missing: 117 locations changed between 2026 Q1 and the
+    // snapshot, so 2026-04-01..05-18 is not covered everywhere.
     let s = settings(vec![reg("US", Some("WA"))]);
     let t = |date: &str, zip: &str, city: &str| {
         calc(&s, "usd", date, us("WA", zip, Some(city)), vec![line("1", 100_000, "physical_goods")]).unwrap()
     };
-    assert_eq!(t("2026-06-15", "98402", "Tacoma").lines[0].tax, 6500 + 3900);
+    assert_eq!(t("2025-03-01", "98402", "Tacoma").lines[0].tax, 6500 + 3800);
     assert_eq!(t("2026-08-01", "98402", "Tacoma").lines[0].tax, 6500 + 4000);
-    let early = t("2025-03-01", "98402", "Tacoma");
-    assert_eq!(early.lines[0].tax, 6500 + 3800);
-    assert!(!early.missing_jurisdiction_types.contains(&MISSING_LOCAL), "{:?}", early.missing_jurisdiction_types);
     // A city in two counties has a location code per county, which TaxLocus lacks: Auburn's King County part
-    // (ZIP 98002) is 3.9 % in 2026 Q2, not unincorporated King County's 3.8 %.
-    assert_eq!(t("2026-05-01", "98002", "Auburn").lines[0].tax, 6500 + 3900);
+    // (ZIP 98002) is 3.9 % from 2026-01-01, not unincorporated King County's 3.8 %, and its Pierce County part
+    // 3.7 %. The newest table's value holds until a newer table says otherwise.
+    assert_eq!(t("2026-08-01", "98002", "Auburn").lines[0].tax, 6500 + 3900);
+    assert_eq!(t("2025-06-01", "98002", "Auburn").lines[0].tax, 6500 + 3800);
 }
 
 #[test]
@@ -861,6 +860,23 @@ fn us_mecklenburgs_transportation_tax_starts_with_the_july_2026_quarter() {
     };
     assert_eq!(t("2026-06-15").lines[0].tax, 4750 + 2000 + 500);
     assert_eq!(t("2026-07-01").lines[0].tax, 4750 + 2000 + 500 + 1000);
+}
+
+#[test]
+fn us_california_cities_are_dated_from_cdtfas_january_2026_table() {
+    // CDTFA's table in force from 2026-01-01 gives Campbell 9.875 % (2.625 % beyond the statewide 7.25 %); Measure
+    // A's 0.625 % raised it to 10.5 % on 2026-04-01 (TaxLocus's value, California's rates change on a quarter's
+    // first day). Before, both dates got Santa Clara County's unincorporated rate with `local` reported missing.
+    let s = settings(vec![reg("US", Some("CA"))]);
+    let t = |date: &str| {
+        calc(&s, "usd", date, us("CA", "95008", Some("Campbell")), vec![line("1", 100_000, "physical_goods")]).unwrap()
+    };
+    let q1 = t("2026-02-01");
+    assert_eq!(q1.lines[0].tax, 7250 + 2625);
+    assert!(q1.missing_jurisdiction_types.is_empty(), "{:?}", q1.missing_jurisdiction_types);
+    let q2 = t("2026-05-01");
+    assert_eq!(q2.lines[0].tax, 7250 + 3250);
+    assert!(q2.missing_jurisdiction_types.is_empty(), "{:?}", q2.missing_jurisdiction_types);
 }
 
 #[test]
