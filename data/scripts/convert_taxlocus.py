@@ -539,9 +539,9 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
     """TaxLocus row + the department's values for the same jurisdiction → dated rows.
 
     Each observation holds from its date until the next observation's date (the newest wins from its date on):
-    the department's values from their effective dates, TaxLocus's from 2026-05-19. Consecutive equal values
-    merge into one row citing both, so a department value that confirms TaxLocus dates the row from the
-    department's effective date. A department value that differs holds until the day before the next
+    the department's values from their effective dates, TaxLocus's from 2026-05-19 (or its STARTS / TL_FROM
+    day). Consecutive equal values merge into one row citing both, so a department value that confirms TaxLocus
+    dates the row from the department's effective date. A department value that differs holds until the day before the next
     observation: the day it changed is not in our sources, and the difference is reported."""
     from datetime import date, timedelta
 
@@ -574,12 +574,14 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
             end = min(end, cut) if end else cut
         if end and end < frm:
             continue
-        # Where local rates change only on a quarter's first day, a department value of the quarter before the
-        # snapshot's that equals TaxLocus's was still in force when the snapshot's quarter began: no gap between.
-        joins = not segs[-1][1] or segs[-1][1] >= prev_day(frm) if segs else False
-        if segs and src == TL_SOURCE and st in QUARTERLY and segs[-1][1] == prev_day(quarter_start(frm)):
-            joins = True
-        if segs and pct_eq(segs[-1][2], value) and joins:
+        joins = False
+        if segs:
+            last_end = segs[-1][1]
+            joins = not last_end or last_end >= prev_day(frm)
+            # Where local rates change only on a quarter's first day, a department value of the quarter before
+            # the snapshot's that equals TaxLocus's was still in force when the snapshot's quarter began.
+            joins = joins or (src == TL_SOURCE and st in QUARTERLY and last_end == prev_day(quarter_start(frm)))
+        if joins and pct_eq(segs[-1][2], value):
             last = segs[-1]
             srcs = ";".join(dict.fromkeys(last[3].split(";") + src.split(";")))
             segs[-1] = (last[0], end, last[2], srcs, last[4] if src != TL_SOURCE else f"{last[4]} Equal to TaxLocus 2026-05-19.".strip())
