@@ -186,7 +186,9 @@ async function main() {
   /**
    * Whether a sync ran within 20 s of "Sync now": the connection has a `last_sync`, or products or
    * ledger transactions arrived. They come only from a sync; where serve runs none, those checks are
-   * skipped (with the reason); where one ran, an empty table is a failure.
+   * skipped (with the reason); where one ran, an empty table is a failure. Once one is seen running, this
+   * waits for it to finish (its `last_sync`), so that a step comparing two reads (a report on the page and
+   * its CSV) does not see documents still arriving between them; a run that does not finish is a failure.
    */
   let syncRan = null;
   function syncDone() {
@@ -194,12 +196,21 @@ async function main() {
       const { status, body } = await apiGet(path);
       return status === 200 && body && Array.isArray(body.items) ? body.items.length : 0;
     };
-    syncRan ??= until('a sync to run', async () => {
+    const connection = async () => {
       const { body } = await apiGet('/v1/sequence/connections');
-      const c = body && body.items && body.items.find((x) => x.status !== 'disconnected');
+      return body && body.items && body.items.find((x) => x.status !== 'disconnected');
+    };
+    syncRan ??= until('a sync to run', async () => {
+      const c = await connection();
       return Boolean(c && c.last_sync) || (await count('/v1/products')) > 0 ||
         (await count('/v1/ledger/transactions?limit=1')) > 0;
-    }, 20_000, 500).then(() => true, () => false);
+    }, 20_000, 500).then(
+      () => until('the first sync to finish (the connection\'s last_sync)', async () => {
+        const c = await connection();
+        return Boolean(c && c.last_sync);
+      }, 60_000, 500).then(() => true),
+      () => false,
+    );
     return syncRan;
   }
   const NO_SYNC = 'nothing synced within 20 s of "Sync now" (no last_sync, no products, no transactions): this serve runs no sync';
