@@ -1,12 +1,13 @@
 //! Console routes over the embedded store: API keys shown once and stored only hashed, revocation,
 //! disconnect, "sync now", and tenant isolation (another org's ids are 404 on every route).
 
+mod common;
+
 use bytes::Bytes;
 use shared::app::App;
 use shared::clock::FakeClock;
 use shared::config::Config;
-use shared::connection::ConnectionRecord;
-use shared::domain::{ConnectionId, Environment, Mode, OrgId, SequenceAccountId};
+use shared::domain::ConnectionId;
 use shared::org::Principal;
 use shared::queue::MemoryQueue;
 use shared::store::{EmbeddedStore, Expect, ItemStore, SecretStore, SecretValue};
@@ -27,21 +28,9 @@ async fn fixture() -> Fixture {
     let queue = Arc::new(MemoryQueue::default());
     let app = App::new(Config::defaults(), EmbeddedStore::open(&dir).unwrap(), FakeClock::at(1_800_000_000_000))
         .with_queue(queue.clone());
-    let a = Principal { org: OrgId::parse("org_a").unwrap(), mode: Mode::Test, actor: "alice".into() };
-    let b = Principal { org: OrgId::parse("org_b").unwrap(), mode: Mode::Test, actor: "bob".into() };
-    let conn = ConnectionId::parse("conn_a1").unwrap();
-    let rec = ConnectionRecord {
-        company_name: Some("Acme".into()),
-        ..ConnectionRecord::active(
-            conn.clone(),
-            a.org.clone(),
-            Environment::Sandbox,
-            SequenceAccountId::parse("acc-1").unwrap(),
-            "sphere/sequence/org_a/conn_a1".into(),
-            "t",
-            1,
-        )
-    };
+    let (a, b) = common::alice_and_bob();
+    let rec = common::acme(&a.org, 1);
+    let conn = rec.connection_id.clone();
     app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
     app.store.put_secret(&rec.secret_name, &SecretValue::new("seq-secret-xyz"), &a.org).await.unwrap();
     Fixture { app, dir, queue, a, b, conn }

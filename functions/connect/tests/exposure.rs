@@ -2,13 +2,15 @@
 //! upserts that keep the running totals): statuses, the crossing invoice, filing totals that match the ledger
 //! summary to the cent, the CSV, bad inputs, and another org seeing nothing.
 
+mod common;
+
 use bytes::Bytes;
 use serde_json::{Value, json};
 use shared::app::App;
 use shared::clock::FakeClock;
 use shared::config::Config;
 use shared::connection::ConnectionRecord;
-use shared::domain::{ConnectionId, Decimal, Environment, Mode, OrgId, SequenceAccountId};
+use shared::domain::Decimal;
 use shared::ledger::{Ledger, TxnContent};
 use shared::org::Principal;
 use shared::store::{EmbeddedStore, Expect, ItemStore, lease};
@@ -52,22 +54,9 @@ fn txn(kind: &str, id: &str, region: &str, date: &str, net: &str, tax: &str, sta
 async fn fixture() -> Fixture {
     let dir = std::env::temp_dir().join(format!("connect-exposure-{}", shared::domain::new_uuid()));
     let app = App::new(Config::defaults(), EmbeddedStore::open(&dir).unwrap(), FakeClock::at(1_795_687_200_000));
-    let a = Principal { org: OrgId::parse("org_a").unwrap(), mode: Mode::Test, actor: "alice".into() };
-    let b = Principal { org: OrgId::parse("org_b").unwrap(), mode: Mode::Test, actor: "bob".into() };
-    let conn = ConnectionId::parse("conn_a1").unwrap();
-    let rec = ConnectionRecord {
-        company_name: Some("Acme".into()),
-        next_sync_at_ms: None,
-        ..ConnectionRecord::active(
-            conn.clone(),
-            a.org.clone(),
-            Environment::Sandbox,
-            SequenceAccountId::parse("acc-1").unwrap(),
-            "sphere/sequence/org_a/conn_a1".into(),
-            "t",
-            0,
-        )
-    };
+    let (a, b) = common::alice_and_bob();
+    let rec = ConnectionRecord { next_sync_at_ms: None, ..common::acme(&a.org, 0) };
+    let conn = rec.connection_id.clone();
     app.store.write(vec![rec.put(Expect::Absent).unwrap()]).await.unwrap();
     let key = shared::layout::lease_key(&a.org, &conn);
     let guard = lease::acquire(&app.store, &key, "test", 0, i64::MAX / 2).await.unwrap().unwrap();
