@@ -541,10 +541,8 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
     Each observation holds from its date until the next observation's date (the newest wins from its date on):
     the department's values from their effective dates, TaxLocus's from 2026-05-19 (or its STARTS / TL_FROM
     day). Consecutive equal values merge into one row citing both, so a department value that confirms TaxLocus
-    dates the row from the department's effective date. A department value that differs holds until the day before the next
-    observation: the day it changed is not in our sources, and the difference is reported."""
-    from datetime import date, timedelta
-
+    dates the row from the department's effective date. A department value that differs holds until the day
+    before the next observation: the day it changed is not in our sources, and the difference is reported."""
     obs = []
     for d in sorted(dept_rows, key=lambda d: (d["effective_from"], d["effective_to"] or "9999")):
         o = (d["effective_from"], d["effective_to"], d["rate_percent"], d["source"], d["notes"])
@@ -570,7 +568,7 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
         nxt = obs[i + 1][0] if i + 1 < len(obs) else ""
         end = to
         if nxt:
-            cut = (date.fromisoformat(nxt) - timedelta(days=1)).isoformat()
+            cut = prev_day(nxt)
             end = min(end, cut) if end else cut
         if end and end < frm:
             continue

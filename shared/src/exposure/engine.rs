@@ -327,7 +327,7 @@ pub fn evaluate(
         let mut days: BTreeMap<NaiveDate, Day> = BTreeMap::new();
         let mut unconverted = BTreeSet::new();
         for counter in counters.iter().filter(|c| covers(jurisdiction, &c.region)) {
-            let Ok(month) = NaiveDate::parse_from_str(&format!("{}-01", counter.month), "%Y-%m-%d") else { continue };
+            let Some(month) = crate::tax::parse_ymd(&format!("{}-01", counter.month)) else { continue };
             for cur in &counter.currencies {
                 for d in &cur.days {
                     let Some(date) = month.with_day(d.day()) else { continue };

@@ -59,7 +59,7 @@ pub(crate) fn embedded_file(path: &str) -> Option<(&'static str, &'static str)> 
 
 /// Our CSV reader (RFC 4180, records with their line numbers), for the other data files.
 pub(crate) use csv::parse as csv_parse;
-pub(crate) use data::row::ymd as parse_ymd;
+pub(crate) use data::ymd as parse_ymd;
 pub use error::{DataError, TaxError};
 pub use pipeline::{MAX_AMOUNT, MAX_LINES, check_lines};
 pub use types::{

@@ -62,7 +62,7 @@ pub(crate) use row::*;
 pub(crate) use sst::*;
 
 mod local;
-pub(crate) mod row;
+mod row;
 mod sst;
 #[cfg(test)]
 mod tests;
