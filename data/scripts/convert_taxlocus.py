@@ -592,10 +592,12 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
 
 def nm_rate(rate):
     """TaxLocus keeps New Mexico's rates to 0.001 % (3.188); the department's schedule has them to 0.0001 %, and
-    they are multiples of 1/48 % (3.1875, 1.9583): a value within rounding of such a multiple is restored."""
+    most are multiples of 1/48 % (3.1875, 1.9583): a value that is such a multiple rounded to 0.001 % (within
+    0.0005 %) is restored. Not every rate is one: Doña Ana County's places carry 0.0025 % more (Sunland Park
+    3.315, Anthony 3.5025 in TRD's January 2026 schedule), and a wider window rounded them to the multiple."""
     x = Decimal(rate) * 48
     n = x.to_integral_value()
-    if abs(x - n) <= Decimal("0.144"):  # within 0.003 %
+    if abs(x - n) <= Decimal("0.024"):  # within 0.0005 %
         return format((n / 48).quantize(Decimal("0.0001")).normalize(), "f")
     return rate
 

@@ -863,6 +863,18 @@ fn us_mecklenburgs_transportation_tax_starts_with_the_july_2026_quarter() {
 }
 
 #[test]
+fn us_dona_ana_places_keep_their_quarter_hundredth_of_a_percent() {
+    // New Mexico's rates are mostly multiples of 1/48 %, and TaxLocus rounds them to 0.001 % (3.0625 → 3.063), so
+    // the converter restores such multiples. Doña Ana County's places carry 0.0025 % more (TRD's January 2026
+    // schedule: Sunland Park 3.315, Anthony 3.5025); a window of 0.003 % used to round Mesilla's 3.065 to 3.0625.
+    let s = settings(vec![reg("US", Some("NM"))]);
+    let out =
+        calc(&s, "usd", "2026-06-15", us("NM", "88046", Some("Mesilla")), vec![line("1", 1_000_000, "physical_goods")])
+            .unwrap();
+    assert_eq!(out.lines[0].tax, 48_750 + 30_650);
+}
+
+#[test]
 fn us_california_cities_are_dated_from_cdtfas_january_2026_table() {
     // CDTFA's table in force from 2026-01-01 gives Campbell 9.875 % (2.625 % beyond the statewide 7.25 %); Measure
     // A's 0.625 % raised it to 10.5 % on 2026-04-01 (TaxLocus's value, California's rates change on a quarter's
