@@ -875,6 +875,17 @@ fn us_dona_ana_places_keep_their_quarter_hundredth_of_a_percent() {
 }
 
 #[test]
+fn us_po_box_zips_resolve_to_their_post_offices_county() {
+    // 28201 is Charlotte's PO-box ZIP: no Census ZCTA, so it had no county and got North Carolina's 4.75 % only.
+    // GeoNames places it at its post office in Mecklenburg County: 4.75 + 2 + 0.5 % transit.
+    let s = settings(vec![reg("US", Some("NC"))]);
+    let out =
+        calc(&s, "usd", "2026-06-15", us("NC", "28201", None), vec![line("1", 100_000, "physical_goods")]).unwrap();
+    assert_eq!(out.lines[0].tax, 4750 + 2000 + 500);
+    assert!(out.missing_jurisdiction_types.is_empty(), "{:?}", out.missing_jurisdiction_types);
+}
+
+#[test]
 fn us_california_cities_are_dated_from_cdtfas_january_2026_table() {
     // CDTFA's table in force from 2026-01-01 gives Campbell 9.875 % (2.625 % beyond the statewide 7.25 %); Measure
     // A's 0.625 % raised it to 10.5 % on 2026-04-01 (TaxLocus's value, California's rates change on a quarter's

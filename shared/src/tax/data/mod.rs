@@ -7,8 +7,9 @@
 //! Files (all CSV with a header unless noted):
 //! - `sources.csv`: provenance; every other row's `source` ids (`;`-separated) must exist here.
 //! - `rates/*.csv`: country / state / province rates with effective dates.
-//! - `us-sst/rates/<ST>R*.csv`, `us-sst/boundary/<ST>B*.csv` (headerless, SST format), `us-sst/zip-county.csv`,
-//!   `us-sst/county-names.csv`: US local rates of Streamlined Sales Tax states; a new state is a file drop.
+//! - `us-sst/rates/<ST>R*.csv`, `us-sst/boundary/<ST>B*.csv` (headerless, SST format), `us-sst/zip-county.csv`
+//!   (+ `zip-county-postal.csv`, ZIPs without a ZCTA), `us-sst/county-names.csv`: US local rates of Streamlined
+//!   Sales Tax states and every ZIP's counties; a new state is a file drop.
 //! - `us-local/<st>.csv`: city/county/district rates from revenue departments' tables; `us-local/no-local-tax.csv`.
 //! - `us-county-city/<st>.csv` + `rules.csv`: county / city rates keyed by county FIPS (see `county_city`).
 //! - `taxability/us.csv`: per-state taxability of our tax codes. `vat/id-formats.csv`: VAT-id templates.
@@ -193,7 +194,7 @@ impl Tables {
                 t.load_sst_rates(file, text)?;
             } else if file.starts_with("us-sst/boundary/") {
                 t.load_sst_boundary(file, text)?;
-            } else if file == "us-sst/zip-county.csv" {
+            } else if file == "us-sst/zip-county.csv" || file == "us-sst/zip-county-postal.csv" {
                 t.load_zip_county(file, text)?;
             } else if file == "us-sst/place-codes.csv" {
                 t.load_place_codes(file, text)?;

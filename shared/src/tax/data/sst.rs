@@ -103,18 +103,19 @@ impl ZipCounties {
         self.index.len()
     }
 
-    /// Appends a row; the rows of one ZIP must be consecutive (checked by [`ZipCounties::finish`]).
+    /// Appends a row; the rows of one ZIP must be consecutive in one file (checked by [`ZipCounties::finish`]).
     fn push(&mut self, zip: u32, pair: ([u8; 2], u16)) -> Result<(), &'static str> {
         let start = u32::try_from(self.entries.len()).map_err(|_| "too many rows")?;
         self.entries.push(pair);
         match self.index.last_mut() {
-            Some(last) if last.0 == zip => last.2 += 1,
+            Some(last) if last.0 == zip && last.1 + last.2 == start => last.2 += 1,
             _ => self.index.push((zip, start, 1)),
         }
         Ok(())
     }
 
-    /// Sorts the index; a ZIP whose rows were not consecutive is an error (it would answer with half its rows).
+    /// Sorts the index; a ZIP whose rows were not consecutive, or that is in both files, is an error (it would
+    /// answer with half its rows).
     fn finish(&mut self) -> Result<(), u32> {
         self.index.sort_unstable_by_key(|e| e.0);
         match self.index.windows(2).find(|w| w[0].0 == w[1].0) {
@@ -228,7 +229,8 @@ impl Tables {
         Ok(())
     }
 
-    /// The largest file (≈ 47k rows): parsed without building per-row field vectors (cold-start budget).
+    /// `us-sst/zip-county.csv` (the Census relation, ≈ 47k rows) and `zip-county-postal.csv` (ZIPs without a
+    /// ZCTA: PO boxes, unique ZIPs): parsed without building per-row field vectors (cold-start budget).
     pub(super) fn load_zip_county(&mut self, file: &str, text: &str) -> Result<(), DataError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut lines = text.split('\n').enumerate();
@@ -253,7 +255,9 @@ impl Tables {
             let county = parse_fips3(county).ok_or_else(|| err(file, n, "county_fips not 3 digits"))?;
             self.zip_county.push(zip, (state, county)).map_err(|m| err(file, n, m))?;
         }
-        self.zip_county.finish().map_err(|z| err(file, 0, format!("the rows of ZIP {z:05} are not consecutive")))
+        self.zip_county.finish().map_err(|z| {
+            err(file, 0, format!("the rows of ZIP {z:05} are not consecutive, or it is in both ZIP files"))
+        })
     }
 
     /// `us-sst/district-counties.csv`: which SST special districts cover a whole county (see the file's notes for

@@ -125,6 +125,20 @@ fn zip_county_rows_are_validated() {
 }
 
 #[test]
+fn postal_zips_add_to_the_census_relation_but_never_repeat_it() {
+    let census = ("us-sst/zip-county.csv", "zip5,state,county_fips\n28202,NC,119\n28203,NC,119\n");
+    // A PO-box ZIP (no ZCTA) answers with its post office's county; the Census ZIPs are unchanged.
+    let postal = ("us-sst/zip-county-postal.csv", "zip5,state,county_fips\n28201,NC,119\n");
+    let t = Tables::load(&[sources(), postal, census]).unwrap();
+    assert_eq!(t.zip_county.get(&28201), Some(&[(*b"NC", 119)][..]));
+    assert_eq!(t.zip_county.get(&28203), Some(&[(*b"NC", 119)][..]));
+    // A ZIP in both files would answer with one file's counties only: the load names it.
+    let postal = ("us-sst/zip-county-postal.csv", "zip5,state,county_fips\n28203,NC,025\n");
+    let e = Tables::load(&[sources(), postal, census]).unwrap_err();
+    assert!(e.message.contains("28203") && e.message.contains("both"), "{e}");
+}
+
+#[test]
 fn sst_file_name_must_name_the_state() {
     assert!(load_with(("us-sst/rates/minnesota.csv", "27,01,43000,0.005,0,0,0,20051001,29991231\n")).is_err());
 }
