@@ -224,7 +224,7 @@ STATES = {
     "AR": make("adds_to_county", "", TL_SOURCE, "County and city taxes add."),
     "CO": make("replaces_county", "special_district", TL_SOURCE,
                "City rows are the total local rate of the location (city, county, RTD, cultural and other districts); county rows are the county's own rate.",
-               city_counties={"Aurora": "035"}),
+               city_counties={"Aurora": "035", "Longmont": "123"}),
     "IA": make("replaces_county", "", TL_SOURCE,
                "Local option sales tax: adopted by each city and by each county's unincorporated area; a city's row (Department of Revenue list) replaces the county's, which TaxLocus gives for the whole county."),
     "ID": make("adds_to_county", "", TL_SOURCE, "Resort-city taxes only; counties levy none."),

@@ -886,6 +886,20 @@ fn us_po_box_zips_resolve_to_their_post_offices_county() {
 }
 
 #[test]
+fn us_longmonts_boulder_county_part_pays_the_county_and_district_taxes() {
+    // TaxLocus's one Longmont row (4.53 % = city 3.53 + RTD 1.00) lacks Boulder County's tax and the cultural
+    // district's 0.10 %, which every other Boulder County place carries and the city's own page lists. Longmont
+    // downtown (80501, Boulder County) was charged 7.43 %; now 2.9 + 3.53 + 1.00 + 0.10 + 1.335 (from 2026-01-01).
+    let s = settings(vec![reg("US", Some("CO"))]);
+    let t = |date: &str| {
+        calc(&s, "usd", date, us("CO", "80501", Some("Longmont")), vec![line("1", 1_000_000, "physical_goods")])
+            .unwrap()
+    };
+    assert_eq!(t("2026-06-15").lines[0].tax, 29_000 + 59_650);
+    assert_eq!(t("2025-06-15").lines[0].tax, 29_000 + 58_150);
+}
+
+#[test]
 fn us_california_cities_are_dated_from_cdtfas_january_2026_table() {
     // CDTFA's table in force from 2026-01-01 gives Campbell 9.875 % (2.625 % beyond the statewide 7.25 %); Measure
     // A's 0.625 % raised it to 10.5 % on 2026-04-01 (TaxLocus's value, California's rates change on a quarter's
