@@ -396,6 +396,7 @@ def main():
         dept[(r["state"], r["level"], norm(r["match"]))].append(r)
     out = defaultdict(list)
     report = []
+    places = census_places(data)
     TX_CITIES.update(r["name"].strip() for r in rows if r["state"] == "TX" and r["jurisdiction_type"] == "city")
     for st, cfg in sorted(STATES.items()):
         used_dept = set()
@@ -431,6 +432,7 @@ def main():
                 elif level == "county":
                     report.append(f"{st} {name}: department total {c['rate_percent']} % (from {c['effective_from']}) vs TaxLocus county + districts {total} %")
             out[st].extend(dated_rows(st, level, name, code, county_list, rate, note, d, report))
+        lacking = defaultdict(list)
         for key, d in dept.items():
             if key[0] == st and key not in used_dept and key[1] != "confirm":
                 # A jurisdiction the department publishes and TaxLocus lacks.
@@ -447,6 +449,12 @@ def main():
                         elif m and counties[st].get(norm(m.group(1))):
                             counties_ = counties[st][norm(m.group(1))][0]
                         name = la_city(name)
+                        if not x["code"] and counties_:
+                            # A town in two parishes is a row per parish: its Census place and the parish tell
+                            # them apart ("22-03390-097", Arnaudville's St. Landry part), as Aurora's parts in CO.
+                            place = next((c for c, (n, cs) in places[0].items()
+                                          if c[0] == st and n == norm(name) and counties_ in cs.split()), None)
+                            x = dict(x, code=f"22-{place[1]}-{counties_}" if place else "")
                     elif x["level"] == "city":
                         name = aliases(clean_city(name))
                     elif x["level"] == "county":
@@ -456,10 +464,11 @@ def main():
                         # A table of every location: its newest value holds until a newer table says otherwise,
                         # as TaxLocus's values do from their snapshot.
                         to = ""
-                    out[st].append(
+                    lacking[(x["level"], name, x["code"], counties_)].append(
                         [st, x["level"], name, x["code"], counties_, x["rate_percent"], x["effective_from"],
                          to, x["source"], x["notes"] or "department value; not in TaxLocus"])
-    places = census_places(data)
+        for rs in lacking.values():
+            out[st].extend(history(rs))
     for st, rs in out.items():
         for r in rs:
             if r[1] == "city" and not r[4]:
@@ -588,6 +597,24 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
                 report.append(f"{st} {level} {name}: department {segs[-1][2]} % (from {segs[-1][0]}) vs TaxLocus {value} % on 2026-05-19")
             segs.append((frm, end, value, src, why))
     return [[st, level, name, code, county_list, v, f, t, src, why] for (f, t, v, src, why) in segs]
+
+
+def history(rows):
+    """Several publications' values of one jurisdiction TaxLocus lacks → one row per period: each value holds
+    until the next publication's date; the same value on the same or the next day is one row citing both."""
+    out = []
+    for r in sorted(rows, key=lambda r: (r[6], r[7] or "9999")):
+        if out and out[-1][6] == r[6] and pct_eq(out[-1][5], r[5]):
+            out[-1][8] = ";".join(dict.fromkeys(out[-1][8].split(";") + r[8].split(";")))
+            continue
+        if out and (not out[-1][7] or out[-1][7] >= r[6]):
+            out[-1][7] = prev_day(r[6])
+        if out and pct_eq(out[-1][5], r[5]) and out[-1][7] == prev_day(r[6]):
+            out[-1][7] = r[7]
+            out[-1][8] = ";".join(dict.fromkeys(out[-1][8].split(";") + r[8].split(";")))
+            continue
+        out.append(list(r))
+    return out
 
 
 def nm_rate(rate):

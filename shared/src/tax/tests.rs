@@ -900,6 +900,26 @@ fn us_longmonts_boulder_county_part_pays_the_county_and_district_taxes() {
 }
 
 #[test]
+fn us_louisiana_parishes_without_taxlocus_rows_carry_their_collectors_rates() {
+    // TaxLocus holds 17 of Louisiana's 64 parishes; an address elsewhere got the state's 5 % with `local` missing.
+    // The parish collectors' tables (LATA) now give 62 parishes and their towns: Abita Springs (St. Tammany)
+    // 4.25 % local, Crowley (Acadia) 5.5 %, and Acadia Parish outside its towns 4.25 %. Cameron Parish, which no
+    // table we read covers, still says its local rates are missing.
+    let s = settings(vec![reg("US", Some("LA"))]);
+    let t = |zip: &str, city: Option<&str>| {
+        calc(&s, "usd", "2026-06-15", us("LA", zip, city), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
+    };
+    let abita = t("70420", Some("Abita Springs"));
+    assert_eq!(abita.lines[0].tax, 50_000 + 42_500);
+    assert!(abita.missing_jurisdiction_types.is_empty(), "{:?}", abita.missing_jurisdiction_types);
+    assert_eq!(t("70526", Some("Crowley")).lines[0].tax, 50_000 + 55_000);
+    assert_eq!(t("70559", None).lines[0].tax, 50_000 + 42_500);
+    let cameron = t("70631", Some("Cameron"));
+    assert_eq!(cameron.lines[0].tax, 50_000);
+    assert!(cameron.missing_jurisdiction_types.contains(&MISSING_LOCAL));
+}
+
+#[test]
 fn us_california_cities_are_dated_from_cdtfas_january_2026_table() {
     // CDTFA's table in force from 2026-01-01 gives Campbell 9.875 % (2.625 % beyond the statewide 7.25 %); Measure
     // A's 0.625 % raised it to 10.5 % on 2026-04-01 (TaxLocus's value, California's rates change on a quarter's
