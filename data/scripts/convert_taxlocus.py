@@ -191,6 +191,12 @@ STARTS = {("VT", code): ("2026-07-01", "adopted in 2026, not on the department's
 STARTS[("NC", "98119")] = ("2026-07-01", "the July 2026 quarter's tax (NCDOR's date as the sources citing it give it)")
 
 
+# Louisiana collector areas TaxLocus names after the tax or the area ("Jena Sales", "Within the TOWN OF
+# FRANKLINTON", "Cowley" for Crowley): the town an address names, so that they meet the parish tables' rows.
+LA_NAMES = {"0101": "Crowley", "0301": "Donaldsonville", "1101": "Columbia", "1501": "Vidalia", "3001": "Jena",
+            "3202": "Livingston", "5901": "Franklinton", "6201": "Oak Grove", "6301": "St. Francisville",
+            "6401": "Winnfield"}
+
 # (state, code) → the place's name, for TaxLocus rows named only "City NNNNN" (us-county-city-place-names.csv).
 PLACE_NAMES = {}
 REPORT = []
@@ -231,7 +237,7 @@ STATES = {
     "KS": make("adds_to_county", "special_district", TL_SOURCE,
                "County and city taxes add; community improvement and transportation development districts are not placed."),
     "LA": make("replaces_county", "", TL_SOURCE, "Rows are the total local rate of a Louisiana tax jurisdiction code.",
-               la_codes=True),
+               la_codes=True, city_names=LA_NAMES),
     "MS": make("adds_to_county", "", TL_SOURCE, "City taxes of Jackson and Tupelo only."),
     "NC": make("adds_to_county", "", TL_SOURCE,
                "County rate plus the county transit taxes (SST codes 99ccc, ccc = county FIPS) and Mecklenburg's 1 % transportation tax (98119).",

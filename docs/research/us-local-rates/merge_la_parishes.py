@@ -13,7 +13,7 @@ from pathlib import Path
 
 root = Path(sys.argv[2])
 sys.path.insert(0, str(root / "data" / "scripts"))
-from convert_taxlocus import la_city, norm  # noqa: E402
+from convert_taxlocus import LA_NAMES, la_city, norm  # noqa: E402
 
 HERE = Path(__file__).parent
 SOURCES = {  # where a row was read → our source id
@@ -26,7 +26,7 @@ tl = {}
 for r in csv.DictReader(open(sys.argv[1])):
     if r["state"] == "LA" and r["jurisdiction_type"] == "city":
         parish = f"{2 * int(r['fips_code'][:2]) - 1:03d}"
-        tl[(parish, norm(la_city(r["name"])))] = r["fips_code"]
+        tl[(parish, norm(LA_NAMES.get(r["fips_code"], la_city(r["name"]))))] = r["fips_code"]
 
 dept_path = root / "data" / "scripts" / "us-county-city-departments.csv"
 existing = list(csv.DictReader(open(dept_path)))
