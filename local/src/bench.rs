@@ -36,18 +36,41 @@ fn rss_kib(pid: u32) -> Option<u64> {
     s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// A bench's data dir under the system temp dir, removed when dropped: one `scripts/bench.sh` run writes
+/// gigabytes there (the tax soak's records), and left behind they filled the disk.
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn new(prefix: &str) -> Self {
+        Self(std::env::temp_dir().join(format!("{prefix}-{}", shared::domain::new_uuid())))
+    }
+}
+
+impl std::ops::Deref for ScratchDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 struct ServerProcess {
     child: Child,
     base: String,
-    dir: std::path::PathBuf,
+    dir: ScratchDir,
 }
 
 impl ServerProcess {
     /// Stops the server (SIGKILL: nothing is flushed on the way out) and gives back its data dir.
-    fn stop(mut self) -> std::path::PathBuf {
+    fn stop(mut self) -> ScratchDir {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        std::mem::take(&mut self.dir)
+        std::mem::replace(&mut self.dir, ScratchDir(std::path::PathBuf::new()))
     }
 }
 
@@ -59,11 +82,11 @@ impl Drop for ServerProcess {
 }
 
 fn start_server() -> Result<ServerProcess, String> {
-    let dir = std::env::temp_dir().join(format!("sphere-bench-{}", shared::domain::new_uuid()));
+    let dir = ScratchDir::new("sphere-bench");
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut child = Command::new(exe)
         .args(["serve", "--with-sim", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(&dir)
+        .arg(&*dir)
         .env("RUST_LOG", "warn")
         // One API key carries the whole load: its per-key limit (default 1,500 a minute) would answer 429.
         .env("TAX_KEY_REQUESTS_PER_MINUTE", "60000000")
@@ -424,7 +447,7 @@ pub async fn bench_sync(opts: SyncBenchOptions) -> Result<(), String> {
         })
         .await
         .map_err(|e| e.to_string())?;
-        let dir = std::env::temp_dir().join(format!("sphere-bench-sync-{}", shared::domain::new_uuid()));
+        let dir = ScratchDir::new("sphere-bench-sync");
         let mut config = shared::config::Config::defaults();
         config.sequence_sandbox_url = sim.sandbox_url();
         config.sequence_requests_per_minute = rate.unwrap_or(1_000_000);
