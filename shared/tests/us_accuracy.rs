@@ -115,18 +115,8 @@ fn combined(engine: &Engine, input: &CalcInput<'_>, days: &[NaiveDate]) -> Resul
     if local_known(&full) {
         return Ok(percent(full.lines[0].tax));
     }
-    let mut at = (last, None);
-    for day in later {
-        let out = on(day)?;
-        if local_known(&out) {
-            at = (day, Some(out));
-            break;
-        }
-    }
-    let (day, now) = match at {
-        (day, Some(out)) => (day, out),
-        (day, None) => (day, on(day)?),
-    };
+    let day = later.iter().copied().find(|d| on(*d).is_ok_and(|o| local_known(&o))).unwrap_or(last);
+    let now = on(day)?;
     let state_only = |date: NaiveDate| {
         let only = CalcInput {
             tax_date: date,
