@@ -578,6 +578,18 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
     else:
         obs.append((AS_OF, "", rate, TL_SOURCE, note or "in force on 2026-05-19 (TaxLocus snapshot)"))
     obs.sort(key=lambda o: (o[0], o[3] == TL_SOURCE))
+
+    def differs(seg, value):
+        report.append(f"{st} {level} {name}: department {seg[2]} % (from {seg[0]}) vs TaxLocus {value} % on 2026-05-19")
+
+    segs = segments(st, obs, differs)
+    return [[st, level, name, code, county_list, v, f, t, src, why] for (f, t, v, src, why) in segs]
+
+
+def segments(st, obs, differs=None):
+    """Dated observations (from, to, value, sources, why), sorted by start → one segment per period: each holds
+    until the next one's date, and consecutive equal values are one segment citing both. `differs(segment, value)`
+    hears of a TaxLocus value that differs from the department value before it."""
     segs = []
     for i, (frm, to, value, src, why) in enumerate(obs):
         nxt = obs[i + 1][0] if i + 1 < len(obs) else ""
@@ -599,28 +611,24 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
             srcs = ";".join(dict.fromkeys(last[3].split(";") + src.split(";")))
             segs[-1] = (last[0], end, last[2], srcs, last[4] if src != TL_SOURCE else f"{last[4]} Equal to TaxLocus 2026-05-19.".strip())
         else:
-            if segs and src == TL_SOURCE:
-                report.append(f"{st} {level} {name}: department {segs[-1][2]} % (from {segs[-1][0]}) vs TaxLocus {value} % on 2026-05-19")
+            if segs and src == TL_SOURCE and differs:
+                differs(segs[-1], value)
             segs.append((frm, end, value, src, why))
-    return [[st, level, name, code, county_list, v, f, t, src, why] for (f, t, v, src, why) in segs]
+    return segs
 
 
 def history(rows):
-    """Several publications' values of one jurisdiction TaxLocus lacks → one row per period: each value holds
-    until the next publication's date; the same value on the same or the next day is one row citing both."""
-    out = []
+    """Several publications' values of one jurisdiction TaxLocus lacks → one row per period (`segments`). Two
+    publications with the same start are one observation citing both when they agree, and an error when not."""
+    obs = []
     for r in sorted(rows, key=lambda r: (r[6], r[7] or "9999")):
-        if out and out[-1][6] == r[6] and pct_eq(out[-1][5], r[5]):
-            out[-1][8] = ";".join(dict.fromkeys(out[-1][8].split(";") + r[8].split(";")))
+        if obs and obs[-1][0] == r[6]:
+            if not pct_eq(obs[-1][2], r[5]):
+                sys.exit(f"{r[0]} {r[1]} {r[2]}: {obs[-1][2]} % and {r[5]} % both from {r[6]} ({obs[-1][3]}; {r[8]})")
+            obs[-1] = (*obs[-1][:3], ";".join(dict.fromkeys(obs[-1][3].split(";") + r[8].split(";"))), obs[-1][4])
             continue
-        if out and (not out[-1][7] or out[-1][7] >= r[6]):
-            out[-1][7] = prev_day(r[6])
-        if out and pct_eq(out[-1][5], r[5]) and out[-1][7] == prev_day(r[6]):
-            out[-1][7] = r[7]
-            out[-1][8] = ";".join(dict.fromkeys(out[-1][8].split(";") + r[8].split(";")))
-            continue
-        out.append(list(r))
-    return out
+        obs.append((r[6], r[7], r[5], r[8], r[9]))
+    return [[*rows[0][:5], v, f, t, src, why] for (f, t, v, src, why) in segments(rows[0][0], obs)]
 
 
 def nm_rate(rate):
