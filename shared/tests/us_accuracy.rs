@@ -132,18 +132,25 @@ fn combined(engine: &Engine, input: &CalcInput<'_>, days: &[NaiveDate]) -> Resul
     Ok(percent(state_only(input.tax_date)? + now.lines[0].tax - state_only(day)?))
 }
 
+/// Every row of `data/us-county-city/` (the tables and `rules.csv`), read once for [`data_days`] and
+/// [`own_value_urls`].
+fn county_city_rows() -> Vec<BTreeMap<String, String>> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/us-county-city");
+    let mut rows = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("us-county-city") {
+        rows.extend(read_csv(&std::fs::read_to_string(entry.expect("entry").path()).expect("read")));
+    }
+    rows
+}
+
 /// The days on which our county / city data changes (rows' first days, states' `complete_from`) up to `last`,
 /// and `last` itself: where the local part of an address may start to be known.
-fn data_days(last: NaiveDate) -> Vec<NaiveDate> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/us-county-city");
+fn data_days(rows: &[BTreeMap<String, String>], last: NaiveDate) -> Vec<NaiveDate> {
     let mut days = std::collections::BTreeSet::from([last]);
-    for entry in std::fs::read_dir(dir).expect("us-county-city") {
-        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
-        for r in read_csv(&text) {
-            for k in ["effective_from", "complete_from"] {
-                if let Some(d) = r.get(k).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
-                    days.extend(Some(d).filter(|d| *d <= last));
-                }
+    for r in rows {
+        for k in ["effective_from", "complete_from"] {
+            if let Some(d) = r.get(k).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
+                days.extend(Some(d).filter(|d| *d <= last));
             }
         }
     }
@@ -153,21 +160,18 @@ fn data_days(last: NaiveDate) -> Vec<NaiveDate> {
 /// URLs of the publications that supply loaded values on their own (rows of `data/us-county-city/` whose
 /// sources do not include the compilation they cross-check). A fixture row is dependent when its URL starts with
 /// one: a source may name a whole site whose pages are one family of tables (Louisiana's LATA parish tables).
-fn own_value_urls() -> std::collections::BTreeSet<String> {
-    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
-    let sources = std::fs::read_to_string(format!("{data}/sources.csv")).expect("sources.csv");
+fn own_value_urls(rows: &[BTreeMap<String, String>]) -> std::collections::BTreeSet<String> {
+    let sources =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sources.csv")).expect("sources.csv");
     let url: BTreeMap<String, String> = read_csv(&sources)
         .into_iter()
         .map(|r| (r.get("source_id").cloned().unwrap_or_default(), r.get("url").cloned().unwrap_or_default()))
         .collect();
     let mut out = std::collections::BTreeSet::new();
-    for entry in std::fs::read_dir(format!("{data}/us-county-city")).expect("us-county-city") {
-        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
-        for r in read_csv(&text) {
-            let src = r.get("source").cloned().unwrap_or_default();
-            if !src.contains("taxlocus") {
-                out.extend(src.split(';').filter_map(|id| url.get(id.trim()).cloned()));
-            }
+    for r in rows {
+        let src = r.get("source").cloned().unwrap_or_default();
+        if !src.contains("taxlocus") {
+            out.extend(src.split(';').filter_map(|id| url.get(id.trim()).cloned()));
         }
     }
     out
@@ -190,8 +194,9 @@ fn us_addresses_match_the_revenue_departments() {
             (key(&g("state"), &g("city"), &g("zip5")), g("cause"))
         })
         .collect();
-    let own = own_value_urls();
-    let days = data_days(eval_date);
+    let rows = county_city_rows();
+    let own = own_value_urls(&rows);
+    let days = data_days(&rows, eval_date);
     let (cases, dependent): (Vec<Case>, Vec<Case>) =
         cases.into_iter().partition(|c| !own.iter().any(|u| c.url.starts_with(u.as_str())));
     for c in &dependent {
