@@ -238,8 +238,10 @@ impl Tables {
             Some((_, h)) if h.trim_end_matches('\r') == "zip5,state,county_fips" => {}
             _ => return Err(err(file, 1, "header must be zip5,state,county_fips")),
         }
-        self.zip_county.entries.reserve(48_000);
-        self.zip_county.index.reserve(34_000);
+        // A row is at least 13 bytes ("00601,PR,001\n"): room for this file's rows, whichever of the two it is.
+        let rows = text.len() / 13;
+        self.zip_county.entries.reserve(rows);
+        self.zip_county.index.reserve(rows);
         for (idx, raw) in lines {
             let line = raw.strip_suffix('\r').unwrap_or(raw);
             if line.trim().is_empty() {
