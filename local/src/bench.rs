@@ -38,10 +38,10 @@ fn rss_kib(pid: u32) -> Option<u64> {
 
 /// A bench's data dir under the system temp dir, removed when dropped: one `scripts/bench.sh` run writes
 /// gigabytes there (the tax soak's records), and left behind they filled the disk.
-struct ScratchDir(std::path::PathBuf);
+pub(crate) struct ScratchDir(std::path::PathBuf);
 
 impl ScratchDir {
-    fn new(prefix: &str) -> Self {
+    pub(crate) fn new(prefix: &str) -> Self {
         Self(std::env::temp_dir().join(format!("{prefix}-{}", shared::domain::new_uuid())))
     }
 }

@@ -101,10 +101,7 @@ where
 }
 
 pub async fn bench_exposure(opts: ExposureBenchOptions) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("bench-exposure-{}", shared::domain::new_uuid()));
-    let result = run(&dir, &opts).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    run(&crate::bench::ScratchDir::new("bench-exposure"), &opts).await
 }
 
 async fn run(dir: &std::path::Path, opts: &ExposureBenchOptions) -> Result<(), String> {

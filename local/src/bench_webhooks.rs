@@ -21,10 +21,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 pub async fn bench_webhooks(opts: WebhookBenchOptions) -> Result<(), String> {
-    let dir = std::env::temp_dir().join(format!("bench-webhooks-{}", shared::domain::new_uuid()));
-    let result = run(&dir, &opts).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    run(&crate::bench::ScratchDir::new("bench-webhooks"), &opts).await
 }
 
 async fn run(dir: &std::path::Path, opts: &WebhookBenchOptions) -> Result<(), String> {
