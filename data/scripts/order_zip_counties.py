@@ -15,13 +15,19 @@ from collections import OrderedDict
 from pathlib import Path
 
 
-def main():
-    us_txt, data = Path(sys.argv[1]), Path(sys.argv[2])
-    main_county = {}
-    for line in us_txt.read_text(encoding="utf-8").splitlines():
+def postal_counties(us_txt):
+    """GeoNames' US.txt → {ZIP: (state, county FIPS)}: the county of each ZIP's postal place (its post office)."""
+    out = {}
+    for line in Path(us_txt).read_text(encoding="utf-8").splitlines():
         f = line.split("\t")
         if len(f) > 6 and f[0] == "US" and f[6].isdigit():
-            main_county[f[1]] = (f[4], f[6].zfill(3))
+            out[f[1]] = (f[4], f[6].zfill(3))
+    return out
+
+
+def main():
+    us_txt, data = Path(sys.argv[1]), Path(sys.argv[2])
+    main_county = postal_counties(us_txt)
     path = data / "us-sst" / "zip-county.csv"
     newline = "\r\n" if b"\r\n" in path.read_bytes()[:200] else "\n"  # keep the file's line ends
     with open(path, newline="") as fh:

@@ -15,6 +15,8 @@ import csv
 import sys
 from pathlib import Path
 
+from order_zip_counties import postal_counties
+
 
 def main():
     us_txt, data = Path(sys.argv[1]), Path(sys.argv[2])
@@ -23,15 +25,13 @@ def main():
     with open(data / "us-sst" / "county-names.csv", newline="") as fh:
         counties = {(r["state"], r["county_fips"]) for r in csv.DictReader(fh)}
     rows, skipped = {}, 0
-    for line in us_txt.read_text(encoding="utf-8").splitlines():
-        f = line.split("\t")
-        if len(f) < 7 or f[0] != "US" or f[1] in census:
+    for z, (st, fips) in postal_counties(us_txt).items():
+        if z in census:
             continue
-        st, fips = f[4], f[6].strip().zfill(3)
         if (st, fips) not in counties:
             skipped += 1
             continue
-        rows[f[1]] = (st, fips)
+        rows[z] = (st, fips)
     with open(data / "us-sst" / "zip-county-postal.csv", "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["zip5", "state", "county_fips"])
