@@ -163,7 +163,7 @@ sizes+="| sphere-local (x86_64 release) | $(du -h "$bin" | cut -f1) |"$'\n'
   echo "|---|---:|"
   printf "%s" "$sizes"
   echo
-  echo "Local server cold start: $cold. It includes loading the tax content (the cold_load row above), which the server does at start, as the tax Lambda does at init, so the first invoice does not pay it."
+  echo "Local server cold start: $cold. It includes loading the tax content (the cold_load row above), which the server does at start, as the tax Lambda does at init; the first invoice to a state held as a county / city table reads that state's table (cold_load_and_first_tx_call minus cold_load for Texas, the largest)."
   echo
   echo "## Targets"
   echo

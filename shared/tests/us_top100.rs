@@ -12,7 +12,7 @@ use shared::tax::{Engine, MISSING_LOCAL};
 fn the_100_largest_cities_resolve_with_local_data() {
     let engine = Engine::global().expect("tax content loads");
     let date = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
-    let coverage = engine.us_coverage();
+    let coverage = engine.us_coverage().expect("every county / city table reads");
     let mut table = vec![
         "# Local-rate coverage of the 100 most populous US cities".to_owned(),
         String::new(),

@@ -25,7 +25,7 @@ pub async fn tax_codes() -> Result<HttpResponse, ConnectError> {
 /// `GET /v1/tax-coverage`: what the tax content covers per US state (the table of `data/README.md`),
 /// so the console can say where local taxes are not charged.
 pub async fn tax_coverage() -> Result<HttpResponse, ConnectError> {
-    let rows = shared::tax::Engine::global()?.us_coverage();
+    let rows = shared::tax::Engine::global()?.us_coverage()?;
     let gaps = rows.iter().filter(|r| r.is_gap()).count();
     Ok(json(StatusCode::OK, &json!({"us": rows, "states_without_local_data": gaps})))
 }

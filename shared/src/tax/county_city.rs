@@ -17,11 +17,16 @@
 //!
 //! `unmodelled` in the rule names the jurisdiction kinds a state has that no row can place without boundary
 //! data (special districts); every address of the state reports them in `missing_jurisdiction_types`.
-//! The load fails on a county FIPS that is not the state's, a jurisdiction listed twice on overlapping dates,
-//! a city name that means two cities with different rates in one county, and a state without a rule.
+//! A state's rows are read the first time an address of the state is priced, not at start-up: they are two
+//! thirds of the content's load, and a cold start then pays only for the states it prices (see
+//! [`CountyCity::table`]). The reading fails on a county FIPS that is not the state's, a jurisdiction listed
+//! twice on overlapping dates, a city name that means two cities with different rates in one county and a row
+//! in another state's file; the start-up load fails on a state without a rule or a rule without a table.
+//! [`check_all`] reads every state (the data tests and the coverage report do), so a bad row fails the build's
+//! tests, never a request.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -80,12 +85,20 @@ struct Jurisdiction {
     line: usize,
 }
 
-/// One state's table.
+/// One state: its rule and files, known at start-up, and its rows, read on first use.
 #[derive(Debug, Default)]
 pub(crate) struct CountyCity {
-    /// The files the rows came from (coverage).
+    /// The files the rows come from (coverage).
     pub files: Vec<String>,
     rule: Option<Rule>,
+    /// The embedded files' (path, text), read by [`CountyCity::table`].
+    texts: Vec<(&'static str, &'static str)>,
+    table: OnceLock<Result<Table, DataError>>,
+}
+
+/// A state's rows and their indexes.
+#[derive(Debug, Default)]
+pub(crate) struct Table {
     rows: Vec<Jurisdiction>,
     /// County FIPS → county and district rows that cover it.
     by_county: HashMap<u16, Vec<usize>>,
@@ -96,6 +109,14 @@ pub(crate) struct CountyCity {
 }
 
 impl CountyCity {
+    /// The state's rows, read and checked on the first call (one thread reads; others wait for it). A data
+    /// error is kept and returned on every call.
+    pub(crate) fn table(&self, t: &Tables, state: &str) -> Result<&Table, DataError> {
+        self.table.get_or_init(|| read(t, state, &self.texts)).as_ref().map_err(DataError::clone)
+    }
+}
+
+impl Table {
     /// Jurisdictions (distinct names) in the table.
     pub(crate) fn jurisdictions(&self) -> usize {
         self.rows.iter().map(|r| (r.level as u8, r.name.as_str())).collect::<HashSet<_>>().len()
@@ -132,20 +153,44 @@ fn fips_list(row: &Row<'_>, v: &str) -> Result<Vec<u16>, DataError> {
         .collect()
 }
 
-/// `us-county-city/<st>.csv`.
+/// `us-county-city/<st>.csv` at start-up: the file joins its state (named by the file), read on first use.
 pub(crate) fn load_table(
     states: &mut HashMap<String, CountyCity>,
-    sources: &HashSet<String>,
-    file: &str,
-    text: &str,
+    file: &'static str,
+    text: &'static str,
 ) -> Result<(), DataError> {
+    let state = file
+        .strip_prefix("us-county-city/")
+        .and_then(|f| f.strip_suffix(".csv"))
+        .filter(|s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_lowercase()))
+        .map(str::to_ascii_uppercase)
+        .ok_or_else(|| err(file, 0, "a county / city table is named after its state: us-county-city/<st>.csv"))?;
+    let st = states.entry(state).or_default();
+    st.files.push(file.to_owned());
+    st.texts.push((file, text));
+    Ok(())
+}
+
+/// Reads a state's files into its table and checks it.
+fn read(t: &Tables, state: &str, texts: &[(&'static str, &str)]) -> Result<Table, DataError> {
+    let mut st = Table::default();
+    for (file, text) in texts {
+        read_file(&mut st, &t.source_ids, state, file, text)?;
+    }
+    check_table(t, state, &st)?;
+    Ok(st)
+}
+
+fn read_file(st: &mut Table, sources: &HashSet<String>, state: &str, file: &str, text: &str) -> Result<(), DataError> {
     let parsed = parse(file, text)?;
     let recs = parsed.records();
     check_header(file, &recs, HEADER)?;
     let shared_file: Arc<str> = Arc::from(file);
     for rec in &recs[1..] {
         let row = Row { file, rec };
-        let state = row.req(0, "state")?;
+        if row.req(0, "state")? != state {
+            return Err(row.fail(format!("a row of another state in {state}'s table")));
+        }
         let level = match row.req(1, "level")? {
             "county" => Level::County,
             "city" => Level::City,
@@ -185,13 +230,6 @@ pub(crate) fn load_table(
             file: shared_file.clone(),
             line: rec.line,
         };
-        if !states.contains_key(state) {
-            states.insert(state.to_owned(), CountyCity::default());
-        }
-        let st = states.get_mut(state).ok_or_else(|| row.fail("state table missing"))?;
-        if !st.files.iter().any(|f| f == file) {
-            st.files.push(file.to_owned());
-        }
         let i = st.rows.len();
         if level == Level::City {
             for (k, n) in names.iter().enumerate() {
@@ -254,8 +292,7 @@ pub(crate) fn load_rules(
     Ok(())
 }
 
-/// Cross-file checks, once everything is loaded: a rule and rows per state, counties that exist, and no city
-/// name that means two different rates in one county on the same date.
+/// Start-up check: every state has a rule and a table.
 pub(crate) fn check(t: &Tables) -> Result<(), DataError> {
     for (state, st) in &t.county_city {
         let Some(first) = st.files.first() else {
@@ -264,46 +301,57 @@ pub(crate) fn check(t: &Tables) -> Result<(), DataError> {
         if st.rule.is_none() {
             return Err(err(first, 0, format!("{state} has no row in us-county-city/rules.csv")));
         }
-        let code = super::data::state_code(state).ok_or_else(|| err(first, 0, format!("{state:?} is not a state")))?;
-        for r in &st.rows {
-            if let Some(c) = r.counties.iter().find(|c| !t.county_names.contains_key(&(code, **c))) {
-                return Err(err(&r.file, r.line, format!("county {c:03} is not a county of {state}")));
-            }
+    }
+    Ok(())
+}
+
+/// Reads every state's table: the data tests and the coverage report, so a bad row fails before any request.
+pub(crate) fn check_all(t: &Tables) -> Result<(), DataError> {
+    t.county_city.iter().try_for_each(|(state, st)| st.table(t, state).map(|_| ()))
+}
+
+/// A state's table once read: counties that exist, each jurisdiction once per date, and no city name that means
+/// two different rates in one county on the same date.
+fn check_table(t: &Tables, state: &str, st: &Table) -> Result<(), DataError> {
+    let code = super::data::state_code(state)
+        .ok_or_else(|| err("us-county-city/rules.csv", 0, format!("{state:?} is not a state")))?;
+    for r in &st.rows {
+        if let Some(c) = r.counties.iter().find(|c| !t.county_names.contains_key(&(code, **c))) {
+            return Err(err(&r.file, r.line, format!("county {c:03} is not a county of {state}")));
         }
-        // One jurisdiction (level, name, code) once per date: sorted by start, any overlap shows between
-        // neighbours.
-        let mut order: Vec<&Jurisdiction> = st.rows.iter().collect();
-        order.sort_by(|a, b| (ident(a), a.from).cmp(&(ident(b), b.from)));
-        for w in order.windows(2) {
-            let (o, j) = (w[0], w[1]);
-            if ident(o) == ident(j) && overlaps((o.from, o.to), (j.from, j.to)) {
-                return Err(err(
-                    &j.file,
-                    j.line,
-                    format!(
-                        "{} is already in force on overlapping dates at {}:{}: a jurisdiction appears once per date",
-                        j.name, o.file, o.line
-                    ),
-                ));
-            }
+    }
+    // One jurisdiction (level, name, code) once per date: sorted by start, any overlap shows between
+    // neighbours.
+    let mut order: Vec<&Jurisdiction> = st.rows.iter().collect();
+    order.sort_by(|a, b| (ident(a), a.from).cmp(&(ident(b), b.from)));
+    for w in order.windows(2) {
+        let (o, j) = (w[0], w[1]);
+        if ident(o) == ident(j) && overlaps((o.from, o.to), (j.from, j.to)) {
+            return Err(err(
+                &j.file,
+                j.line,
+                format!(
+                    "{} is already in force on overlapping dates at {}:{}: a jurisdiction appears once per date",
+                    j.name, o.file, o.line
+                ),
+            ));
         }
-        for idx in st.by_city.values() {
-            for (n, &i) in idx.iter().enumerate() {
-                for &k in &idx[n + 1..] {
-                    let (a, b) = (&st.rows[i], &st.rows[k]);
-                    let shared_county = a.counties.is_empty()
-                        || b.counties.is_empty()
-                        || a.counties.iter().any(|c| b.counties.contains(c));
-                    if a.rate != b.rate && shared_county && overlaps((a.from, a.to), (b.from, b.to)) {
-                        return Err(err(
-                            &b.file,
-                            b.line,
-                            format!(
-                                "{} ({} %) and {} ({} %) at line {} answer to one city name in one county",
-                                b.name, b.rate, a.name, a.rate, a.line
-                            ),
-                        ));
-                    }
+    }
+    for idx in st.by_city.values() {
+        for (n, &i) in idx.iter().enumerate() {
+            for &k in &idx[n + 1..] {
+                let (a, b) = (&st.rows[i], &st.rows[k]);
+                let shared_county =
+                    a.counties.is_empty() || b.counties.is_empty() || a.counties.iter().any(|c| b.counties.contains(c));
+                if a.rate != b.rate && shared_county && overlaps((a.from, a.to), (b.from, b.to)) {
+                    return Err(err(
+                        &b.file,
+                        b.line,
+                        format!(
+                            "{} ({} %) and {} ({} %) at line {} answer to one city name in one county",
+                            b.name, b.rate, a.name, a.rate, a.line
+                        ),
+                    ));
                 }
             }
         }
@@ -314,16 +362,17 @@ pub(crate) fn check(t: &Tables) -> Result<(), DataError> {
 /// The local stack of one address (see the module doc for the rule).
 pub(crate) fn locals(
     t: &Tables,
-    st: &CountyCity,
+    cc: &CountyCity,
     state: &str,
     a: &NormAddress,
     date: NaiveDate,
     out: &mut LocalOut,
-) -> Resolution {
-    let (rule, unmodelled, complete_from) = match &st.rule {
+) -> Result<Resolution, DataError> {
+    let (rule, unmodelled, complete_from) = match &cc.rule {
         Some(r) => (r.city, r.unmodelled.as_slice(), r.complete_from),
         None => (CityRule::AddsToCounty, &[][..], NaiveDate::MIN),
     };
+    let st = cc.table(t, state)?;
     if date < complete_from {
         out.warnings.push(format!(
             "{state}: our local table lists every jurisdiction from {complete_from}; on {date} only those a department publication dates are applied"
@@ -426,7 +475,7 @@ pub(crate) fn locals(
             out.missing.push(m);
         }
     }
-    match (city, county) {
+    Ok(match (city, county) {
         (Some(_), _) => Resolution::City,
         (None, Some(_)) => Resolution::Zip5,
         (None, None) => {
@@ -434,7 +483,7 @@ pub(crate) fn locals(
             out.missing.push(MISSING_LOCAL);
             Resolution::Region
         }
-    }
+    })
 }
 
 #[cfg(test)]
@@ -459,6 +508,7 @@ mod tests {
             ("us-sst/county-names.csv", NAMES),
             ("us-sst/zip-county.csv", ZIPS),
         ])
+        .and_then(|t| check_all(&t).map(|()| t))
     }
 
     const OK_ROWS: &str = "OK,county,Tulsa County,143,143,,0.367,2020-01-01,,s1,\n\
@@ -485,9 +535,12 @@ mod tests {
     fn run(t: &Tables, a: &NormAddress, date: &str) -> (Vec<(String, Decimal)>, LocalOut, Resolution) {
         let state = a.region.clone().unwrap_or_default();
         let mut out = LocalOut::default();
-        let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
-        let r = locals(t, &t.county_city[&state], &state, a, d, &mut out);
+        let r = locals(t, &t.county_city[&state], &state, a, d(date), &mut out).unwrap();
         (out.juris.iter().map(|j| (j.name.clone(), j.rate)).collect(), out, r)
+    }
+
+    fn d(date: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap()
     }
 
     fn pct(s: &str) -> Decimal {
@@ -585,5 +638,45 @@ mod tests {
         // Successive rates of one jurisdiction are fine.
         let dated = format!("{OK_ROWS}OK,city,Tulsa,75000,143,,3.1,2010-01-01,2019-12-31,s1,\n");
         assert!(tables(&dated, TN_ROWS).is_ok());
+        // A row in another state's file.
+        let tn_in_ok = format!("{OK_ROWS}TN,city,Memphis,48000,037,,2.25,2020-01-01,,s1,\n");
+        assert!(tables(&tn_in_ok, TN_ROWS).unwrap_err().message.contains("another state"));
+    }
+
+    #[test]
+    fn a_states_table_is_read_on_first_use_and_a_bad_row_fails_its_addresses_only() {
+        let bad_ok: &'static str =
+            Box::leak(format!("{H}{OK_ROWS}OK,city,Jenks,38350,143,,two,2020-01-01,,s1,\n").into_boxed_str());
+        let tn: &'static str = Box::leak(format!("{H}{TN_ROWS}").into_boxed_str());
+        let t = Tables::load(&[
+            ("sources.csv", SOURCES),
+            ("us-county-city/ok.csv", bad_ok),
+            ("us-county-city/rules.csv", RULES),
+            ("us-county-city/tn.csv", tn),
+            ("us-sst/county-names.csv", NAMES),
+            ("us-sst/zip-county.csv", ZIPS),
+        ])
+        .expect("the start-up load does not read the state tables");
+        assert!(t.county_city.values().all(|cc| cc.table.get().is_none()), "nothing read yet");
+        // Tennessee reads and answers; Oklahoma's bad row is the error of every Oklahoma address, every time.
+        let (j, _, _) = run(&t, &addr("TN", Some("Nashville"), Some(37203)), "2026-11-01");
+        assert_eq!(j[0], ("Nashville".into(), pct("2.25")));
+        assert!(t.county_city["OK"].table.get().is_none(), "Oklahoma is still unread");
+        for _ in 0..2 {
+            let e = locals(
+                &t,
+                &t.county_city["OK"],
+                "OK",
+                &addr("OK", Some("Tulsa"), Some(74103)),
+                d("2026-11-01"),
+                &mut LocalOut::default(),
+            )
+            .unwrap_err();
+            assert_eq!((e.file.as_str(), e.line), ("us-county-city/ok.csv", 6), "{e}");
+        }
+        assert_eq!(check_all(&t).unwrap_err().line, 6);
+        // A table file is named after its state.
+        let misnamed = Tables::load(&[("sources.csv", SOURCES), ("us-county-city/oklahoma.csv", bad_ok)]);
+        assert!(misnamed.unwrap_err().message.contains("named after its state"));
     }
 }

@@ -19,6 +19,7 @@
 //! [`StateCoverage::is_gap`] is true for the last two: the gaps to close.
 
 use super::data::Tables;
+use super::error::DataError;
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -48,11 +49,17 @@ impl StateCoverage {
 /// Boundary files with fewer records than this are samples, not the state's map.
 const SAMPLE_BOUNDARY_RECORDS: usize = 1_000;
 
-pub(crate) fn us(t: &Tables) -> Vec<StateCoverage> {
+/// Every US state's coverage; reads every county / city table (an error names the bad row).
+pub(crate) fn us(t: &Tables) -> Result<Vec<StateCoverage>, DataError> {
     let mut states: Vec<String> =
         t.rates.get_all("US").map(|m| m.keys().filter(|k| !k.is_empty()).cloned().collect()).unwrap_or_default();
     states.sort();
-    states
+    let county_city = t
+        .county_city
+        .iter()
+        .map(|(s, cc)| cc.table(t, s).map(|table| (s.as_str(), (cc, table))))
+        .collect::<Result<std::collections::HashMap<_, _>, _>>()?;
+    let rows = states
         .into_iter()
         .map(|state| {
             if t.no_local_tax.contains(&state) {
@@ -77,15 +84,15 @@ pub(crate) fn us(t: &Tables) -> Vec<StateCoverage> {
                     state,
                 };
             }
-            if let Some(cc) = t.county_city.get(&state)
+            if let Some((cc, table)) = county_city.get(state.as_str())
                 && !t.local_states.contains(&state)
             {
                 return StateCoverage {
                     local: "county_city",
                     precision: "zip5 (county), city by name",
-                    local_jurisdictions: cc.jurisdictions(),
+                    local_jurisdictions: table.jurisdictions(),
                     sources: cc.files.clone(),
-                    as_of: cc.as_of(),
+                    as_of: table.as_of(),
                     state,
                 };
             }
@@ -102,10 +109,10 @@ pub(crate) fn us(t: &Tables) -> Vec<StateCoverage> {
                 let mut as_of = as_of;
                 let mut precision = "city name + zip5";
                 // Places the table does not list fall back to the state's county / city table.
-                if let Some(cc) = t.county_city.get(&state) {
+                if let Some((cc, table)) = county_city.get(state.as_str()) {
                     sources.extend(cc.files.iter().cloned());
-                    local_jurisdictions += cc.jurisdictions();
-                    as_of = as_of.max(cc.as_of());
+                    local_jurisdictions += table.jurisdictions();
+                    as_of = as_of.max(table.as_of());
                     precision = "city name + zip5; elsewhere zip5 (county), city by name";
                 }
                 return StateCoverage { local: "local_tables", precision, local_jurisdictions, sources, as_of, state };
@@ -129,7 +136,8 @@ pub(crate) fn us(t: &Tables) -> Vec<StateCoverage> {
                 as_of: None,
             }
         })
-        .collect()
+        .collect();
+    Ok(rows)
 }
 
 /// The Markdown table `data/README.md` carries (a test keeps the two equal).
@@ -160,7 +168,7 @@ mod tests {
     #[test]
     fn the_readme_table_is_the_loaded_coverage() {
         let engine = Engine::load().unwrap();
-        let rows = engine.us_coverage();
+        let rows = engine.us_coverage().unwrap();
         let table = super::markdown(&rows);
         println!("{table}");
         let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/README.md")).unwrap();

@@ -4,8 +4,9 @@
 //! Why it is shaped this way:
 //! - **Data, not code.** Every rate, local table, taxability rule and VAT-id format is a cited CSV row in `data/`
 //!   (see `data/README.md` for coverage and provenance). `shared/build.rs` embeds the files; [`Engine::load`]
-//!   parses and validates them once (a few ms), so the hot path never touches the network or the disk, and a
-//!   US state is added by dropping its Streamlined Sales Tax files into `data/us-sst/`.
+//!   parses and validates them once (a few ms; a state's county / city table when the state is first priced),
+//!   so the hot path never touches the network or the disk, and a US state is added by dropping its Streamlined
+//!   Sales Tax files into `data/us-sst/`.
 //! - **Dated.** Every row has `effective_from`/`effective_to`; a calculation uses the rates of its `tax_date`.
 //! - **Zero has a reason.** Empty `tax_amounts` always come with `reason` (`customer_exempt`, `reverse_charge`,
 //!   `not_collecting`, `product_exempt`, `no_tax_in_jurisdiction`); missing precision comes with `warnings` and an
@@ -76,9 +77,17 @@ pub struct Engine {
 static GLOBAL: OnceLock<Result<Engine, DataError>> = OnceLock::new();
 
 impl Engine {
-    /// Parses and validates all embedded content.
+    /// Parses and validates the embedded content. The county / city tables of `data/us-county-city/` are read
+    /// per state when first used (see [`Engine::load_all`]).
     pub fn load() -> Result<Engine, DataError> {
         Ok(Engine { tables: data::Tables::load(data::embedded_files())? })
+    }
+
+    /// [`Engine::load`] and every state's county / city table: all the content, read and checked now.
+    pub fn load_all() -> Result<Engine, DataError> {
+        let engine = Engine::load()?;
+        county_city::check_all(&engine.tables)?;
+        Ok(engine)
     }
 
     /// The process-wide engine, loaded on first use.
@@ -92,7 +101,7 @@ impl Engine {
     }
 
     /// What the loaded content covers, per US state (see [`coverage`]).
-    pub fn us_coverage(&self) -> Vec<coverage::StateCoverage> {
+    pub fn us_coverage(&self) -> Result<Vec<coverage::StateCoverage>, DataError> {
         coverage::us(&self.tables)
     }
 

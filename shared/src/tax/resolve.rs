@@ -270,7 +270,7 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
             if t.local_states.contains(&state) { table_locals(t, &state, a, date, &mut out) } else { Err(None) };
         match (placed, t.county_city.get(&state)) {
             (Ok(r), _) => r,
-            (Err(_), Some(cc)) => super::county_city::locals(t, cc, &state, a, date, &mut out),
+            (Err(_), Some(cc)) => super::county_city::locals(t, cc, &state, a, date, &mut out)?,
             (Err(why), None) => {
                 out.warnings.push(why.unwrap_or_else(|| format!("local rates for this {state} place not in our data")));
                 out.missing.push(MISSING_LOCAL);
@@ -470,10 +470,11 @@ fn table_locals(
     let city = a.place_key.as_ref();
     let by_name: &[usize] = city.as_ref().and_then(|c| t.place_by_name.get(state, c)).map_or(&[], Vec::as_slice);
     // A city the place table does not list but the state's county / city table does: that table answers (the
-    // ZIP's place in this table is a neighbour sharing the ZIP: 79226 "Howardwick" is not Clarendon).
+    // ZIP's place in this table is a neighbour sharing the ZIP: 79226 "Howardwick" is not Clarendon). A table
+    // that fails to read answers too: `county_city::locals` returns its error.
     if by_name.is_empty()
         && let Some(c) = &city
-        && t.county_city.get(state).is_some_and(|cc| cc.knows_city(c))
+        && t.county_city.get(state).is_some_and(|cc| cc.table(t, state).map_or(true, |tb| tb.knows_city(c)))
     {
         return Err(None);
     }

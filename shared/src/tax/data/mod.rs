@@ -1,8 +1,10 @@
 //! Loads the tax content embedded from `data/` (see `shared/build.rs`) into lookup tables, validating every row.
 //!
 //! Why parse at start-up instead of generating Rust tables in `build.rs`: the CSVs are the reviewable source of
-//! truth, parsing all of them takes a few milliseconds (budget: 30 ms at cold start), and one parser serves both the
-//! engine and the tests that prove a malformed row fails loudly with `data/<file>:<line>`.
+//! truth, parsing them takes a few milliseconds (budget: 30 ms at cold start), and one parser serves both the
+//! engine and the tests that prove a malformed row fails loudly with `data/<file>:<line>`. The county / city
+//! tables, two thirds of that work, are read per state on first use (`county_city`), so a cold start reads only
+//! what it prices; the data tests read them all.
 //!
 //! Files (all CSV with a header unless noted):
 //! - `sources.csv`: provenance; every other row's `source` ids (`;`-separated) must exist here.
@@ -182,7 +184,7 @@ impl Tables {
     ///
     /// The ZIP → county relation and the county names need no other file and are a quarter of the work, so a
     /// second thread reads them while this one reads the rest (cold start: a Lambda with two vCPUs uses both).
-    pub(crate) fn load(files: &[(&str, &str)]) -> Result<Tables, DataError> {
+    pub(crate) fn load(files: &[(&'static str, &'static str)]) -> Result<Tables, DataError> {
         let (beside, rest): (Vec<_>, Vec<_>) = files.iter().copied().partition(|(p, _)| Self::BESIDE.contains(p));
         std::thread::scope(|scope| {
             let side = scope.spawn(move || {
@@ -211,7 +213,7 @@ impl Tables {
         ["us-sst/zip-county.csv", "us-sst/zip-county-postal.csv", "us-sst/county-names.csv"];
 
     /// Every file but [`Tables::BESIDE`], `sources.csv` first.
-    fn load_rest(files: &[(&str, &str)]) -> Result<Tables, DataError> {
+    fn load_rest(files: &[(&'static str, &'static str)]) -> Result<Tables, DataError> {
         let mut t = Tables::default();
         let sources =
             files.iter().find(|(p, _)| *p == "sources.csv").ok_or_else(|| err("sources.csv", 0, "file missing"))?;
@@ -237,7 +239,7 @@ impl Tables {
             } else if file == "us-county-city/rules.csv" {
                 super::county_city::load_rules(&mut t.county_city, &t.source_ids, file, text)?;
             } else if file.starts_with("us-county-city/") {
-                super::county_city::load_table(&mut t.county_city, &t.source_ids, file, text)?;
+                super::county_city::load_table(&mut t.county_city, file, text)?;
             } else if file.starts_with("us-local/") {
                 t.load_local(file, text)?;
             } else if file == "taxability/us.csv" {

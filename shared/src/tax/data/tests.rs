@@ -19,6 +19,9 @@ fn embedded_content_loads() {
     assert!(t.rates.len() > 100);
     assert!(t.sst.contains_key("MN") && t.sst.contains_key("WI") && t.sst.contains_key("GA"));
     assert!(t.zip_county.len() > 30_000);
+    // The county / city tables are read on first use; every one of them reads and passes its checks.
+    super::super::county_city::check_all(&t).unwrap();
+    assert!(t.county_city.len() >= 30, "{} county / city states", t.county_city.len());
 }
 
 #[test]
