@@ -65,7 +65,10 @@ def clean_city(name):
     n = re.sub(r"^(City|Town|Village) of ", "", n)
     n = n.replace(" metropolitan government (balance)", "")
     n = re.sub(r"\s*\(.*$", "", n).strip()
-    return n
+    # TaxLocus's shortenings of Census names ("Cherry Hills Vlg", "Green Mtn Falls", "Mt Crested Butte").
+    n = re.sub(r"\bVlg\b", "Village", n)
+    n = re.sub(r"\bMtn\b", "Mountain", n)
+    return re.sub(r"^Mt\.? ", "Mount ", n)
 
 
 def la_city(name):
@@ -89,9 +92,10 @@ def aliases(name):
 
 def make(rule, unmodelled, source, notes, county_types=("county",), city_types=("city",), districts=None,
          city_names=None, drop_cities=(), la_codes=False, nm_codes=False, drop_cities_re=None, city_counties=None,
-         complete_from=AS_OF):
+         city_parts=None, complete_from=AS_OF):
     districts = districts or {}
     city_names = city_names or {}
+    city_parts = city_parts or {}
 
     def convert(r, cmap, names):
         st, t, name, code = r["state"], r["jurisdiction_type"], r["name"].strip(), r["fips_code"].strip()
@@ -123,6 +127,9 @@ def make(rule, unmodelled, source, notes, county_types=("county",), city_types=(
                 REPORT.append(f"{st}: county row {name!r} {code!r} is not a county of the state; dropped")
                 return None
             return ("county", names[(st, fips)], fips, fips, "")
+        if t in city_types and name in city_parts:
+            city, county, why = city_parts[name]
+            return ("city", aliases(city), part_code(st, city, county), county, f"TaxLocus {name!r}: {why}")
         if t in city_types:
             n = city_names.get(code, clean_city(name))
             if re.fullmatch(r"City \d+", n) or code in drop_cities or (drop_cities_re and re.search(drop_cities_re, name)):
@@ -197,6 +204,41 @@ LA_NAMES = {"0101": "Crowley", "0301": "Donaldsonville", "1101": "Columbia", "15
             "3202": "Livingston", "5901": "Franklinton", "6201": "Oak Grove", "6301": "St. Francisville",
             "6401": "Winnfield"}
 
+# Colorado cities in two counties: a city row is the location's total, and the county's tax (and RTD's) differ
+# between the parts. TaxLocus gives most such cities one row, the part of one county (its total minus that
+# county's rate is the city's own rate plus the part's districts): the row holds in that county only, and the
+# other part takes its own row (a TaxLocus sub-area row below, or a department row in
+# us-county-city-departments.csv). Cities whose other part has neither keep one row for every part.
+CO_COUNTY_OF_ROW = {
+    "Aurora": "035",  # Adams and Arapahoe parts: the city's breakdown (dept-co-3)
+    "Longmont": "123",  # Boulder part: the city's breakdown (dept-co-5)
+    "Arvada": "001",  # 5.31 = 3.46 + Adams 0.75 + RTD/CD 1.10 (Adams County's table, dept-co-7)
+    "Erie": "013",  # 5.935 = 3.5 + Boulder 1.335 + RTD/CD 1.10
+    "Brighton": "123",  # 3.75: the Weld part (the city's page, dept-co-8: Weld 6.65 % total, Adams 8.50 %)
+    "Lochbuie": "123",  # 4.00: the Weld part; Adams part 5.85 (dept-co-7)
+    "Bennett": "005",  # 4.35 = 4.00 + Arapahoe 0.25 + CD 0.10; Adams part 5.85 (dept-co-7)
+    "Westminster": "059",  # 5.85 = 4.25 + Jefferson 0.50 + RTD/CD 1.10; Adams part 6.10 (dept-co-7 + the city rate)
+}
+# TaxLocus sub-area rows that are another county's part of a city: name → (city, county FIPS, why).
+CO_PARTS = {
+    "Arvada Jefferson": ("Arvada", "059", "the Jefferson County part: 3.46 + Jefferson 0.50 + RTD/CD 1.10"),
+    "Erie (Rtd Only)": ("Erie", "123", "the Weld County part: 3.5 + RTD 1.00 (Weld levies no county tax)"),
+}
+
+
+def part_code(st, city, county):
+    """The code of one county's part of a city: state FIPS, Census place, county ("08-03455-059", Arvada's
+    Jefferson part), as Aurora's and Louisiana's two-parish towns' parts are coded."""
+    place = next((c for c, (n, cs) in PLACES[0].items() if c[0] == st and n == norm(city) and county in cs.split()),
+                 None)
+    if place is None:
+        sys.exit(f"{st}: no Census place {city!r} in county {county}")
+    return f"{STATE_FIPS[st]}-{place[1]}-{county}"
+
+
+STATE_FIPS = {"CO": "08", "LA": "22"}
+PLACES = ({}, {})
+
 # (state, code) → the place's name, for TaxLocus rows named only "City NNNNN" (us-county-city-place-names.csv).
 PLACE_NAMES = {}
 REPORT = []
@@ -230,7 +272,7 @@ STATES = {
     "AR": make("adds_to_county", "", TL_SOURCE, "County and city taxes add."),
     "CO": make("replaces_county", "special_district", TL_SOURCE,
                "City rows are the total local rate of the location (city, county, RTD, cultural and other districts); county rows are the county's own rate.",
-               city_counties={"Aurora": "035", "Longmont": "123"}),
+               city_counties=CO_COUNTY_OF_ROW, city_parts=CO_PARTS),
     "IA": make("replaces_county", "", TL_SOURCE,
                "Local option sales tax: adopted by each city and by each county's unincorporated area; a city's row (Department of Revenue list) replaces the county's, which TaxLocus gives for the whole county."),
     "ID": make("adds_to_county", "", TL_SOURCE, "Resort-city taxes only; counties levy none."),
@@ -403,6 +445,8 @@ def main():
     out = defaultdict(list)
     report = []
     places = census_places(data)
+    PLACES[0].update(places[0])
+    PLACES[1].update(places[1])
     TX_CITIES.update(r["name"].strip() for r in rows if r["state"] == "TX" and r["jurisdiction_type"] == "city")
     for st, cfg in sorted(STATES.items()):
         used_dept = set()
@@ -525,21 +569,59 @@ def main():
 def one_row_per_city(st, convs):
     """A city name must mean one rate. TaxLocus lists sub-areas of some cities as rows of their own
     ("Aurora (Cd Only)", "Lakewood (Within Local Improvement Dist)"): the row named exactly after the city wins;
-    a name left with several different rates is dropped and reported (we cannot tell the areas apart)."""
-    groups = defaultdict(list)
+    a name left with several different rates is a row per county when `county_parts` can tell the parts apart,
+    else dropped and reported (we cannot tell the areas apart)."""
+    by_name = defaultdict(list)
     for conv, r in convs:
-        key = (conv[0], norm(conv[1].split("|")[0]), conv[3] if conv[0] != "city" else "")
-        groups[key].append((conv, r))
+        by_name[(conv[0], norm(conv[1].split("|")[0]), conv[3] if conv[0] != "city" else "")].append((conv, r))
+    groups = defaultdict(list)
+    for g in by_name.values():
+        # A county's part of a city (`city_counties`, `city_parts`: a city row with counties) counts as plain.
+        plain = [x for x in g if "(" not in x[1]["name"] or (x[0][0] == "city" and x[0][3])]
+        for x in plain or g:
+            groups[(x[0][0], norm(x[0][1].split("|")[0]), x[0][3])].append(x)
+    county_rate = {conv[2]: Decimal(r["rate"]) for conv, r in convs if conv[0] == "county"}
     out = []
     for key, g in groups.items():
-        if len(g) > 1:
-            plain = [x for x in g if "(" not in x[1]["name"]]
-            g = plain or g
         if len({x[1]["rate"] for x in g}) > 1:
+            parts = county_parts(st, g, county_rate) if st in CITY_TOTAL_HOLDS_COUNTY else None
+            if parts:
+                out.extend(parts)
+                continue
             REPORT.append(f"{st}: {key[1]!r} has rows with different rates " +
                           str(sorted((x[1]["name"], x[1]["rate"]) for x in g)) + "; dropped")
             continue
         out.append(g[0])
+    return out
+
+
+# States whose city rows are the location's total local rate, the county's tax included.
+CITY_TOTAL_HOLDS_COUNTY = {"CO"}
+
+
+def county_parts(st, g, county_rate):
+    """Rows of one city name with different rates (Superior's 6.215 and 5.38) as the parts of a city in several
+    counties: each rate minus its county's rate must leave the same rest (the city's own rate and districts:
+    6.215 - Boulder 1.335 = 5.38 - Jefferson 0.50 = 4.88), for exactly one way of giving each rate a county
+    of the city's (Census). Then each is a row of its county, coded as `part_code`; else None."""
+    from itertools import permutations
+
+    name = g[0][0][1].split("|")[0]
+    counties_ = place_counties(PLACES, st, name, "").split()
+    rates = sorted({Decimal(x[1]["rate"]) for x in g})
+    if len(rates) != len(counties_) or any(c not in county_rate for c in counties_):
+        return None
+    fits = [p for p in permutations(counties_) if len({r - county_rate[c] for r, c in zip(rates, p)}) == 1]
+    if len(fits) != 1:
+        return None
+    out = []
+    for r, c in zip(rates, fits[0]):
+        conv, row = next(x for x in g if Decimal(x[1]["rate"]) == r)
+        rest = fraction_to_percent(str(r - county_rate[c]))
+        note = (f"TaxLocus has {len(g)} rows named {name!r}; this one's rate less the county's ({rest} %) is the "
+                f"other part's too: the part in county {c}")
+        out.append(((conv[0], conv[1], part_code(st, name, c), c, note), row))
+    REPORT.append(f"{st}: {name!r} rows of different rates placed as county parts {fits[0]}")
     return out
 
 

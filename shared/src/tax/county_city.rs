@@ -396,7 +396,23 @@ pub(crate) fn locals(
         let r = &st.rows[*i];
         r.counties.is_empty() || zip_counties.is_empty() || r.counties.iter().any(|c| zip_counties.contains(c))
     };
-    let city = named.iter().copied().find(fits);
+    // A city in several counties may have a row per county part (their county and district taxes differ): the
+    // part in the ZIP's main county (its first) answers, and when the ZIP holds other parts too, they are named.
+    let part_in = |c: &u16| named.iter().copied().find(|i| st.rows[*i].counties.contains(c));
+    let city = zip_counties.iter().find_map(part_in).or_else(|| named.iter().copied().find(fits));
+    let parts: Vec<u16> = zip_counties.iter().copied().filter(|c| part_in(c).is_some()).collect();
+    if let (Some(i), [first, _, ..]) = (city, parts.as_slice())
+        && named.iter().any(|k| !st.rows[*k].counties.contains(first))
+    {
+        let names: Vec<String> = parts.iter().map(|c| county_name(t, state, *c)).collect();
+        out.warnings.push(format!(
+            "ZIP {} holds {}'s parts in {}; used its {} part (the ZIP's main county)",
+            a.zip5.map(|z| format!("{z:05}")).unwrap_or_default(),
+            st.rows[i].name,
+            names.join(", "),
+            names[0]
+        ));
+    }
     if city.is_none()
         && let Some(&i) = named.first()
     {
@@ -578,6 +594,31 @@ mod tests {
         let (j, out, _) = run(&t, &addr("OK", None, Some(74014)), "2026-11-01");
         assert_eq!(j, vec![("Wagoner County".into(), pct("1.3"))]);
         assert!(out.warnings.iter().any(|w| w.contains("spans Wagoner County, Tulsa County")), "{:?}", out.warnings);
+    }
+
+    #[test]
+    fn a_city_with_a_row_per_county_part_answers_with_the_part_in_the_zips_main_county() {
+        // Colorado's Arvada: its Adams and Jefferson parts differ by the county's tax. Here a city with a part in
+        // Tulsa County and one in Wagoner County; ZIP 74014's main county is Wagoner, 74103 lies in Tulsa only.
+        let rows = format!(
+            "{OK_ROWS}OK,city,Bixby,40-06150-143,143,,2.5,2020-01-01,,s1,\nOK,city,Bixby,40-06150-145,145,,3,2020-01-01,,s1,\n"
+        );
+        let t = tables(&rows, TN_ROWS).unwrap();
+        let (j, out, _) = run(&t, &addr("OK", Some("Bixby"), Some(74014)), "2026-11-01");
+        assert_eq!(j, vec![("Wagoner County".into(), pct("1.3")), ("Bixby".into(), pct("3"))]);
+        assert!(
+            out.warnings.iter().any(
+                |w| w.contains("holds Bixby's parts in Wagoner County, Tulsa County; used its Wagoner County part")
+            ),
+            "{:?}",
+            out.warnings
+        );
+        let (j, out, _) = run(&t, &addr("OK", Some("Bixby"), Some(74103)), "2026-11-01");
+        assert_eq!(j, vec![("Tulsa County".into(), pct("0.367")), ("Bixby".into(), pct("2.5"))]);
+        assert!(out.warnings.iter().all(|w| !w.contains("parts")), "{:?}", out.warnings);
+        // One row over both counties is one rate: no choice to report.
+        let (_, out, _) = run(&t, &addr("OK", Some("Broken Arrow"), Some(74014)), "2026-11-01");
+        assert!(out.warnings.iter().all(|w| !w.contains("parts")), "{:?}", out.warnings);
     }
 
     #[test]

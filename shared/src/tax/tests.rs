@@ -900,6 +900,38 @@ fn us_longmonts_boulder_county_part_pays_the_county_and_district_taxes() {
 }
 
 #[test]
+fn us_colorado_cities_in_two_counties_charge_each_parts_rate() {
+    // A Colorado city row is the location's total, and TaxLocus gives most cities in two counties one row (one
+    // part's) or rows it names after an area: Broomfield (75,000 people) had no row and fell to Boulder County's
+    // 1.335 % (4.235 % in all, against the city's published 8.15 %); Superior fell the same way (9.115 % in its
+    // Boulder part); Brighton's Adams part (its city page: 8.50 %) took the Weld part's 6.65 %; Arvada's
+    // Jefferson part (80005) took the Adams part's 8.21 % instead of 7.96 %; Cherry Hills Village ("Vlg") got
+    // Arapahoe County's 0.25 % only.
+    let s = settings(vec![reg("US", Some("CO"))]);
+    let t = |zip: &str, city: &str| {
+        calc(&s, "usd", "2026-11-01", us("CO", zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
+    };
+    // Tax in cents on $10,000.
+    for (zip, city, tax) in [
+        ("80020", "Broomfield", 81_500),
+        ("80027", "Superior", 91_150),
+        ("80601", "Brighton", 85_000),
+        ("80005", "Arvada", 79_600),
+        ("80113", "Cherry Hills Village", 77_500),
+    ] {
+        assert_eq!(t(zip, city).lines[0].tax, tax, "{city} {zip}");
+    }
+    // A ZIP holding both of Arvada's parts answers with its main county's part and says so.
+    let arvada = t("80002", "Arvada");
+    assert_eq!(arvada.lines[0].tax, 79_600);
+    assert!(
+        arvada.warnings.iter().any(|w| w.contains("Arvada's parts in Jefferson County, Adams County")),
+        "{:?}",
+        arvada.warnings
+    );
+}
+
+#[test]
 fn us_louisiana_parishes_without_taxlocus_rows_carry_their_collectors_rates() {
     // TaxLocus holds 17 of Louisiana's 64 parishes; an address elsewhere got the state's 5 % with `local` missing.
     // The parish collectors' tables (LATA) now give 62 parishes and their towns: Abita Springs (St. Tammany)
