@@ -218,6 +218,11 @@ CO_COUNTY_OF_ROW = {
     "Lochbuie": "123",  # 4.00: the Weld part; Adams part 5.85 (dept-co-7)
     "Bennett": "005",  # 4.35 = 4.00 + Arapahoe 0.25 + CD 0.10; Adams part 5.85 (dept-co-7)
     "Westminster": "059",  # 5.85 = 4.25 + Jefferson 0.50 + RTD/CD 1.10; Adams part 6.10 (dept-co-7 + the city rate)
+    # Larimer / Weld towns: TaxLocus's row is the Weld part (Weld levies no county tax); the Larimer part adds
+    # Larimer County's 1.05 % (dept-co-1), which every Larimer-only town's TaxLocus total holds.
+    "Windsor": "123",
+    "Johnstown": "123",
+    "Berthoud": "123",
 }
 # TaxLocus sub-area rows that are another county's part of a city: name → (city, county FIPS, why).
 CO_PARTS = {
