@@ -231,6 +231,18 @@ CO_PARTS = {
 }
 
 
+# Colorado county rows (TaxLocus's and CDOR's) hold the county's own tax; outside cities the address also pays
+# the districts that cover the county's whole unincorporated area. (state, county FIPS) → (percent, sources, why).
+# Adams, Arapahoe and Douglas counties are only partly in RTD: their unincorporated rows stay county-only, and
+# `special_district` stays reported missing for every Colorado address.
+UNINCORPORATED_DISTRICTS = {
+    ("CO", "059"): ("1.10", "dept-co-9", "RTD 1.00 + cultural facilities district 0.10: the county's page gives "
+                    "unincorporated Jefferson County 4.5 % with the state's 2.90 and the county's 0.50"),
+    ("CO", "013"): ("1.10", TL_SOURCE, "RTD 1.00 + cultural facilities district 0.10, which TaxLocus's "
+                    "unincorporated Boulder County rows carry: Niwot 3.435 = 1.335 + 1.10 + its improvement district's 1.00"),
+}
+
+
 def part_code(st, city, county):
     """The code of one county's part of a city: state FIPS, Census place, county ("08-03455-059", Arvada's
     Jefferson part), as Aurora's and Louisiana's two-parish towns' parts are coded."""
@@ -276,7 +288,7 @@ STATES = {
                county_types=("borough",)),
     "AR": make("adds_to_county", "", TL_SOURCE, "County and city taxes add."),
     "CO": make("replaces_county", "special_district", TL_SOURCE,
-               "City rows are the total local rate of the location (city, county, RTD, cultural and other districts); county rows are the county's own rate.",
+               "City rows are the total local rate of the location (city, county, RTD, cultural and other districts), one per county part of a city where the parts differ; county rows are the rate outside cities: the county's own, plus RTD and the cultural district in Jefferson and Boulder counties (which they cover whole).",
                city_counties=CO_COUNTY_OF_ROW, city_parts=CO_PARTS),
     "IA": make("replaces_county", "", TL_SOURCE,
                "Local option sales tax: adopted by each city and by each county's unincorporated area; a city's row (Department of Revenue list) replaces the county's, which TaxLocus gives for the whole county."),
@@ -530,6 +542,12 @@ def main():
                 r[4] = place_counties(places, st, r[2], r[3])
                 if r[4]:
                     r[8] += f";{CENSUS_SOURCE}"
+            elif r[1] == "county" and (st, r[3]) in UNINCORPORATED_DISTRICTS:
+                # Under `replaces_county` a county row is the whole local rate outside its cities.
+                extra, source, why = UNINCORPORATED_DISTRICTS[(st, r[3])]
+                r[5] = format((Decimal(r[5]) + Decimal(extra)).normalize(), "f")
+                r[8] = ";".join(dict.fromkeys(r[8].split(";") + source.split(";")))
+                r[9] = f"county {r[5]} % = its own tax + {extra} % of districts covering its unincorporated area ({why}); {r[9]}"
     for st, cfg in STATES.items():
         if cfg["complete_from"] == AS_OF:
             continue  # a jurisdiction new since the snapshot (Vermont's 2026 towns) starts later

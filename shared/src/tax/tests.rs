@@ -900,7 +900,7 @@ fn us_longmonts_boulder_county_part_pays_the_county_and_district_taxes() {
 }
 
 #[test]
-fn us_colorado_cities_in_two_counties_charge_each_parts_rate() {
+fn us_colorado_cities_in_two_counties_and_unincorporated_areas_charge_their_parts_rate() {
     // A Colorado city row is the location's total, and TaxLocus gives most cities in two counties one row (one
     // part's) or rows it names after an area: Broomfield (75,000 people) had no row and fell to Boulder County's
     // 1.335 % (4.235 % in all, against the city's published 8.15 %); Superior fell the same way (9.115 % in its
@@ -921,6 +921,11 @@ fn us_colorado_cities_in_two_counties_charge_each_parts_rate() {
     ] {
         assert_eq!(t(zip, city).lines[0].tax, tax, "{city} {zip}");
     }
+    // Outside cities: the county's tax and the districts over its whole unincorporated area (RTD 1.00 and the
+    // cultural facilities district 0.10 in Jefferson and Boulder counties). Evergreen was charged 3.4 %, which is
+    // the state's 2.9 and Jefferson County's 0.5 only; its county's page says 4.5 %.
+    assert_eq!(t("80439", "Evergreen").lines[0].tax, 45_000);
+    assert_eq!(t("80025", "Eldorado Springs").lines[0].tax, 53_350);
     // A ZIP holding both of Arvada's parts answers with its main county's part and says so.
     let arvada = t("80002", "Arvada");
     assert_eq!(arvada.lines[0].tax, 79_600);
