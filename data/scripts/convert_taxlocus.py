@@ -62,7 +62,7 @@ TL_FROM = {"CA": "2026-04-01"}
 def clean_city(name):
     """TaxLocus city names are Census place names; addresses carry the postal name."""
     n = re.sub(r"\s+", " ", name).strip()
-    n = re.sub(r"^(City|Town|Village) of ", "", n)
+    n = re.sub(r"^(City|Town|Village) of ", "", n, flags=re.I)
     n = n.replace(" metropolitan government (balance)", "")
     n = re.sub(r"\s*\(.*$", "", n).strip()
     # TaxLocus's shortenings of Census names ("Cherry Hills Vlg", "Green Mtn Falls", "Mt Crested Butte").
@@ -253,7 +253,22 @@ def part_code(st, city, county):
     return f"{STATE_FIPS[st]}-{place[1]}-{county}"
 
 
-STATE_FIPS = {"CO": "08", "LA": "22"}
+STATE_FIPS = {"AL": "01", "CO": "08", "LA": "22"}
+
+# Alabama city rows TaxLocus names after the tax or a county part ("Fairfield S&U", "Talladega City", "Tallassee
+# Within Elmore Co"): name → (city, county FIPS, why). Unmatched, they left these cities' taxes out (Talladega
+# 7 % instead of 12 %). Phenix City, Madison and Tuscaloosa, which the department's place table answers, and the
+# "Unabated …" rates (for abated transactions only) are left as they are.
+AL_PARTS = {
+    "Fairfield S&U": ("Fairfield", "073", "Fairfield's sales and use tax"),
+    "Geneva City": ("Geneva", "061", "the city of Geneva"),
+    "Owens Cross Rd": ("Owens Cross Roads", "089", "the town of Owens Cross Roads"),
+    "Samson Sales": ("Samson", "061", "Samson's sales tax"),
+    "Talladega City": ("Talladega", "121", "the city of Talladega"),
+    "Westover Sales & Use": ("Westover", "117", "Westover's sales and use tax"),
+    "Tallassee Within Elmore Co": ("Tallassee", "051", "Tallassee's Elmore County part"),
+    "Tallassee Within Tallapoosa Co": ("Tallassee", "123", "Tallassee's Tallapoosa County part"),
+}
 PLACES = ({}, {})
 
 # (state, code) → the place's name, for TaxLocus rows named only "City NNNNN" (us-county-city-place-names.csv).
@@ -264,7 +279,8 @@ DROPPED = {}
 STATES = {
     # States whose revenue-department place tables (us-local/<st>.csv) cover their largest cities: the
     # county / city table answers for every other address of the state.
-    "AL": make("adds_to_county", "special_district", TL_SOURCE, "County and municipal taxes add; police jurisdictions and districts are not placed."),
+    "AL": make("adds_to_county", "special_district", TL_SOURCE, "County and municipal taxes add; police jurisdictions and districts are not placed.",
+               city_parts=AL_PARTS),
     "AZ": make("adds_to_county", "special_district", TL_SOURCE, "County excise and city transaction privilege taxes add.",
                drop_cities_re=r"District|,"),
     "CA": make("replaces_county", "", TL_SOURCE + ";cdtfa-2026q1;" + CA_CDTFA_SOURCE,

@@ -937,6 +937,26 @@ fn us_colorado_cities_in_two_counties_and_unincorporated_areas_charge_their_part
 }
 
 #[test]
+fn us_alabama_cities_taxlocus_names_after_their_tax_or_county_part_charge_their_city_tax() {
+    // TaxLocus names some Alabama city rows "Talladega City", "Fairfield S&U", "Westover Sales & Use", "Tallassee
+    // Within Elmore Co": no address says that, so these cities got their county's rate only (Talladega 7 %).
+    let s = settings(vec![reg("US", Some("AL"))]);
+    let t = |zip: &str, city: &str| {
+        calc(&s, "usd", "2026-11-01", us("AL", zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
+    };
+    // Tax in cents on $10,000: state 4 % + county + city.
+    for (zip, city, tax) in [
+        ("35160", "Talladega", 120_000),
+        ("35064", "Fairfield", 100_000),
+        ("35147", "Westover", 110_000),
+        ("36078", "Tallassee", 100_000),
+        ("35763", "Owens Cross Roads", 80_000),
+    ] {
+        assert_eq!(t(zip, city).lines[0].tax, tax, "{city} {zip}");
+    }
+}
+
+#[test]
 fn us_louisiana_parishes_without_taxlocus_rows_carry_their_collectors_rates() {
     // TaxLocus holds 17 of Louisiana's 64 parishes; an address elsewhere got the state's 5 % with `local` missing.
     // The parish collectors' tables (LATA) now give 62 parishes and their towns: Abita Springs (St. Tammany)
