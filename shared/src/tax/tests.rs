@@ -907,20 +907,17 @@ fn us_colorado_cities_in_two_counties_and_unincorporated_areas_charge_their_part
     // Boulder part); Brighton's Adams part (its city page: 8.50 %) took the Weld part's 6.65 %; Arvada's
     // Jefferson part (80005) took the Adams part's 8.21 % instead of 7.96 %; Cherry Hills Village ("Vlg") got
     // Arapahoe County's 0.25 % only.
-    let s = settings(vec![reg("US", Some("CO"))]);
-    let t = |zip: &str, city: &str| {
-        calc(&s, "usd", "2026-11-01", us("CO", zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
-    };
-    // Tax in cents on $10,000.
-    for (zip, city, tax) in [
-        ("80020", "Broomfield", 81_500),
-        ("80027", "Superior", 91_150),
-        ("80601", "Brighton", 85_000),
-        ("80005", "Arvada", 79_600),
-        ("80113", "Cherry Hills Village", 77_500),
-    ] {
-        assert_eq!(t(zip, city).lines[0].tax, tax, "{city} {zip}");
-    }
+    let t = |zip: &str, city: &str| on_10_000_dollars("CO", zip, city);
+    assert_taxes(
+        "CO",
+        &[
+            ("80020", "Broomfield", 81_500),
+            ("80027", "Superior", 91_150),
+            ("80601", "Brighton", 85_000),
+            ("80005", "Arvada", 79_600),
+            ("80113", "Cherry Hills Village", 77_500),
+        ],
+    );
     // Outside cities: the county's tax and the districts over its whole unincorporated area (RTD 1.00 and the
     // cultural facilities district 0.10 in Jefferson and Boulder counties). Evergreen was charged 3.4 %, which is
     // the state's 2.9 and Jefferson County's 0.5 only; its county's page says 4.5 %.
@@ -940,19 +937,29 @@ fn us_colorado_cities_in_two_counties_and_unincorporated_areas_charge_their_part
 fn us_alabama_cities_taxlocus_names_after_their_tax_or_county_part_charge_their_city_tax() {
     // TaxLocus names some Alabama city rows "Talladega City", "Fairfield S&U", "Westover Sales & Use", "Tallassee
     // Within Elmore Co": no address says that, so these cities got their county's rate only (Talladega 7 %).
-    let s = settings(vec![reg("US", Some("AL"))]);
-    let t = |zip: &str, city: &str| {
-        calc(&s, "usd", "2026-11-01", us("AL", zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
-    };
-    // Tax in cents on $10,000: state 4 % + county + city.
-    for (zip, city, tax) in [
-        ("35160", "Talladega", 120_000),
-        ("35064", "Fairfield", 100_000),
-        ("35147", "Westover", 110_000),
-        ("36078", "Tallassee", 100_000),
-        ("35763", "Owens Cross Roads", 80_000),
-    ] {
-        assert_eq!(t(zip, city).lines[0].tax, tax, "{city} {zip}");
+    // State 4 % + county + city.
+    assert_taxes(
+        "AL",
+        &[
+            ("35160", "Talladega", 120_000),
+            ("35064", "Fairfield", 100_000),
+            ("35147", "Westover", 110_000),
+            ("36078", "Tallassee", 100_000),
+            ("35763", "Owens Cross Roads", 80_000),
+        ],
+    );
+}
+
+/// A $10,000 physical-goods line to `city` / `zip` in `state` on 2026-11-01, for an org registered there.
+fn on_10_000_dollars(state: &str, zip: &str, city: &str) -> CalcOutput {
+    let s = settings(vec![reg("US", Some(state))]);
+    calc(&s, "usd", "2026-11-01", us(state, zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
+}
+
+/// Each (ZIP, city, tax in cents) of `state` is taxed so on a $10,000 line ([`on_10_000_dollars`]).
+fn assert_taxes(state: &str, cases: &[(&str, &str, i64)]) {
+    for (zip, city, tax) in cases {
+        assert_eq!(on_10_000_dollars(state, zip, city).lines[0].tax, *tax, "{city} {zip}");
     }
 }
 
