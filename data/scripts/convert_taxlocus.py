@@ -243,14 +243,21 @@ UNINCORPORATED_DISTRICTS = {
 }
 
 
-def part_code(st, city, county):
+def county_part_code(st, city, county):
     """The code of one county's part of a city: state FIPS, Census place, county ("08-03455-059", Arvada's
-    Jefferson part), as Aurora's and Louisiana's two-parish towns' parts are coded."""
+    Jefferson part), as Aurora's and Louisiana's two-parish towns' parts are coded; None when no Census place of
+    that name lies in the county."""
     place = next((c for c, (n, cs) in PLACES[0].items() if c[0] == st and n == norm(city) and county in cs.split()),
                  None)
-    if place is None:
+    return f"{STATE_FIPS[st]}-{place[1]}-{county}" if place else None
+
+
+def part_code(st, city, county):
+    """`county_part_code` for a part our tables name: a city we cannot place there stops the converter."""
+    code = county_part_code(st, city, county)
+    if code is None:
         sys.exit(f"{st}: no Census place {city!r} in county {county}")
-    return f"{STATE_FIPS[st]}-{place[1]}-{county}"
+    return code
 
 
 STATE_FIPS = {"AL": "01", "CO": "08", "LA": "22"}
@@ -477,9 +484,9 @@ def main():
         dept[(r["state"], r["level"], norm(r["match"]))].append(r)
     out = defaultdict(list)
     report = []
-    places = census_places(data)
-    PLACES[0].update(places[0])
-    PLACES[1].update(places[1])
+    for table, loaded in zip(PLACES, census_places(data)):
+        table.update(loaded)
+    places = PLACES
     TX_CITIES.update(r["name"].strip() for r in rows if r["state"] == "TX" and r["jurisdiction_type"] == "city")
     for st, cfg in sorted(STATES.items()):
         used_dept = set()
@@ -535,9 +542,7 @@ def main():
                         if not x["code"] and counties_:
                             # A town in two parishes is a row per parish: its Census place and the parish tell
                             # them apart ("22-03390-097", Arnaudville's St. Landry part), as Aurora's parts in CO.
-                            place = next((c for c, (n, cs) in places[0].items()
-                                          if c[0] == st and n == norm(name) and counties_ in cs.split()), None)
-                            x = dict(x, code=f"22-{place[1]}-{counties_}" if place else "")
+                            x = dict(x, code=county_part_code(st, name, counties_) or "")
                     elif x["level"] == "city":
                         name = aliases(clean_city(name))
                     elif x["level"] == "county":

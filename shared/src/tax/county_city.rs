@@ -513,7 +513,8 @@ mod tests {
     const H: &str = "state,level,name,code,counties,with_city,rate,effective_from,effective_to,source,notes\n";
     const RULES: &str = "state,city_rule,unmodelled,complete_from,source,notes\nOK,adds_to_county,special_district,2010-01-01,s1,\nTN,replaces_county,,1980-01-01,s1,\n";
 
-    fn tables(ok: &str, tn: &str) -> Result<Tables, DataError> {
+    /// The start-up load of the two test states' rows, without reading their tables.
+    fn loaded(ok: &str, tn: &str) -> Result<Tables, DataError> {
         let ok: &'static str = Box::leak(format!("{H}{ok}").into_boxed_str());
         let tn: &'static str = Box::leak(format!("{H}{tn}").into_boxed_str());
         Tables::load(&[
@@ -524,7 +525,11 @@ mod tests {
             ("us-sst/county-names.csv", NAMES),
             ("us-sst/zip-county.csv", ZIPS),
         ])
-        .and_then(|t| check_all(&t).map(|()| t))
+    }
+
+    /// [`loaded`] with every table read and checked.
+    fn tables(ok: &str, tn: &str) -> Result<Tables, DataError> {
+        loaded(ok, tn).and_then(|t| check_all(&t).map(|()| t))
     }
 
     const OK_ROWS: &str = "OK,county,Tulsa County,143,143,,0.367,2020-01-01,,s1,\n\
@@ -686,18 +691,8 @@ mod tests {
 
     #[test]
     fn a_states_table_is_read_on_first_use_and_a_bad_row_fails_its_addresses_only() {
-        let bad_ok: &'static str =
-            Box::leak(format!("{H}{OK_ROWS}OK,city,Jenks,38350,143,,two,2020-01-01,,s1,\n").into_boxed_str());
-        let tn: &'static str = Box::leak(format!("{H}{TN_ROWS}").into_boxed_str());
-        let t = Tables::load(&[
-            ("sources.csv", SOURCES),
-            ("us-county-city/ok.csv", bad_ok),
-            ("us-county-city/rules.csv", RULES),
-            ("us-county-city/tn.csv", tn),
-            ("us-sst/county-names.csv", NAMES),
-            ("us-sst/zip-county.csv", ZIPS),
-        ])
-        .expect("the start-up load does not read the state tables");
+        let bad_ok = format!("{OK_ROWS}OK,city,Jenks,38350,143,,two,2020-01-01,,s1,\n");
+        let t = loaded(&bad_ok, TN_ROWS).expect("the start-up load does not read the state tables");
         assert!(t.county_city.values().all(|cc| cc.table.get().is_none()), "nothing read yet");
         // Tennessee reads and answers; Oklahoma's bad row is the error of every Oklahoma address, every time.
         let (j, _, _) = run(&t, &addr("TN", Some("Nashville"), Some(37203)), "2026-11-01");
@@ -717,7 +712,7 @@ mod tests {
         }
         assert_eq!(check_all(&t).unwrap_err().line, 6);
         // A table file is named after its state.
-        let misnamed = Tables::load(&[("sources.csv", SOURCES), ("us-county-city/oklahoma.csv", bad_ok)]);
+        let misnamed = Tables::load(&[("sources.csv", SOURCES), ("us-county-city/oklahoma.csv", OK_ROWS)]);
         assert!(misnamed.unwrap_err().message.contains("named after its state"));
     }
 }
