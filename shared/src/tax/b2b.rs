@@ -31,6 +31,7 @@
 
 use super::address::{NormAddress, country_code};
 use super::data::Tables;
+use super::pipeline::Registered;
 use super::resolve::EU27;
 use super::types::CalcInput;
 use super::{business_id, vat_id};
@@ -63,13 +64,13 @@ pub(crate) fn relief(
     t: &Tables,
     input: &CalcInput<'_>,
     customer: &NormAddress,
-    regs: &[(String, Option<String>)],
+    regs: &[Registered<'_>],
     warnings: &mut Vec<String>,
 ) -> Relief {
     let Some(id) = input.buyer_tax_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
         return Relief::None;
     };
-    let country = customer.country.as_str();
+    let country = &*customer.country;
     let vat = EU27.contains(&country) || VAT_NON_EU.contains(&country);
     let valid = if vat { vat_id::valid_format(&t.vat_ids, country, id) } else { business_id::valid(country, id) };
     let what = if vat { "VAT number" } else { "business tax id" };

@@ -360,13 +360,13 @@ fn check_table(t: &Tables, state: &str, st: &Table) -> Result<(), DataError> {
 }
 
 /// The local stack of one address (see the module doc for the rule).
-pub(crate) fn locals(
-    t: &Tables,
-    cc: &CountyCity,
+pub(crate) fn locals<'a>(
+    t: &'a Tables,
+    cc: &'a CountyCity,
     state: &str,
     a: &NormAddress,
     date: NaiveDate,
-    out: &mut LocalOut,
+    out: &mut LocalOut<'a>,
 ) -> Result<Resolution, DataError> {
     let (rule, unmodelled, complete_from) = match &cc.rule {
         Some(r) => (r.city, r.unmodelled.as_slice(), r.complete_from),
@@ -540,12 +540,12 @@ mod tests {
         TN,city,Nashville|Nashville-Davidson,52006,037,,2.25,1989-01-01,,s1,\n\
         TN,district,Nashville transit surtax,91951,037,,0.5,2025-02-01,,s1,\n";
 
-    fn addr(state: &str, city: Option<&str>, zip: Option<u32>) -> NormAddress {
+    fn addr<'a>(state: &'a str, city: Option<&'a str>, zip: Option<u32>) -> NormAddress<'a> {
         NormAddress {
             country: "US".into(),
             region: Some(state.into()),
             region_unknown: None,
-            city: city.map(Into::into),
+            city,
             place_key: city.map(norm_name),
             zip5: zip,
             zip4: None,
@@ -553,11 +553,11 @@ mod tests {
         }
     }
 
-    fn run(t: &Tables, a: &NormAddress, date: &str) -> (Vec<(String, Decimal)>, LocalOut, Resolution) {
-        let state = a.region.clone().unwrap_or_default();
+    fn run<'a>(t: &'a Tables, a: &NormAddress<'_>, date: &str) -> (Vec<(String, Decimal)>, LocalOut<'a>, Resolution) {
+        let state = a.region.as_deref().unwrap_or_default();
         let mut out = LocalOut::default();
-        let r = locals(t, &t.county_city[&state], &state, a, d(date), &mut out).unwrap();
-        (out.juris.iter().map(|j| (j.name.clone(), j.rate)).collect(), out, r)
+        let r = locals(t, &t.county_city[state], state, a, d(date), &mut out).unwrap();
+        (out.juris.iter().map(|j| (j.name.to_string(), j.rate)).collect(), out, r)
     }
 
     fn d(date: &str) -> NaiveDate {

@@ -10,9 +10,9 @@
 //! with status `TAX_EXEMPT`, stored customer records without `exempt_jurisdictions`), so nothing stored changes
 //! meaning; a scope only narrows an exemption once someone names one.
 
-use super::address::{NormAddress, country_code};
+use super::address::{self, country_code};
 use super::error::TaxError;
-use super::types::{Address, ExemptScope, Exemption};
+use super::types::{ExemptScope, Exemption};
 
 impl ExemptScope {
     /// Parses `CC` or `CC-REGION` (ISO 3166-1 country; a US state or Canadian province as code or name:
@@ -23,7 +23,7 @@ impl ExemptScope {
             Some((c, r)) => (c, Some(r.trim()).filter(|r| !r.is_empty())),
             None => (s, None),
         };
-        let country = country_code(c);
+        let country = country_code(c).into_owned();
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(TaxError::Invalid(format!(
                 "exemption scope {s:?} must start with a two-letter ISO 3166 country code (e.g. \"US-TX\", \"DE\")"
@@ -35,12 +35,9 @@ impl ExemptScope {
                 "exemption scope {s:?}: only US states and Canadian provinces can be named below the country"
             )));
         }
-        let a = Address { country: country.clone(), state: Some(r.to_owned()), ..Address::default() };
-        match NormAddress::from(&a).region {
-            Some(region) => Ok(ExemptScope { country, region: Some(region) }),
-            None => {
-                Err(TaxError::Invalid(format!("exemption scope {s:?}: {r:?} is not a {country} state or province")))
-            }
+        match address::region(&country, r) {
+            Some(Ok(region)) => Ok(ExemptScope { region: Some(region.into_owned()), country }),
+            _ => Err(TaxError::Invalid(format!("exemption scope {s:?}: {r:?} is not a {country} state or province"))),
         }
     }
 

@@ -1,9 +1,11 @@
 //! The calculation: validate → resolve each line's address → exemption / reverse charge → registration →
 //! taxability → exact amounts → one rounding rule ([`super::rounding`]) → invariants.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 
-use super::address::NormAddress;
+use super::address::{self, NormAddress};
 use super::b2b::{self, Relief};
 use super::catalog;
 use super::data::{Tables, in_force};
@@ -20,7 +22,7 @@ pub const MAX_AMOUNT: i64 = 100_000_000_000;
 pub const MAX_LINES: usize = 1_000;
 
 /// Document rounding groups by (jurisdiction, tax type, state, rate).
-type GroupKey = (String, &'static str, Option<String>, Decimal);
+type GroupKey<'a> = (&'a str, &'static str, Option<&'a str>, Decimal);
 
 /// The request limits, in one place: the tax API checks a request's lines with this as soon as it is parsed
 /// (before any store read), and [`super::Engine::calculate`] again for every other caller. Messages name the
@@ -36,23 +38,19 @@ pub fn check_lines<'a>(lines: impl ExactSizeIterator<Item = &'a LineInput>) -> R
         )));
     }
     for (i, l) in lines.enumerate() {
-        let at = format!("line_items[{i}] (id {:?})", l.id);
+        // The line's label is built only for an error: this runs on every line of every calculation.
+        let bad = |what: String| Err(TaxError::Invalid(format!("line_items[{i}] (id {:?}): {what}", l.id)));
         if l.amount.unsigned_abs() > MAX_AMOUNT.unsigned_abs() {
-            return Err(TaxError::Invalid(format!("{at}: amount must be within ±{MAX_AMOUNT} minor units")));
+            return bad(format!("amount must be within ±{MAX_AMOUNT} minor units"));
         }
         if l.discount < 0 {
-            return Err(TaxError::Invalid(format!("{at}: discount_amount must not be negative")));
+            return bad("discount_amount must not be negative".into());
         }
         if l.amount < 0 && l.discount != 0 {
-            return Err(TaxError::Invalid(format!(
-                "{at}: discount_amount is not allowed on a negative (adjustment) line"
-            )));
+            return bad("discount_amount is not allowed on a negative (adjustment) line".into());
         }
         if l.amount >= 0 && l.discount > l.amount {
-            return Err(TaxError::Invalid(format!(
-                "{at}: discount_amount ({}) is larger than amount ({})",
-                l.discount, l.amount
-            )));
+            return bad(format!("discount_amount ({}) is larger than amount ({})", l.discount, l.amount));
         }
     }
     Ok(())
@@ -72,12 +70,18 @@ fn validate(input: &CalcInput<'_>) -> Result<(), TaxError> {
     Ok(())
 }
 
-fn registered(regs: &[(String, Option<String>)], r: &Resolved, family: Family) -> bool {
-    regs.iter().any(|(country, region)| match family {
-        Family::UsSales => country == "US" && region.is_some() && *region == r.region,
-        Family::CaFederal => country == "CA" && (region.is_none() || *region == r.region),
-        Family::CaPst | Family::CaQst => country == "CA" && region.is_some() && *region == r.region,
-        Family::National => *country == r.country || (country == "EU" && EU27.contains(&r.country.as_str())),
+/// One of the org's registrations in force on the tax date, normalised: (country, region).
+pub(crate) type Registered<'a> = (Cow<'a, str>, Option<Cow<'a, str>>);
+
+fn registered(regs: &[Registered<'_>], r: &Resolved, family: Family) -> bool {
+    regs.iter().any(|(country, region)| {
+        let same_region = region.is_some() && region.as_deref() == r.region.as_deref();
+        match family {
+            Family::UsSales => country == "US" && same_region,
+            Family::CaFederal => country == "CA" && (region.is_none() || same_region),
+            Family::CaPst | Family::CaQst => country == "CA" && same_region,
+            Family::National => *country == r.country || (country == "EU" && EU27.contains(&&*r.country)),
+        }
     })
 }
 
@@ -93,10 +97,10 @@ fn taxability(
     let Some((_, defaults)) = catalog::find(code) else { return (false, Decimal::ONE, None, "product_exempt") };
     match j.family {
         Family::UsSales => {
-            let state = r.region.clone().unwrap_or_default();
+            let state = r.region.as_deref().unwrap_or_default();
             let rule = t
                 .taxability
-                .get(&state, catalog::us_rule_code(code))
+                .get(state, catalog::us_rule_code(code))
                 .and_then(|v| v.iter().find(|x| in_force(x.from, x.to, input.tax_date)));
             match rule {
                 Some(x) => {
@@ -139,8 +143,10 @@ fn taxability(
     }
 }
 
+/// A rate as reported: at most 4 decimal places, no trailing zeros (rounding only when there are more places, as
+/// there rarely are: it was a tenth of a 1-line calculation).
 fn pct(d: Decimal) -> Decimal {
-    d.round_dp(4).normalize()
+    if d.scale() > 4 { d.round_dp(4).normalize() } else { d.normalize() }
 }
 
 fn push_unique(dst: &mut Vec<String>, w: String) {
@@ -172,23 +178,22 @@ struct Item {
 fn template(
     t: &Tables,
     input: &CalcInput<'_>,
-    regs: &[(String, Option<String>)],
+    regs: &[Registered<'_>],
     r: &Resolved,
     code: &str,
     federal_relief: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Template, TaxError> {
-    let families: Vec<Family> = if r.juris.is_empty() {
-        vec![if r.country == "US" { Family::UsSales } else { Family::National }]
+    let any_registered = if r.juris.is_empty() {
+        registered(regs, r, if r.country == "US" { Family::UsSales } else { Family::National })
     } else {
-        r.juris.iter().map(|j| j.family).collect()
+        r.juris.iter().any(|j| registered(regs, r, j.family))
     };
-    let any_registered = families.iter().any(|f| registered(regs, r, *f));
     if !any_registered {
         return Ok(Template { reason: Some("not_collecting"), items: Vec::new() });
     }
     if !r.covered {
-        let place = r.region.as_ref().map_or_else(|| r.country.clone(), |reg| format!("{}-{reg}", r.country));
+        let place = r.region.as_ref().map_or_else(|| r.country.to_string(), |reg| format!("{}-{reg}", r.country));
         return Err(TaxError::NoRateData(format!("no tax rates in our data for {place} on {}", input.tax_date)));
     }
     if r.juris.is_empty() {
@@ -218,7 +223,7 @@ fn template(
         return Ok(Template { reason: Some(if relieved { "reverse_charge" } else { "product_exempt" }), items });
     }
     if unregistered {
-        let place = r.region.clone().unwrap_or_else(|| r.country.clone());
+        let place = r.region.as_deref().unwrap_or(&r.country);
         push_unique(warnings, format!("not registered for every tax in {place}; partial collection"));
     }
     Ok(Template { reason: None, items })
@@ -255,27 +260,16 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
     }
 
     // Registrations active on the tax date, normalised once.
-    let regs: Vec<(String, Option<String>)> = input
+    let regs: Vec<Registered<'_>> = input
         .settings
         .registrations
         .iter()
         .filter(|reg| reg.collect && in_force(reg.effective_from, reg.effective_to, input.tax_date))
         .map(|reg| {
-            // Same normalisation as addresses ("minnesota" → "MN", "uk" → "GB"), without allocating for codes.
-            let country = super::address::country_code(&reg.country);
-            let region = reg.region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(|r| {
-                if r.len() == 2 {
-                    r.to_ascii_uppercase()
-                } else {
-                    let a = super::types::Address {
-                        country: country.clone(),
-                        state: Some(r.to_owned()),
-                        ..super::types::Address::default()
-                    };
-                    let n = NormAddress::from(&a);
-                    n.region.or(n.region_unknown).unwrap_or_default()
-                }
-            });
+            // Same normalisation as addresses ("minnesota" → "MN", "uk" → "GB"), borrowing canonical codes.
+            let country = address::country_code(&reg.country);
+            let region =
+                reg.region.as_deref().and_then(|r| address::region(&country, r)).map(|r| r.unwrap_or_else(Cow::Owned));
             (country, region)
         })
         .collect();
@@ -308,53 +302,55 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
         line_tpl.push(idx);
     }
 
-    // Exact amounts per (line, item).
-    let mut exacts: Vec<Vec<Decimal>> = Vec::with_capacity(input.lines.len());
+    // Exact amounts per (line, item), all lines in one vector: line `li`'s are `exacts[starts[li]..starts[li + 1]]`.
+    let mut exacts: Vec<Decimal> = Vec::with_capacity(input.lines.len() * 3);
+    let mut starts: Vec<usize> = Vec::with_capacity(input.lines.len() + 1);
     for (l, &ti) in input.lines.iter().zip(&line_tpl) {
+        starts.push(exacts.len());
         let items = &templates[ti].1.items;
         let base = Decimal::from(l.amount - l.discount);
-        let ex = if l.tax_inclusive {
+        if l.tax_inclusive {
             let total_rate: Decimal = items.iter().map(|p| p.rate * p.basis).sum();
-            items.iter().map(|p| rounding::inclusive(base, p.rate * p.basis, total_rate)).collect()
+            exacts.extend(items.iter().map(|p| rounding::inclusive(base, p.rate * p.basis, total_rate)));
         } else {
-            items.iter().map(|p| base * p.factor).collect()
-        };
-        exacts.push(ex);
+            exacts.extend(items.iter().map(|p| base * p.factor));
+        }
     }
+    starts.push(exacts.len());
 
     // Rounding (see rounding.rs).
     let overflow = || TaxError::Invalid("amount too large".into());
     // Amounts of an invoice-level group (org setting `document`, or a country whose law rounds per invoice and
     // rate, see `rounding::per_invoice`) are rounded once per group and handed back to the lines; the others
     // are rounded per (line, jurisdiction).
-    let mut rounded: Vec<Vec<i64>> = exacts.iter().map(|e| vec![0; e.len()]).collect();
-    let mut groups: Vec<(GroupKey, Vec<(usize, usize)>)> = Vec::new();
-    for (li, ex) in exacts.iter().enumerate() {
+    let mut rounded: Vec<i64> = vec![0; exacts.len()];
+    let mut groups: Vec<(GroupKey<'_>, Vec<usize>)> = Vec::new();
+    for (li, w) in starts.windows(2).enumerate() {
         let tpl = &templates[line_tpl[li]].1;
         let r = &addrs[line_addr[li]];
-        for (ji, e) in ex.iter().enumerate() {
-            let by_law = rounding::per_invoice(&r.country, input.tax_date);
+        let by_law = rounding::per_invoice(&r.country, input.tax_date);
+        for (ji, k) in (w[0]..w[1]).enumerate() {
             if input.settings.rounding == Rounding::Line && !by_law {
-                rounded[li][ji] = rounding::half_up(*e).ok_or_else(overflow)?;
+                rounded[k] = rounding::half_up(exacts[k]).ok_or_else(overflow)?;
                 continue;
             }
             let item = &tpl.items[ji];
             let j = &r.juris[item.juris];
             // A national per-invoice rule groups by rate only: a free-text region (a prefecture) must not split it.
-            let region = if by_law { None } else { r.region.clone() };
-            let key = (j.name.clone(), j.tax_type, region, item.rate);
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, v)) => v.push((li, ji)),
-                None => groups.push((key, vec![(li, ji)])),
+            let region = if by_law { None } else { r.region.as_deref() };
+            let key = (&*j.name, j.tax_type, region, item.rate);
+            match groups.iter_mut().find(|(g, _)| *g == key) {
+                Some((_, v)) => v.push(k),
+                None => groups.push((key, vec![k])),
             }
         }
     }
     for (_, members) in groups {
-        let exact: Vec<Decimal> = members.iter().map(|(li, ji)| exacts[*li][*ji]).collect();
+        let exact: Vec<Decimal> = members.iter().map(|k| exacts[*k]).collect();
         let total = rounding::half_up(exact.iter().sum()).ok_or_else(overflow)?;
         let shares = rounding::allocate(total, &exact).ok_or_else(overflow)?;
-        for ((li, ji), s) in members.iter().zip(shares) {
-            rounded[*li][*ji] = s;
+        for (k, s) in members.iter().zip(shares) {
+            rounded[*k] = s;
         }
     }
 
@@ -362,7 +358,7 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
     for (li, l) in input.lines.iter().enumerate() {
         let tpl = &templates[line_tpl[li]].1;
         let r = &addrs[line_addr[li]];
-        let amounts = &rounded[li];
+        let amounts = &rounded[starts[li]..starts[li + 1]];
         let gross = l.amount - l.discount;
         let tax: i64 = amounts.iter().sum();
         let net = if l.tax_inclusive { gross - tax } else { gross };
@@ -380,10 +376,10 @@ pub(crate) fn calculate(t: &Tables, input: &CalcInput<'_>) -> Result<CalcOutput,
                 rate: TaxRateInfo {
                     percentage: item.percentage,
                     inclusive: l.tax_inclusive,
-                    display_name: j.display_name.clone(),
-                    jurisdiction: j.name.clone(),
-                    country: r.country.clone(),
-                    state: r.region.clone(),
+                    display_name: j.display_name.to_string(),
+                    jurisdiction: j.name.to_string(),
+                    country: r.country.to_string(),
+                    state: r.region.as_deref().map(str::to_owned),
                     tax_type: j.tax_type,
                     taxability_reason: Some(item.reason),
                 },

@@ -5,6 +5,8 @@
 //! (`us-county-city`, see `county_city`), or our cited city tables (`us-local`), with a warning
 //! whenever only part of the local stack is known. Canada: HST, or GST + PST/QST/RST. Elsewhere: the national rate.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -28,11 +30,12 @@ pub(crate) enum Family {
     National,
 }
 
-/// One taxing jurisdiction that applies at the address.
+/// One taxing jurisdiction that applies at the address. Its names borrow from the tables (or the request), so
+/// resolving an address copies no strings; only a name built for the address (an unnamed county) is owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Juris {
-    pub name: String,
-    pub display_name: String,
+pub(crate) struct Juris<'a> {
+    pub name: Cow<'a, str>,
+    pub display_name: Cow<'a, str>,
     pub tax_type: &'static str,
     /// Percent.
     pub rate: Decimal,
@@ -43,19 +46,19 @@ pub(crate) struct Juris {
 
 /// What the local (county / city / district) resolution of a US address adds.
 #[derive(Debug, Default)]
-pub(crate) struct LocalOut {
-    pub juris: Vec<Juris>,
+pub(crate) struct LocalOut<'a> {
+    pub juris: Vec<Juris<'a>>,
     pub warnings: Vec<String>,
     pub missing: Vec<&'static str>,
 }
 
 /// The outcome of resolving one address.
 #[derive(Debug, Clone)]
-pub(crate) struct Resolved {
-    pub country: String,
-    pub region: Option<String>,
+pub(crate) struct Resolved<'a> {
+    pub country: Cow<'a, str>,
+    pub region: Option<Cow<'a, str>>,
     /// Jurisdictions with a non-zero rate (empty: no tax there).
-    pub juris: Vec<Juris>,
+    pub juris: Vec<Juris<'a>>,
     /// False when we hold no rate data for the country at all.
     pub covered: bool,
     pub resolution: Resolution,
@@ -83,8 +86,8 @@ fn standard_rows<'t>(
         .filter(move |r| r.kind == Kind::Standard && in_force(r.from, r.to, date))
 }
 
-pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, TaxError> {
-    let c = a.country.as_str();
+pub(crate) fn resolve<'a>(t: &'a Tables, a: &NormAddress<'a>, date: NaiveDate) -> Result<Resolved<'a>, TaxError> {
+    let c = &*a.country;
     if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(TaxError::LocationInvalid(format!("country {:?} is not an ISO 3166 alpha-2 code", a.country)));
     }
@@ -98,8 +101,8 @@ pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Re
             let juris = standard_rows(t, c, "", date)
                 .filter(|r| r.rate > Decimal::ZERO)
                 .map(|r| Juris {
-                    name: r.jurisdiction.clone(),
-                    display_name: r.display_name.clone(),
+                    name: Cow::Borrowed(&r.jurisdiction),
+                    display_name: Cow::Borrowed(&r.display_name),
                     tax_type: r.tax_type,
                     rate: r.rate,
                     family: Family::National,
@@ -108,7 +111,7 @@ pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Re
                 .collect::<Vec<_>>();
             let warnings = Vec::new();
             Ok(Resolved {
-                country: c.to_owned(),
+                country: a.country.clone(),
                 region: a.region.clone(),
                 juris,
                 covered,
@@ -120,7 +123,7 @@ pub(crate) fn resolve(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Re
     }
 }
 
-fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, TaxError> {
+fn resolve_ca<'a>(t: &'a Tables, a: &NormAddress<'a>, date: NaiveDate) -> Result<Resolved<'a>, TaxError> {
     let Some(prov) = a.region.clone() else {
         return Err(TaxError::LocationInvalid(match &a.region_unknown {
             Some(r) => format!("{r:?} is not a Canadian province or territory"),
@@ -135,8 +138,8 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     }
     if let Some(hst) = prov_rows.iter().find(|r| r.tax_type == "hst") {
         juris.push(Juris {
-            name: hst.jurisdiction.clone(),
-            display_name: hst.display_name.clone(),
+            name: Cow::Borrowed(&hst.jurisdiction),
+            display_name: Cow::Borrowed(&hst.display_name),
             tax_type: "hst",
             rate: hst.rate,
             family: Family::CaFederal,
@@ -145,8 +148,8 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     } else {
         for g in standard_rows(t, "CA", "", date) {
             juris.push(Juris {
-                name: g.jurisdiction.clone(),
-                display_name: g.display_name.clone(),
+                name: Cow::Borrowed(&g.jurisdiction),
+                display_name: Cow::Borrowed(&g.display_name),
                 tax_type: g.tax_type,
                 rate: g.rate,
                 family: Family::CaFederal,
@@ -155,8 +158,8 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
         }
         for p in prov_rows.iter().filter(|r| r.rate > Decimal::ZERO) {
             juris.push(Juris {
-                name: p.jurisdiction.clone(),
-                display_name: p.display_name.clone(),
+                name: Cow::Borrowed(&p.jurisdiction),
+                display_name: Cow::Borrowed(&p.display_name),
                 tax_type: p.tax_type,
                 rate: p.rate,
                 family: if p.tax_type == "qst" { Family::CaQst } else { Family::CaPst },
@@ -175,38 +178,36 @@ fn resolve_ca(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     })
 }
 
-pub(super) fn us_juris(name: String, rate: Decimal) -> Juris {
-    Juris { name, display_name: "Sales Tax".into(), tax_type: "sales_tax", rate, family: Family::UsSales, local: true }
+pub(super) fn us_juris<'a>(name: impl Into<Cow<'a, str>>, rate: Decimal) -> Juris<'a> {
+    Juris {
+        name: name.into(),
+        display_name: Cow::Borrowed("Sales Tax"),
+        tax_type: "sales_tax",
+        rate,
+        family: Family::UsSales,
+        local: true,
+    }
 }
 
-fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, TaxError> {
-    // The ZIP's states (from the Census ZCTA relation), used to derive or cross-check the state.
-    let zip_states: Vec<[u8; 2]> = a
-        .zip5
-        .and_then(|z| t.zip_county.get(&z))
-        .map(|v| {
-            let mut s: Vec<[u8; 2]> = v.iter().map(|(st, _)| *st).collect();
-            s.dedup();
-            s
-        })
-        .unwrap_or_default();
+fn resolve_us<'a>(t: &'a Tables, a: &NormAddress<'a>, date: NaiveDate) -> Result<Resolved<'a>, TaxError> {
+    // The ZIP's (state, county) pairs from the Census ZCTA relation, used to derive or cross-check the state.
+    let zip_counties: &[([u8; 2], u16)] = a.zip5.and_then(|z| t.zip_county.get(&z)).unwrap_or(&[]);
     if a.postal.is_some() && a.zip5.is_none() {
-        return Err(TaxError::LocationInvalid(format!(
-            "{:?} is not a US ZIP or ZIP+4",
-            a.postal.as_deref().unwrap_or("")
-        )));
+        return Err(TaxError::LocationInvalid(format!("{:?} is not a US ZIP or ZIP+4", a.postal.unwrap_or(""))));
     }
     let state = match (&a.region, &a.region_unknown) {
         (Some(s), _) => s.clone(),
         (_, Some(r)) => return Err(TaxError::LocationInvalid(format!("{r:?} is not a US state"))),
-        _ => match zip_states.as_slice() {
-            [one] => String::from_utf8_lossy(one).into_owned(),
+        _ => match zip_counties {
+            [(first, _), rest @ ..] if rest.iter().all(|(st, _)| st == first) => {
+                Cow::Owned(String::from_utf8_lossy(first).into_owned())
+            }
             _ => return Err(TaxError::LocationInvalid("a US address needs a state or a known ZIP code".into())),
         },
     };
     if let Some(z) = a.zip5
-        && !zip_states.is_empty()
-        && !zip_states.iter().any(|s| s == state.as_bytes())
+        && !zip_counties.is_empty()
+        && !zip_counties.iter().any(|(st, _)| st == state.as_bytes())
     {
         return Err(TaxError::LocationInvalid(format!("ZIP {z:05} is not in {state}")));
     }
@@ -222,8 +223,7 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
             missing: Vec::new(),
         });
     }
-    let state_rows: Vec<_> = standard_rows(t, "US", &state, date).collect();
-    let Some(state_row) = state_rows.first() else {
+    let Some(state_row) = standard_rows(t, "US", &state, date).next() else {
         // No state rate on this date (before our first row): not an error here. An org that is not registered in
         // the state gets `not_collecting`; a registered one gets `NoRateData` naming the state (pipeline::template).
         return Ok(Resolved {
@@ -239,8 +239,8 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     let mut juris = Vec::new();
     if state_row.rate > Decimal::ZERO {
         juris.push(Juris {
-            name: state_row.jurisdiction.clone(),
-            display_name: state_row.display_name.clone(),
+            name: Cow::Borrowed(&state_row.jurisdiction),
+            display_name: Cow::Borrowed(&state_row.display_name),
             tax_type: state_row.tax_type,
             rate: state_row.rate,
             family: Family::UsSales,
@@ -251,24 +251,24 @@ fn resolve_us(t: &Tables, a: &NormAddress, date: NaiveDate) -> Result<Resolved, 
     // Local taxes levied at every address of the state (us-local/statewide.csv), whatever else is known.
     let statewide: Vec<_> = t
         .statewide_local
-        .get(&state)
+        .get(&*state)
         .into_iter()
         .flatten()
         .filter(|c| in_force(c.from, c.to, date) && c.rate > Decimal::ZERO)
         .collect();
     for c in &statewide {
-        out.juris.push(us_juris(c.jurisdiction.clone(), c.rate));
+        out.juris.push(us_juris(&*c.jurisdiction, c.rate));
     }
-    let resolution = if t.no_local_tax.contains(&state) {
+    let resolution = if t.no_local_tax.contains(&*state) {
         Resolution::Region
-    } else if let Some(sst) = t.sst.get(&state) {
+    } else if let Some(sst) = t.sst.get(&*state) {
         sst_locals(t, sst, &state, a, date, &mut out)
-    } else if t.local_states.contains(&state) || t.county_city.contains_key(&state) {
+    } else if t.local_states.contains(&*state) || t.county_city.contains_key(&*state) {
         // The revenue department's place table first (ZIP lists: the most specific), then the county / city
         // table for every other address of the state.
         let placed =
-            if t.local_states.contains(&state) { table_locals(t, &state, a, date, &mut out) } else { Err(None) };
-        match (placed, t.county_city.get(&state)) {
+            if t.local_states.contains(&*state) { table_locals(t, &state, a, date, &mut out) } else { Err(None) };
+        match (placed, t.county_city.get(&*state)) {
             (Ok(r), _) => r,
             (Err(_), Some(cc)) => super::county_city::locals(t, cc, &state, a, date, &mut out)?,
             (Err(why), None) => {
@@ -303,13 +303,13 @@ pub(super) fn county_name(t: &Tables, state: &str, county: u16) -> String {
     key.and_then(|k| t.county_names.get(&k).cloned()).unwrap_or_else(|| format!("{state} county {county:03}"))
 }
 
-fn sst_locals(
-    t: &Tables,
+fn sst_locals<'a>(
+    t: &'a Tables,
     sst: &SstState,
     state: &str,
     a: &NormAddress,
     date: NaiveDate,
-    out: &mut LocalOut,
+    out: &mut LocalOut<'a>,
 ) -> Resolution {
     let Some(zip5) = a.zip5 else {
         out.warnings.push(format!("no ZIP code: local {state} rates not applied; state rate only"));
@@ -460,12 +460,12 @@ fn choose_place(t: &Tables, candidates: &[usize], warnings: &mut Vec<String>) ->
 
 /// The place of `us-local/<st>.csv` the address names, with its rows in force; `Err` when there is none (with the
 /// reason to give when nothing else knows the address).
-fn table_locals(
-    t: &Tables,
+fn table_locals<'a>(
+    t: &'a Tables,
     state: &str,
     a: &NormAddress,
     date: NaiveDate,
-    out: &mut LocalOut,
+    out: &mut LocalOut<'a>,
 ) -> Result<Resolution, Option<String>> {
     let city = a.place_key.as_ref();
     let by_name: &[usize] = city.as_ref().and_then(|c| t.place_by_name.get(state, c)).map_or(&[], Vec::as_slice);
@@ -479,8 +479,8 @@ fn table_locals(
         return Err(None);
     }
     let by_zip: &[usize] = a.zip5.and_then(|z| t.place_by_zip.get(&z)).map_or(&[], Vec::as_slice);
-    let (candidates, resolution): (Vec<usize>, Resolution) = if by_zip.is_empty() {
-        (by_name.to_vec(), Resolution::City)
+    let (candidates, resolution): (Cow<'_, [usize]>, Resolution) = if by_zip.is_empty() {
+        (Cow::Borrowed(by_name), Resolution::City)
     } else {
         // City name and ZIP together: the places of the ZIP that carry the name; when the name matches none of
         // them (a postal name, or no name), the ZIP's places.
@@ -488,23 +488,23 @@ fn table_locals(
         if both.is_empty() && !by_name.is_empty() {
             out.warnings.push(format!(
                 "{}: the city named is not a place of ZIP {} in our data; the ZIP's place was used",
-                a.city.as_deref().unwrap_or_default(),
+                a.city.unwrap_or_default(),
                 a.zip5.map(|z| format!("{z:05}")).unwrap_or_default()
             ));
         }
-        if both.is_empty() { (by_zip.to_vec(), Resolution::Zip5) } else { (both, Resolution::Zip5) }
+        (if both.is_empty() { Cow::Borrowed(by_zip) } else { Cow::Owned(both) }, Resolution::Zip5)
     };
     let Some(i) = choose_place(t, &candidates, &mut out.warnings) else {
         return Err(None);
     };
     let p = &t.places[i];
-    let live: Vec<_> = p.components.iter().filter(|c| in_force(c.from, c.to, date)).collect();
-    if live.is_empty() {
+    let live = || p.components.iter().filter(|c| in_force(c.from, c.to, date));
+    if live().next().is_none() {
         return Err(Some(format!("local rates of {} on {date} not in our data; state rate only", p.name)));
     }
-    for c in live {
+    for c in live() {
         if c.rate > Decimal::ZERO {
-            out.juris.push(us_juris(c.jurisdiction.clone(), c.rate));
+            out.juris.push(us_juris(&*c.jurisdiction, c.rate));
         }
     }
     Ok(resolution)
