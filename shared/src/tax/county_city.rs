@@ -25,7 +25,6 @@
 //! [`check_all`] reads every state (the data tests and the coverage report do), so a bad row fails the build's
 //! tests, never a request.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
@@ -33,7 +32,9 @@ use rust_decimal::Decimal;
 
 use super::address::{NormAddress, norm_name};
 use super::csv::parse;
-use super::data::{Row, Tables, check_header, check_range, check_sources, err, in_force, overlaps, parse_fips3};
+use super::data::{
+    Map, Row, Set, Tables, check_header, check_range, check_sources, err, in_force, overlaps, parse_fips3,
+};
 use super::error::DataError;
 use super::resolve::{LocalOut, county_name, us_juris};
 use super::types::{MISSING_CITY, MISSING_DISTRICT, MISSING_LOCAL, Resolution};
@@ -101,11 +102,11 @@ pub(crate) struct CountyCity {
 pub(crate) struct Table {
     rows: Vec<Jurisdiction>,
     /// County FIPS → county and district rows that cover it.
-    by_county: HashMap<u16, Vec<usize>>,
+    by_county: Map<u16, Vec<usize>>,
     /// Normalised city name (every alias) → city rows.
-    by_city: HashMap<String, Vec<usize>>,
+    by_city: Map<String, Vec<usize>>,
     /// Normalised city name → district rows levied with that city (Texas crime control districts).
-    with_city: HashMap<String, Vec<usize>>,
+    with_city: Map<String, Vec<usize>>,
 }
 
 impl CountyCity {
@@ -119,7 +120,7 @@ impl CountyCity {
 impl Table {
     /// Jurisdictions (distinct names) in the table.
     pub(crate) fn jurisdictions(&self) -> usize {
-        self.rows.iter().map(|r| (r.level as u8, r.name.as_str())).collect::<HashSet<_>>().len()
+        self.rows.iter().map(|r| (r.level as u8, r.name.as_str())).collect::<Set<_>>().len()
     }
 
     /// Whether a city of this (normalised) name is in the table.
@@ -155,7 +156,7 @@ fn fips_list(row: &Row<'_>, v: &str) -> Result<Vec<u16>, DataError> {
 
 /// `us-county-city/<st>.csv` at start-up: the file joins its state (named by the file), read on first use.
 pub(crate) fn load_table(
-    states: &mut HashMap<String, CountyCity>,
+    states: &mut Map<String, CountyCity>,
     file: &'static str,
     text: &'static str,
 ) -> Result<(), DataError> {
@@ -181,7 +182,7 @@ fn read(t: &Tables, state: &str, texts: &[(&'static str, &str)]) -> Result<Table
     Ok(st)
 }
 
-fn read_file(st: &mut Table, sources: &HashSet<String>, state: &str, file: &str, text: &str) -> Result<(), DataError> {
+fn read_file(st: &mut Table, sources: &Set<String>, state: &str, file: &str, text: &str) -> Result<(), DataError> {
     let parsed = parse(file, text)?;
     let recs = parsed.records();
     check_header(file, &recs, HEADER)?;
@@ -258,8 +259,8 @@ fn ident(r: &Jurisdiction) -> (Level, &str, &str) {
 
 /// `us-county-city/rules.csv`: `state,city_rule,unmodelled,complete_from,source,notes`.
 pub(crate) fn load_rules(
-    states: &mut HashMap<String, CountyCity>,
-    sources: &HashSet<String>,
+    states: &mut Map<String, CountyCity>,
+    sources: &Set<String>,
     file: &str,
     text: &str,
 ) -> Result<(), DataError> {
@@ -404,7 +405,7 @@ pub(crate) fn locals<'a>(
     if let (Some(i), [first, _, ..]) = (city, parts.as_slice())
         && named.iter().any(|k| !st.rows[*k].counties.contains(first))
     {
-        let names: Vec<String> = parts.iter().map(|c| county_name(t, state, *c)).collect();
+        let names: Vec<_> = parts.iter().map(|c| county_name(t, state, *c)).collect();
         out.warnings.push(format!(
             "ZIP {} holds {}'s parts in {}; used its {} part (the ZIP's main county)",
             a.zip5.map(|z| format!("{z:05}")).unwrap_or_default(),
@@ -417,7 +418,7 @@ pub(crate) fn locals<'a>(
         && let Some(&i) = named.first()
     {
         let r = &st.rows[i];
-        let outside: Vec<String> = zip_counties.iter().map(|c| county_name(t, state, *c)).collect();
+        let outside: Vec<_> = zip_counties.iter().map(|c| county_name(t, state, *c)).collect();
         out.warnings.push(format!(
             "ZIP {} lies in {}, outside {}; its city tax was not applied (send the city's own ZIP)",
             a.zip5.map(|z| format!("{z:05}")).unwrap_or_default(),
@@ -435,7 +436,7 @@ pub(crate) fn locals<'a>(
         .or_else(|| zip_counties.first().copied())
         .or_else(|| (city_counties.len() == 1).then(|| city_counties[0]));
     if zip_counties.len() > 1 && city.is_none_or(|i| st.rows[i].counties.is_empty()) {
-        let names: Vec<String> = zip_counties.iter().map(|c| county_name(t, state, *c)).collect();
+        let names: Vec<_> = zip_counties.iter().map(|c| county_name(t, state, *c)).collect();
         out.warnings.push(format!(
             "ZIP {} spans {}; used {} (the city name did not decide)",
             a.zip5.map(|z| format!("{z:05}")).unwrap_or_default(),

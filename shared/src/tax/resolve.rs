@@ -298,14 +298,15 @@ fn sst_rate(sst: &SstState, code: &str, jtype: Option<&str>, date: NaiveDate) ->
         .map(|r| r.rate)
 }
 
-pub(super) fn county_name(t: &Tables, state: &str, county: u16) -> String {
+pub(super) fn county_name<'a>(t: &'a Tables, state: &str, county: u16) -> Cow<'a, str> {
     let key = super::data::state_code(state).map(|s| (s, county));
-    key.and_then(|k| t.county_names.get(&k).cloned()).unwrap_or_else(|| format!("{state} county {county:03}"))
+    key.and_then(|k| t.county_names.get(&k))
+        .map_or_else(|| Cow::Owned(format!("{state} county {county:03}")), |n| Cow::Borrowed(n.as_str()))
 }
 
 fn sst_locals<'a>(
     t: &'a Tables,
-    sst: &SstState,
+    sst: &'a SstState,
     state: &str,
     a: &NormAddress,
     date: NaiveDate,
@@ -332,7 +333,7 @@ fn sst_locals<'a>(
             && let Some(rate) = sst_rate(sst, c, Some("00"), date)
             && rate > Decimal::ZERO
         {
-            let name = c.parse::<u16>().map_or_else(|_| c.clone(), |n| county_name(t, state, n));
+            let name = c.parse::<u16>().map_or_else(|_| Cow::Borrowed(c.as_str()), |n| county_name(t, state, n));
             out.juris.push(us_juris(name, rate));
         }
         if let Some(l) = &b.local
@@ -341,9 +342,8 @@ fn sst_locals<'a>(
         {
             let name = t
                 .sst_place_names
-                .get(&(state.to_owned(), l.clone()))
-                .cloned()
-                .unwrap_or_else(|| format!("{state} local jurisdiction {l}"));
+                .get(state, l)
+                .map_or_else(|| Cow::Owned(format!("{state} local jurisdiction {l}")), |n| Cow::Borrowed(n.as_str()));
             out.juris.push(us_juris(name, rate));
         }
         for (code, jtype) in &b.districts {
@@ -376,7 +376,7 @@ fn sst_locals<'a>(
         place.map(|p| counties.iter().copied().filter(|c| !p.counties.contains(c)).collect()).unwrap_or_default();
     let first = outside.first().copied().unwrap_or(counties[0]);
     if counties.len() > 1 {
-        let names: Vec<String> = counties.iter().map(|c| county_name(t, state, *c)).collect();
+        let names: Vec<Cow<'_, str>> = counties.iter().map(|c| county_name(t, state, *c)).collect();
         out.warnings.push(format!(
             "ZIP {zip5:05} spans {}; used {} (send ZIP+4 for precision)",
             names.join(", "),
@@ -391,7 +391,7 @@ fn sst_locals<'a>(
     let mut resolution = Resolution::Zip5;
     let place = match place {
         Some(p) if !outside.is_empty() => {
-            let names: Vec<String> = outside.iter().map(|c| county_name(t, state, *c)).collect();
+            let names: Vec<Cow<'_, str>> = outside.iter().map(|c| county_name(t, state, *c)).collect();
             out.warnings.push(format!(
                 "ZIP {zip5:05} reaches {}, outside {}; its city tax was not applied (candidates: {} city tax or none; send ZIP+4 or use the city's own ZIP)",
                 names.join(", "),

@@ -2,7 +2,7 @@
 //! `data/scripts/convert_vat.py` expands from eu-vat-rates-data's regexes. Template alphabet: `#` digit,
 //! `@` letter, `*` letter or digit, anything else literal. Spaces, dots and dashes are ignored on both sides.
 
-use std::collections::HashMap;
+use super::data::Map;
 
 /// Upper case without spaces, dots and dashes.
 pub(crate) fn normalise(s: &str) -> String {
@@ -26,7 +26,7 @@ fn matches(template: &str, id: &str) -> bool {
 /// bokføringsforskriften § 5-1-1 puts after the number on invoices), and in cross-border use it is commonly
 /// written with the ISO prefix, `NO 123 456 789 MVA`. So an id that starts with the ISO code is also tried
 /// without it; templates that include the prefix (`DE#########`) are unaffected, since they need it.
-pub(crate) fn valid_format(formats: &HashMap<String, Vec<String>>, country: &str, id: &str) -> Option<bool> {
+pub(crate) fn valid_format(formats: &Map<String, Vec<String>>, country: &str, id: &str) -> Option<bool> {
     let templates = formats.get(country)?;
     let id = normalise(id);
     let bare = id.strip_prefix(country);
@@ -37,8 +37,8 @@ pub(crate) fn valid_format(formats: &HashMap<String, Vec<String>>, country: &str
 mod tests {
     use super::*;
 
-    fn formats() -> HashMap<String, Vec<String>> {
-        let mut m = HashMap::new();
+    fn formats() -> Map<String, Vec<String>> {
+        let mut m = Map::default();
         m.insert("DE".into(), vec!["DE#########".into()]);
         m.insert("GB".into(), vec!["GB#########".into(), "GB############".into(), "GBGD###".into()]);
         m.insert("NO".into(), vec!["#########MVA".into()]);

@@ -2,8 +2,8 @@
 //! local tax.
 
 use super::{
-    DataError, Decimal, HashMap, NaiveDate, Row, Tables, check_header, check_range, check_sources, err, overlaps,
-    parse, parse_zip5, state_code,
+    DataError, Decimal, Map, NaiveDate, Row, Tables, check_header, check_range, check_sources, err, overlaps, parse,
+    parse_zip5, state_code,
 };
 
 /// One local component (county / city / district) of a place in `us-local/*.csv`.
@@ -181,7 +181,7 @@ impl Tables {
     /// A local jurisdiction has one rate at a time across every place it appears in (Jackson County is 1.5 %
     /// for Kansas City and for Independence alike): two places disagreeing means one row is wrong.
     pub(super) fn check_local_rates(&self) -> Result<(), DataError> {
-        let mut seen: HashMap<(&str, &str), Vec<&LocalComponent>> = HashMap::new();
+        let mut seen: Map<(&str, &str), Vec<&LocalComponent>> = Map::default();
         for p in &self.places {
             for c in &p.components {
                 let others = seen.entry((p.state.as_str(), c.jurisdiction.as_str())).or_default();

@@ -1,7 +1,7 @@
 //! Reading one CSV row: typed fields that fail with `data/<file>:<line>`, and the checks every loader shares
 //! (header, date range, sources, overlaps).
 
-use super::{DataError, Decimal, HashSet, NaiveDate, Record};
+use super::{DataError, Decimal, NaiveDate, Record, Set};
 
 pub(crate) fn err(file: &str, line: usize, message: impl Into<String>) -> DataError {
     DataError { file: file.to_owned(), line, message: message.into() }
@@ -67,7 +67,7 @@ pub(crate) fn check_range(row: &Row<'_>, from: NaiveDate, to: Option<NaiveDate>)
     }
 }
 
-pub(crate) fn check_sources(row: &Row<'_>, i: usize, known: &HashSet<String>) -> Result<(), DataError> {
+pub(crate) fn check_sources(row: &Row<'_>, i: usize, known: &Set<String>) -> Result<(), DataError> {
     let v = row.req(i, "source")?;
     for id in v.split(';') {
         if !known.contains(id.trim()) {

@@ -2,8 +2,8 @@
 //! county-wide districts and place codes.
 
 use super::{
-    DataError, Decimal, HashMap, NaiveDate, Row, Tables, check_header, check_range, check_sources, err, parse,
-    parse_fips3, parse_zip5, state_code,
+    DataError, Decimal, Map, NaiveDate, Row, Tables, check_header, check_range, check_sources, err, parse, parse_fips3,
+    parse_zip5, state_code,
 };
 
 /// One dated rate of an SST jurisdiction.
@@ -37,11 +37,11 @@ pub(crate) struct SstState {
     /// Provenance: the rate (and boundary) file names.
     pub files: Vec<String>,
     /// Jurisdiction code → its dated rates (all types except 45, the state row).
-    pub rates: HashMap<String, Vec<SstRate>>,
+    pub rates: Map<String, Vec<SstRate>>,
     pub boundaries: Vec<Boundary>,
     /// ZIP5 → indices into `boundaries` of the records whose range touches it (full state files hold ~40k
     /// records; a lookup must not scan them all). Ranges wider than `WIDE_RANGE` ZIP5s go to `wide`.
-    pub by_zip5: HashMap<u32, Vec<usize>>,
+    pub by_zip5: Map<u32, Vec<usize>>,
     pub wide: Vec<usize>,
 }
 
@@ -338,7 +338,7 @@ impl Tables {
             if code.len() != 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(row.fail(format!("jurisdiction_code {code:?} is not 5 digits")));
             }
-            self.sst_place_names.insert((state.clone(), code.clone()), place.clone());
+            self.sst_place_names.insert(&state, &code, place.clone());
             self.sst_places.insert(
                 &state,
                 &crate::tax::address::norm_name(&place),

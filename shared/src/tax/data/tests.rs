@@ -145,3 +145,16 @@ fn postal_zips_add_to_the_census_relation_but_never_repeat_it() {
 fn sst_file_name_must_name_the_state() {
     assert!(load_with(("us-sst/rates/minnesota.csv", "27,01,43000,0.005,0,0,0,20051001,29991231\n")).is_err());
 }
+
+/// The maps' hash is FNV-1a as published (test vectors of the reference implementation, `draft-eastlake-fnv`).
+#[test]
+fn fnv_1a_matches_its_reference_vectors() {
+    let fnv = |s: &str| {
+        let mut h = Fnv::default();
+        h.write(s.as_bytes());
+        h.finish()
+    };
+    assert_eq!(fnv(""), 0xcbf2_9ce4_8422_2325);
+    assert_eq!(fnv("a"), 0xaf63_dc4c_8601_ec8c);
+    assert_eq!(fnv("foobar"), 0x8594_4171_f739_67e8);
+}
