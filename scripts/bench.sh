@@ -33,6 +33,23 @@ fi
 echo "==> tax engine (criterion)"
 cargo bench -p shared --bench tax_engine -- --noplot >"$tmp/engine.txt" 2>&1 || { cat "$tmp/engine.txt"; exit 1; }
 
+echo "==> instructions per calculation (valgrind's callgrind, when installed)"
+instr=""
+if command -v valgrind >/dev/null; then
+  exe=$(cargo bench -p shared --bench tax_engine --no-run --message-format=json 2>/dev/null \
+    | python3 -c 'import json, sys
+exes = [j["executable"] for j in map(json.loads, sys.stdin) if j.get("reason") == "compiler-artifact" and j.get("executable")]
+print(exes[-1])')
+  # Instructions of a whole run of n calculations; two runs' difference over their difference in n is one
+  # calculation, start-up and loading cancelled out.
+  ir() { ENGINE_CALLS="$1:$2" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$exe" 2>&1 | awk '/Collected :/ {print $NF}'; }
+  for case in calculate_nyc_1_lines:1000 calculate_mn_sst_1_line:1000 calculate_tx_county_city_1_line:1000 calculate_nyc_100_lines:50; do
+    name=${case%%:*}; n=${case##*:}
+    a=$(ir "$name" "$n"); b=$(ir "$name" $((2 * n)))
+    instr+="| \`$name\` | $(( (b - a) / n )) |"$'\n'
+  done
+fi
+
 echo "==> tax endpoint over loopback HTTP"
 "$bin" bench-tax --seconds "$SECONDS_PER_LEVEL" --soak-seconds "$SOAK_SECONDS" >"$tmp/tax.txt"
 
@@ -101,6 +118,24 @@ sizes+="| sphere-local (x86_64 release) | $(du -h "$bin" | cut -f1) |"$'\n'
   grep -E "^cpu-time|time:|^tax_engine|^cold|^engine" "$tmp/engine.txt" || true
   echo '```'
   echo
+  echo "The unnamed row after \`calculate_mn_sst_1_line\` is \`calculate_tx_county_city_1_line\` (criterion prints a long"
+  echo "name on its own line). This shared 2-core VM's speed varies by up to 2× between minutes, on-CPU time included;"
+  echo "instructions per calculation do not vary with it, so changes to the engine are compared by them:"
+  echo
+  if [ -n "$instr" ]; then
+    echo "| calculation | instructions (callgrind) |"
+    echo "|---|---:|"
+    printf "%s" "$instr"
+  else
+    echo "(not measured: valgrind is not installed)"
+  fi
+  echo
+  echo "Counted the same way (each calculation and the drop of its result), before 375c174 and 2324606 (issue 15's"
+  echo "engine changes of 2026-11-27): NYC 1 line 34,087, MN 29,425, Texas 41,210, NYC 100 lines 1,142,350 instructions,"
+  echo "a third of the time in the allocator: the address, every registration and every jurisdiction's name were copied"
+  echo "on each call, and the tables hashed with SipHash. Alternating runs of both binaries, on CPU: NYC 1 line"
+  echo "4.28–6.58 → 2.18–3.79 µs, MN 3.30–4.06 → 1.56–1.78 µs, Texas 4.62–5.46 → 2.86–3.28 µs."
+  echo
   echo "## The tax function's cold start"
   echo
   echo "The release \`tax\` binary started as Lambda starts it, against DynamoDB and Secrets Manager in moto on"
@@ -114,7 +149,9 @@ sizes+="| sphere-local (x86_64 release) | $(du -h "$bin" | cut -f1) |"$'\n'
   echo "Before issue 15's local rates (commit 936aa03, measured by hand on 2026-11-26): engine cold load 10.8 ms"
   echo "(criterion), \`tax\` binary 17.5 MB, zipped 6.6 MB, peak RSS through init 55 MB. The embedded CSV went"
   echo "from 1.04 MB to 2.17 MB with the county / city tables. Until 2026-11-27 the init line was logged before the"
-  echo "content was loaded, so the 21.6 ms recorded then left the content out."
+  echo "content was loaded, so the 21.6 ms recorded then left the content out. Since 2ee1544 the county / city"
+  echo "tables (two thirds of the content) are read per state on the first calculation there: \`tax\` init medians"
+  echo "33.4, 32.7, 43.2 → 19.2, 22.9, 16.1 ms and peak RSS 24.6 → 20.4 MiB in alternating rounds."
   echo
   echo "## Tax endpoint over loopback HTTP (\`sphere-local serve\`, 1-line request, keep-alive, ${SECONDS_PER_LEVEL} s per level)"
   echo

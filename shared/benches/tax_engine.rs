@@ -148,7 +148,38 @@ fn bench(c: &mut Criterion) {
 
 criterion_group!(benches, bench);
 
+/// `ENGINE_CALLS=<case>:<n>`: one warm-up calculation of the case, then `n` more, and exit (no criterion). For
+/// counting instructions under valgrind (`scripts/bench.sh`): the difference between two counts divided by the
+/// difference in `n` is the instructions of one calculation, a figure this VM's 2× swings in speed do not move.
+fn engine_calls(spec: &str) -> Result<(), String> {
+    let (case, n) = spec.split_once(':').ok_or("ENGINE_CALLS is <case>:<n>")?;
+    let n: u32 = n.parse().map_err(|e| format!("ENGINE_CALLS count: {e}"))?;
+    let s = settings();
+    let nyc = |lines| ("", invoice(&s, us("NY", "10001", Some("New York")), lines));
+    let (_, input) = match case {
+        "calculate_nyc_1_lines" => nyc(1),
+        "calculate_nyc_100_lines" => nyc(100),
+        other => one_line_cases()
+            .into_iter()
+            .find(|(name, _)| *name == other)
+            .map(|(name, to)| (name, invoice(&s, to, 1)))
+            .ok_or_else(|| format!("unknown case {other:?}"))?,
+    };
+    let engine = Engine::global().map_err(|e| e.to_string())?;
+    for _ in 0..=n {
+        black_box(engine.calculate(&input)).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("ENGINE_CALLS") {
+        if let Err(e) = engine_calls(&spec) {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     cpu_report();
     benches();
     Criterion::default().configure_from_args().final_summary();
