@@ -53,7 +53,13 @@ QUARTERLY = {"WA"}
 # The day TaxLocus's rows start where it is not the snapshot's: California's local rates change only on a
 # quarter's first day (Revenue and Taxation Code 7202, 7265), and TaxLocus's California rows equal CDTFA's
 # April 2026 table for all 178 places we hold it for, so a value in force on 2026-05-19 was from 2026-04-01.
-TL_FROM = {"CA": "2026-04-01"}
+TL_FROM = {"CA": ("2026-04-01", "in force on 2026-05-19 (TaxLocus snapshot), so from 2026-04-01")}
+# Washington's rows in TaxLocus hold the July 2026 quarter's rates, announced before the snapshot: Federal Way's
+# 0.1 % public-safety tax (adopted 2026-04-07, so from 2026-07-01 at the earliest: RCW 82.14.055's 75 days' notice)
+# and Pierce County's 0.1 % (adopted March 2026) are in it, and DOR's April 2026 table has Federal Way, Tacoma and
+# Mount Vernon 0.1 % lower. A value that differs from DOR's table of the quarter before therefore holds from
+# 2026-07-01; one equal to it joins it (`segments`: an equal value before and after the April quarter).
+TL_FROM["WA"] = ("2026-07-01", "TaxLocus 2026-05-19, which holds Washington's July 2026 quarter: from 2026-07-01")
 
 # state → (city_rule, unmodelled, rule source ids, notes, options)
 # options: county_types (TaxLocus types read as county rows), drop (regex on names of rows not loaded),
@@ -342,7 +348,8 @@ STATES = {
                "1 % local option sales taxes of towns and cities (24 V.S.A. 138), by town name; codes are Census county-subdivision codes.",
                city_names=VT_NEW_TOWNS),
     "WA": make("replaces_county", "special_district", TL_SOURCE + ";" + WA_DOR_SOURCE,
-               "City rows are the combined local rate of the city's location code; county rows the unincorporated county's. Dated by the Department of Revenue's quarterly tables from 2024 Q2 to 2026 Q1."),
+               "City rows are the combined local rate of the city's location code; county rows the unincorporated county's. Dated by the Department of Revenue's quarterly tables from 2024 Q2 to 2026 Q1, and TaxLocus's values (the July 2026 quarter's) from 2026-07-01; in the April 2026 quarter only where the two agree.",
+               complete_from="2026-07-01"),
     "WV": make("adds_to_county", "", TL_SOURCE, "Municipal 1 % taxes.",
                city_names={"04876": "Bath|Berkeley Springs"}),
     "WY": make("adds_to_county", "", TL_SOURCE, "County taxes."),
@@ -578,7 +585,9 @@ def main():
             spans[(r[1], r[2], r[3])].append((r[6], r[7]))
         broken = []
         for k, v in spans.items():
-            v.sort()
+            # Only the periods from `complete_from` on: before it a jurisdiction may have gaps (Washington's April
+            # 2026 quarter where DOR's table and TaxLocus differ).
+            v = sorted(p for p in v if not p[1] or p[1] >= cfg["complete_from"])
             joined = all(a[1] and next_day(a[1]) == b[0] for a, b in zip(v, v[1:]))
             if v[0][0] > cfg["complete_from"] or not joined or v[-1][1]:
                 broken.append(f"{k[1]} {v}")
@@ -700,7 +709,7 @@ def dated_rows(st, level, name, code, county_list, rate, note, dept_rows, report
     if start:
         obs.append((start, "", rate, TL_SOURCE, f"TaxLocus 2026-05-19; starts {start}: {why}"))
     elif st in TL_FROM:
-        obs.append((TL_FROM[st], "", rate, TL_SOURCE, note or f"in force on 2026-05-19 (TaxLocus snapshot), so from {TL_FROM[st]}"))
+        obs.append((TL_FROM[st][0], "", rate, TL_SOURCE, note or TL_FROM[st][1]))
     else:
         obs.append((AS_OF, "", rate, TL_SOURCE, note or "in force on 2026-05-19 (TaxLocus snapshot)"))
     obs.sort(key=lambda o: (o[0], o[3] == TL_SOURCE))
@@ -730,8 +739,9 @@ def segments(st, obs, differs=None):
             last_end = segs[-1][1]
             joins = not last_end or last_end >= prev_day(frm)
             # Where local rates change only on a quarter's first day, a department value of the quarter before
-            # the snapshot's that equals TaxLocus's was still in force when the snapshot's quarter began.
-            joins = joins or (src == TL_SOURCE and st in QUARTERLY and last_end == prev_day(quarter_start(frm)))
+            # the snapshot's that equals TaxLocus's was still in force when the snapshot's quarter began (and,
+            # where TaxLocus holds the next quarter's rates, through the snapshot's quarter to them).
+            joins = joins or (src == TL_SOURCE and st in QUARTERLY and last_end == prev_day(quarter_start(AS_OF)))
         if joins and pct_eq(segs[-1][2], value):
             last = segs[-1]
             srcs = ";".join(dict.fromkeys(last[3].split(";") + src.split(";")))
