@@ -964,6 +964,23 @@ fn assert_taxes(state: &str, cases: &[(&str, &str, i64)]) {
 }
 
 #[test]
+fn us_washington_values_of_the_july_2026_quarter_are_not_charged_before_it() {
+    // TaxLocus's 2026-05-19 snapshot holds Washington's July 2026 rates (Tacoma 4.0 % local with Pierce County's
+    // new 0.1 %, where DOR's April table says 3.9 %). Dated from the snapshot, they were charged from 2026-05-19;
+    // now a value that differs from DOR's 2026 Q1 table holds from 2026-07-01, and a June invoice is told the local
+    // rate is missing rather than charged the next quarter's. Kent's value equals DOR's and runs through.
+    let s = settings(vec![reg("US", Some("WA"))]);
+    let t = |date: &str, zip: &str, city: &str| {
+        calc(&s, "usd", date, us("WA", zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
+    };
+    let june = t("2026-06-15", "98402", "Tacoma");
+    assert_eq!(june.lines[0].tax, 65_000);
+    assert!(june.missing_jurisdiction_types.contains(&MISSING_LOCAL), "{:?}", june.missing_jurisdiction_types);
+    assert_eq!(t("2026-07-01", "98402", "Tacoma").lines[0].tax, 105_000);
+    assert_eq!(t("2026-06-15", "98032", "Kent").lines[0].tax, 104_000);
+}
+
+#[test]
 fn us_louisiana_parishes_without_taxlocus_rows_carry_their_collectors_rates() {
     // TaxLocus holds 17 of Louisiana's 64 parishes; an address elsewhere got the state's 5 % with `local` missing.
     // The parish collectors' tables (LATA) now give 62 parishes and their towns: Abita Springs (St. Tammany)
