@@ -210,6 +210,14 @@ LA_NAMES = {"0101": "Crowley", "0301": "Donaldsonville", "1101": "Columbia", "15
             "3202": "Livingston", "5901": "Franklinton", "6201": "Oak Grove", "6301": "St. Francisville",
             "6401": "Winnfield"}
 
+# TaxLocus values a department publication shows to be wrong: (state, level, name) → (rate, why). The corrected
+# value is TaxLocus's observation; the department's rows for the place date and cite it.
+TL_CORRECTIONS = {
+    ("CO", "city", "Lafayette"): ("6.305", "TaxLocus's 6.205 (city 3.87 + RTD 1.00 + Boulder County 1.335) lacks the "
+                                  "cultural facilities district's 0.10 that the city's table lists (dept-co-10) and every "
+                                  "other Boulder County place's TaxLocus total holds"),
+}
+
 # Colorado cities in two counties: a city row is the location's total, and the county's tax (and RTD's) differ
 # between the parts. TaxLocus gives most such cities one row, the part of one county (its total minus that
 # county's rate is the city's own rate plus the part's districts): the row holds in that county only, and the
@@ -512,6 +520,9 @@ def main():
         for conv, r in kept:
             level, name, code, county_list, note = conv
             rate = fraction_to_percent(r["rate"])
+            if (st, level, name) in TL_CORRECTIONS:
+                rate, why = TL_CORRECTIONS[(st, level, name)]
+                note = f"TaxLocus 2026-05-19 corrected to {rate} %: {why}"
             if st == "NM":
                 rate = nm_rate(rate)
             # The department's rows for this jurisdiction: by its code, else by its name.
@@ -745,7 +756,8 @@ def segments(st, obs, differs=None):
         if joins and pct_eq(segs[-1][2], value):
             last = segs[-1]
             srcs = ";".join(dict.fromkeys(last[3].split(";") + src.split(";")))
-            segs[-1] = (last[0], end, last[2], srcs, last[4] if src != TL_SOURCE else f"{last[4]} Equal to TaxLocus 2026-05-19.".strip())
+            agrees = why if why.startswith("TaxLocus 2026-05-19 corrected") else "Equal to TaxLocus 2026-05-19."
+            segs[-1] = (last[0], end, last[2], srcs, last[4] if src != TL_SOURCE else f"{last[4]} {agrees}".strip())
         else:
             if segs and src == TL_SOURCE and differs:
                 differs(segs[-1], value)

@@ -102,16 +102,22 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
-/// The combined rate on the input's date; when the engine holds no local data for the address on that date, the
+/// The combined rate on the input's date; when the engine does not hold the address's local data on that date, the
 /// state part of that date plus the local part of the first of `days` after it on which the engine holds the
 /// address's local data (the last of `days` if none). `Err` carries the engine's error or the reason.
 fn combined(engine: &Engine, input: &CalcInput<'_>, days: &[NaiveDate]) -> Result<Decimal, String> {
     let on =
         |date: NaiveDate| engine.calculate(&CalcInput { tax_date: date, ..input.clone() }).map_err(|e| e.to_string());
-    let local_known = |o: &shared::tax::CalcOutput| !o.missing_jurisdiction_types.contains(&MISSING_LOCAL);
     let full = on(input.tax_date)?;
     let later: Vec<NaiveDate> = days.iter().copied().filter(|d| *d > input.tax_date).collect();
     let Some(&last) = later.last() else { return Ok(percent(full.lines[0].tax)) };
+    // Our data holds the address's local rates on a day when nothing is missing that is not missing on the last
+    // day too (a state's unmodelled special districts are missing every day).
+    let always = on(last)?.missing_jurisdiction_types;
+    let local_known = |o: &shared::tax::CalcOutput| {
+        o.missing_jurisdiction_types.iter().all(|m| always.contains(m))
+            && !o.missing_jurisdiction_types.contains(&MISSING_LOCAL)
+    };
     if local_known(&full) {
         return Ok(percent(full.lines[0].tax));
     }

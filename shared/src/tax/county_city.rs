@@ -374,12 +374,13 @@ pub(crate) fn locals<'a>(
         None => (CityRule::AddsToCounty, &[][..], NaiveDate::MIN),
     };
     let st = cc.table(t, state)?;
-    if date < complete_from {
+    let dated_only = date < complete_from;
+    if dated_only {
         out.warnings.push(format!(
             "{state}: our local table lists every jurisdiction from {complete_from}; on {date} only those a department publication dates are applied"
         ));
-        out.missing.push(MISSING_LOCAL);
     }
+    let known_before = out.juris.len();
     let zip_counties: Vec<u16> = a
         .zip5
         .and_then(|z| t.zip_county.get(&z))
@@ -481,6 +482,24 @@ pub(crate) fn locals<'a>(
     if let Some(c) = city {
         let own = st.with_city.get(&st.rows[c].key).into_iter().flatten().copied().filter(live);
         own.collect::<Vec<_>>().into_iter().for_each(&mut push);
+    }
+    if dated_only {
+        // Only rows a department publication dates are known on this date. None of them: the address's local
+        // rates are unknown. Some: what the table lists only from `complete_from` may be missing too: the county's
+        // tax where a city adds to it (`local`: a county cannot be named apart), a city where none matched, and
+        // districts.
+        let none = out.juris.len() == known_before;
+        let county_known = matches!((rule, city), (CityRule::ReplacesCounty, Some(_))) || !counties_rows.is_empty();
+        let kinds = [
+            (none || !county_known, MISSING_LOCAL),
+            (!none && city.is_none(), MISSING_CITY),
+            (!none, MISSING_DISTRICT),
+        ];
+        for (_, m) in kinds.into_iter().filter(|(missing, _)| *missing) {
+            if !out.missing.contains(&m) {
+                out.missing.push(m);
+            }
+        }
     }
     if unmodelled.contains(&MISSING_DISTRICT) {
         out.warnings.push(format!(

@@ -90,7 +90,9 @@ fn us_no_local_tax_state_rate_only() {
 fn us_dates_before_a_county_city_table_is_complete_say_so() {
     // Louisiana 5 % from 2025-01-01 (LDR Act 11 FAQ), 4.45 % before. New Orleans: Orleans parish-wide 5 % local
     // (parish collector's table effective 2018-07-01, equal to TaxLocus 2026-05-19). Our Louisiana table lists
-    // every area only from 2026-05-19: an earlier date applies the department-dated rows and reports `local`.
+    // every area only from 2026-05-19: an earlier date applies the department-dated rows and reports what the
+    // table may hold beyond them. New Orleans's dated row is the whole local rate inside the city (the parish
+    // rule): districts may be missing, not the local rate (it said `local`, which made the 2024 answer look empty).
     let s = settings(vec![reg("US", Some("LA"))]);
     let o =
         calc(&s, "usd", "2026-06-01", us("LA", "70112", Some("New Orleans")), vec![line("1", 10000, "physical_goods")])
@@ -101,7 +103,7 @@ fn us_dates_before_a_county_city_table_is_complete_say_so() {
         calc(&s, "usd", "2024-06-01", us("LA", "70112", Some("New Orleans")), vec![line("1", 10000, "physical_goods")])
             .unwrap();
     assert_eq!(o.lines[0].tax, 445 + 500);
-    assert_eq!(o.missing_jurisdiction_types, vec![MISSING_LOCAL]);
+    assert_eq!(o.missing_jurisdiction_types, vec![MISSING_DISTRICT]);
     assert!(o.warnings.iter().any(|w| w.contains("lists every jurisdiction from 2026-05-19")), "{:?}", o.warnings);
 }
 
@@ -961,6 +963,26 @@ fn assert_taxes(state: &str, cases: &[(&str, &str, i64)]) {
     for (zip, city, tax) in cases {
         assert_eq!(on_10_000_dollars(state, zip, city).lines[0].tax, *tax, "{city} {zip}");
     }
+}
+
+#[test]
+fn us_colorado_dated_city_totals_answer_before_the_table_is_complete() {
+    // Lafayette's own table (city 3.87 + RTD 1.00 + cultural district 0.10 + Boulder County): TaxLocus's row
+    // lacked the district's 0.10 (9.105 % in 2026). Before 2026-05-19 only department-dated rows are known; a
+    // dated city total is the whole local rate there, so only districts may be missing. It said `local`, as if
+    // nothing were known, although Longmont's and Lafayette's dated totals were applied.
+    let s = settings(vec![reg("US", Some("CO"))]);
+    let t = |date: &str, zip: &str, city: &str| {
+        calc(&s, "usd", date, us("CO", zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
+    };
+    assert_eq!(t("2026-11-01", "80026", "Lafayette").lines[0].tax, 92_050);
+    for (zip, city, tax) in [("80026", "Lafayette", 90_550), ("80501", "Longmont", 87_150)] {
+        let o = t("2024-01-01", zip, city);
+        assert_eq!(o.lines[0].tax, tax, "{city}");
+        assert_eq!(o.missing_jurisdiction_types, vec![MISSING_DISTRICT], "{city}");
+    }
+    // A place without a dated row: nothing known then.
+    assert!(t("2024-01-01", "80027", "Louisville").missing_jurisdiction_types.contains(&MISSING_LOCAL));
 }
 
 #[test]

@@ -207,7 +207,8 @@ pub struct TaxCode {
 }
 
 /// `missing_jurisdiction_types`: none of the address's own local (county / city / district) rates are in our
-/// data: only the state rate and any tax levied statewide (Utah's local and county options).
+/// data: only the state rate and any tax levied statewide (Utah's local and county options). Also on a date
+/// before a state's table lists every jurisdiction when the rows known then leave out its county's tax.
 pub const MISSING_LOCAL: &str = "local";
 /// `missing_jurisdiction_types`: a city tax may apply but was not resolved (no boundary data, city not matched).
 pub const MISSING_CITY: &str = "city";
