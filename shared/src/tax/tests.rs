@@ -970,19 +970,25 @@ fn us_colorado_dated_city_totals_answer_before_the_table_is_complete() {
     // Lafayette's own table (city 3.87 + RTD 1.00 + cultural district 0.10 + Boulder County): TaxLocus's row
     // lacked the district's 0.10 (9.105 % in 2026). Before 2026-05-19 only department-dated rows are known; a
     // dated city total is the whole local rate there, so only districts may be missing. It said `local`, as if
-    // nothing were known, although Longmont's and Lafayette's dated totals were applied.
+    // nothing were known, although Longmont's dated total was applied. Lafayette's, Louisville's and Nederland's
+    // own tables date their totals of 2023–2025 (Boulder County's 1.185 % then).
     let s = settings(vec![reg("US", Some("CO"))]);
     let t = |date: &str, zip: &str, city: &str| {
         calc(&s, "usd", date, us("CO", zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
     };
     assert_eq!(t("2026-11-01", "80026", "Lafayette").lines[0].tax, 92_050);
-    for (zip, city, tax) in [("80026", "Lafayette", 90_550), ("80501", "Longmont", 87_150)] {
+    for (zip, city, tax) in [
+        ("80026", "Lafayette", 90_550),
+        ("80501", "Longmont", 87_150),
+        ("80027", "Louisville", 89_600),
+        ("80466", "Nederland", 94_350),
+    ] {
         let o = t("2024-01-01", zip, city);
         assert_eq!(o.lines[0].tax, tax, "{city}");
         assert_eq!(o.missing_jurisdiction_types, vec![MISSING_DISTRICT], "{city}");
     }
     // A place without a dated row: nothing known then.
-    assert!(t("2024-01-01", "80027", "Louisville").missing_jurisdiction_types.contains(&MISSING_LOCAL));
+    assert!(t("2024-01-01", "80481", "Ward").missing_jurisdiction_types.contains(&MISSING_LOCAL));
 }
 
 #[test]
