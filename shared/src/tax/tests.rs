@@ -972,7 +972,8 @@ fn us_colorado_dated_city_totals_answer_before_the_table_is_complete() {
     // dated city total is the whole local rate there, so only districts may be missing. It said `local`, as if
     // nothing were known, although Longmont's dated total was applied. Lafayette's, Louisville's and Nederland's
     // own tables date their totals of 2023–2025 (Boulder County's 1.185 % then); Loveland's notice dates Larimer
-    // County's 0.80 % from 2019, and Loveland's, Wellington's and Estes Park's own pages their rates.
+    // County's 0.80 % from 2019, and Loveland's, Wellington's and Estes Park's own pages their rates; Lyons's
+    // ballot results its 3.5 % until its 2024 increase.
     let s = settings(vec![reg("US", Some("CO"))]);
     let t = |date: &str, zip: &str, city: &str| {
         calc(&s, "usd", date, us("CO", zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
@@ -986,6 +987,7 @@ fn us_colorado_dated_city_totals_answer_before_the_table_is_complete() {
         ("80537", "Loveland", 67_000),
         ("80549", "Wellington", 67_000),
         ("80511", "Estes Park", 87_000),
+        ("80540", "Lyons", 86_850),
     ] {
         let o = t("2024-01-01", zip, city);
         assert_eq!(o.lines[0].tax, tax, "{city}");
