@@ -31,7 +31,7 @@ use us_address::percent;
 
 /// The share of independent fixture addresses that must match: the level reached (issue 15 asks for 97 %; the
 /// misses and their causes are in `fixtures/us-accuracy-misses.csv`), so that any regression fails.
-const FLOOR_PERCENT: u32 = 93;
+const FLOOR_PERCENT: u32 = 94;
 
 /// Publications in force from this day on are "recent" (the share over them is printed and held to its floor).
 const RECENT_FROM: (i32, u32, u32) = (2025, 1, 1);
