@@ -211,7 +211,9 @@ LA_NAMES = {"0101": "Crowley", "0301": "Donaldsonville", "1101": "Columbia", "15
             "6401": "Winnfield"}
 
 # TaxLocus values a department publication shows to be wrong: (state, level, name) → (rate, why). The corrected
-# value is TaxLocus's observation; the department's rows for the place date and cite it.
+# value is TaxLocus's observation (its note starts with CORRECTED); the department's rows for the place date and
+# cite it.
+CORRECTED = "TaxLocus 2026-05-19 corrected"
 TL_CORRECTIONS = {
     ("CO", "city", "Lafayette"): ("6.305", "TaxLocus's 6.205 (city 3.87 + RTD 1.00 + Boulder County 1.335) lacks the "
                                   "cultural facilities district's 0.10 that the city's table lists (dept-co-10) and every "
@@ -522,7 +524,7 @@ def main():
             rate = fraction_to_percent(r["rate"])
             if (st, level, name) in TL_CORRECTIONS:
                 rate, why = TL_CORRECTIONS[(st, level, name)]
-                note = f"TaxLocus 2026-05-19 corrected to {rate} %: {why}"
+                note = f"{CORRECTED} to {rate} %: {why}"
             if st == "NM":
                 rate = nm_rate(rate)
             # The department's rows for this jurisdiction: by its code, else by its name.
@@ -756,7 +758,7 @@ def segments(st, obs, differs=None):
         if joins and pct_eq(segs[-1][2], value):
             last = segs[-1]
             srcs = ";".join(dict.fromkeys(last[3].split(";") + src.split(";")))
-            agrees = why if why.startswith("TaxLocus 2026-05-19 corrected") else "Equal to TaxLocus 2026-05-19."
+            agrees = why if why.startswith(CORRECTED) else "Equal to TaxLocus 2026-05-19."
             segs[-1] = (last[0], end, last[2], srcs, last[4] if src != TL_SOURCE else f"{last[4]} {agrees}".strip())
         else:
             if segs and src == TL_SOURCE and differs:

@@ -490,15 +490,14 @@ pub(crate) fn locals<'a>(
         // districts.
         let none = out.juris.len() == known_before;
         let county_known = matches!((rule, city), (CityRule::ReplacesCounty, Some(_))) || !counties_rows.is_empty();
-        let kinds = [
-            (none || !county_known, MISSING_LOCAL),
-            (!none && city.is_none(), MISSING_CITY),
-            (!none, MISSING_DISTRICT),
-        ];
-        for (_, m) in kinds.into_iter().filter(|(missing, _)| *missing) {
-            if !out.missing.contains(&m) {
-                out.missing.push(m);
-            }
+        if none || !county_known {
+            out.miss(MISSING_LOCAL);
+        }
+        if !none && city.is_none() {
+            out.miss(MISSING_CITY);
+        }
+        if !none {
+            out.miss(MISSING_DISTRICT);
         }
     }
     if unmodelled.contains(&MISSING_DISTRICT) {
@@ -507,9 +506,7 @@ pub(crate) fn locals<'a>(
         ));
     }
     for m in unmodelled {
-        if !out.missing.contains(m) {
-            out.missing.push(m);
-        }
+        out.miss(m);
     }
     Ok(match (city, county) {
         (Some(_), _) => Resolution::City,

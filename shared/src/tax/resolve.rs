@@ -52,6 +52,15 @@ pub(crate) struct LocalOut<'a> {
     pub missing: Vec<&'static str>,
 }
 
+impl LocalOut<'_> {
+    /// Reports a kind of jurisdiction as missing (`types::MISSING_*`), once.
+    pub(crate) fn miss(&mut self, kind: &'static str) {
+        if !self.missing.contains(&kind) {
+            self.missing.push(kind);
+        }
+    }
+}
+
 /// The outcome of resolving one address.
 #[derive(Debug, Clone)]
 pub(crate) struct Resolved<'a> {
@@ -431,9 +440,7 @@ fn sst_locals<'a>(
         out.warnings.push(format!(
             "{state}: boundary data for this ZIP not in our data; county rate from ZIP→county, city rate not applied, special-district rates only where mapped to the county"
         ));
-        if !out.missing.contains(&MISSING_CITY) {
-            out.missing.push(MISSING_CITY);
-        }
+        out.miss(MISSING_CITY);
         out.missing.push(MISSING_DISTRICT);
     }
     resolution
