@@ -973,7 +973,10 @@ fn us_colorado_dated_city_totals_answer_before_the_table_is_complete() {
     // nothing were known, although Longmont's dated total was applied. Lafayette's, Louisville's and Nederland's
     // own tables date their totals of 2023–2025 (Boulder County's 1.185 % then); Loveland's notice dates Larimer
     // County's 0.80 % from 2019, and Loveland's, Wellington's and Estes Park's own pages their rates; Lyons's
-    // ballot results its 3.5 % until its 2024 increase.
+    // ballot results its 3.5 % until its 2024 increase. Boulder's (city 3.86 from 2015) and Ward's totals come
+    // from the city's FAQ, the county's 2023 table and CDOR's change lists (no change to 2025); Berthoud's and
+    // Fort Collins's 2019 totals from CDOR's January 2019 list (town 4 %, Larimer 0.80 %) and the city's 2010
+    // ballot (3.85 % from 2011 to 2020).
     let s = settings(vec![reg("US", Some("CO"))]);
     let t = |date: &str, zip: &str, city: &str| {
         calc(&s, "usd", date, us("CO", zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
@@ -988,13 +991,17 @@ fn us_colorado_dated_city_totals_answer_before_the_table_is_complete() {
         ("80549", "Wellington", 67_000),
         ("80511", "Estes Park", 87_000),
         ("80540", "Lyons", 86_850),
+        ("80301", "Boulder", 90_450),
+        ("80481", "Ward", 71_850),
+        ("80513", "Berthoud", 77_000),
     ] {
         let o = t("2024-01-01", zip, city);
         assert_eq!(o.lines[0].tax, tax, "{city}");
         assert_eq!(o.missing_jurisdiction_types, vec![MISSING_DISTRICT], "{city}");
     }
-    // A place without a dated row: nothing known then.
-    assert!(t("2024-01-01", "80481", "Ward").missing_jurisdiction_types.contains(&MISSING_LOCAL));
+    assert_eq!(t("2019-01-01", "80521", "Fort Collins").lines[0].tax, 75_500);
+    // A place without a dated row on the day: nothing known then (Fort Collins's ballot rate ends in 2020).
+    assert!(t("2024-01-01", "80521", "Fort Collins").missing_jurisdiction_types.contains(&MISSING_LOCAL));
 }
 
 #[test]
@@ -1002,14 +1009,17 @@ fn us_washington_values_of_the_july_2026_quarter_are_not_charged_before_it() {
     // TaxLocus's 2026-05-19 snapshot holds Washington's July 2026 rates (Tacoma 4.0 % local with Pierce County's
     // new 0.1 %, where DOR's April table says 3.9 %). Dated from the snapshot, they were charged from 2026-05-19;
     // now a value that differs from DOR's 2026 Q1 table holds from 2026-07-01, and a June invoice is told the local
-    // rate is missing rather than charged the next quarter's. Kent's value equals DOR's and runs through.
+    // rate is missing rather than charged the next quarter's (Bellingham: 2.6 % in Q1, 2.7 % from July). Kent's
+    // value equals DOR's and runs through. Tacoma's April quarter is its own ordinance's 0.1 % on Q1's 3.8 %.
     let s = settings(vec![reg("US", Some("WA"))]);
     let t = |date: &str, zip: &str, city: &str| {
         calc(&s, "usd", date, us("WA", zip, Some(city)), vec![line("1", 1_000_000, "physical_goods")]).unwrap()
     };
-    let june = t("2026-06-15", "98402", "Tacoma");
+    let june = t("2026-06-15", "98225", "Bellingham");
     assert_eq!(june.lines[0].tax, 65_000);
     assert!(june.missing_jurisdiction_types.contains(&MISSING_LOCAL), "{:?}", june.missing_jurisdiction_types);
+    assert_eq!(t("2026-07-01", "98225", "Bellingham").lines[0].tax, 92_000);
+    assert_eq!(t("2026-06-15", "98402", "Tacoma").lines[0].tax, 104_000);
     assert_eq!(t("2026-07-01", "98402", "Tacoma").lines[0].tax, 105_000);
     assert_eq!(t("2026-06-15", "98032", "Kent").lines[0].tax, 104_000);
 }
