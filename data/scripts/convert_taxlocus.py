@@ -218,6 +218,9 @@ TL_CORRECTIONS = {
     ("CO", "city", "Lafayette"): ("6.305", "TaxLocus's 6.205 (city 3.87 + RTD 1.00 + Boulder County 1.335) lacks the "
                                   "cultural facilities district's 0.10 that the city's table lists (dept-co-10) and every "
                                   "other Boulder County place's TaxLocus total holds"),
+    ("NM", "county", "Doña Ana County"): ("1.6225", "TaxLocus keeps New Mexico's rates to 0.001 % (1.623); TRD's change "
+                                         "list of 2025-01-01 gives the remainder of the county 6.4975 % with the "
+                                         "state's 4.875 % (dept-nm-2)"),
 }
 
 # Colorado cities in two counties: a city row is the location's total, and the county's tax (and RTD's) differ

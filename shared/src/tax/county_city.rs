@@ -107,6 +107,9 @@ pub(crate) struct Table {
     by_city: Map<String, Vec<usize>>,
     /// Normalised city name → district rows levied with that city (Texas crime control districts).
     with_city: Map<String, Vec<usize>>,
+    /// Whether any row is a district: a table without cities or districts (Florida's county surtaxes) cannot be
+    /// missing one on a date before its `complete_from`.
+    has_districts: bool,
 }
 
 impl CountyCity {
@@ -247,6 +250,7 @@ fn read_file(st: &mut Table, sources: &Set<String>, state: &str, file: &str, tex
                 st.by_county.entry(*c).or_default().push(i);
             }
         }
+        st.has_districts |= level == Level::District;
         st.rows.push(j);
     }
     Ok(())
@@ -380,7 +384,6 @@ pub(crate) fn locals<'a>(
             "{state}: our local table lists every jurisdiction from {complete_from}; on {date} only those a department publication dates are applied"
         ));
     }
-    let known_before = out.juris.len();
     let zip_counties: Vec<u16> = a
         .zip5
         .and_then(|z| t.zip_county.get(&z))
@@ -445,8 +448,11 @@ pub(crate) fn locals<'a>(
             names[0]
         ));
     }
+    // Rows that apply, a dated 0 % among them (a county levying nothing in a period is known, not missing).
+    let mut applied = 0_usize;
     let mut push = |i: usize| {
         let r = &st.rows[i];
+        applied += 1;
         if r.rate > Decimal::ZERO && !out.juris.iter().any(|j| j.name == r.name) {
             out.juris.push(us_juris(r.name.clone(), r.rate));
         }
@@ -487,16 +493,16 @@ pub(crate) fn locals<'a>(
         // Only rows a department publication dates are known on this date. None of them: the address's local
         // rates are unknown. Some: what the table lists only from `complete_from` may be missing too: the county's
         // tax where a city adds to it (`local`: a county cannot be named apart), a city where none matched, and
-        // districts.
-        let none = out.juris.len() == known_before;
+        // districts (each only where the table has such rows at all).
+        let none = applied == 0;
         let county_known = matches!((rule, city), (CityRule::ReplacesCounty, Some(_))) || !counties_rows.is_empty();
         if none || !county_known {
             out.miss(MISSING_LOCAL);
         }
-        if !none && city.is_none() {
+        if !none && city.is_none() && !st.by_city.is_empty() {
             out.miss(MISSING_CITY);
         }
-        if !none {
+        if !none && st.has_districts {
             out.miss(MISSING_DISTRICT);
         }
     }
