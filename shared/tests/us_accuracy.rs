@@ -127,10 +127,11 @@ fn combined(engine: &Engine, input: &CalcInput<'_>, days: &[NaiveDate]) -> Resul
     let local_known = |o: &shared::tax::CalcOutput| {
         let missing = &o.missing_jurisdiction_types;
         let beyond_last = |extra: Option<&str>| missing.iter().all(|m| always.contains(m) || Some(*m) == extra);
+        let mine = names(o);
         !missing.contains(&MISSING_LOCAL)
             && (beyond_last(None)
-                || names(o).is_superset(&last_names)
-                || (beyond_last(Some(MISSING_DISTRICT)) && o.lines[0].tax_amounts.len() >= last_names.len()))
+                || mine.is_superset(&last_names)
+                || (beyond_last(Some(MISSING_DISTRICT)) && mine.len() >= last_names.len()))
     };
     if local_known(&full) {
         return Ok(percent(full.lines[0].tax));

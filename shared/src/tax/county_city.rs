@@ -448,11 +448,11 @@ pub(crate) fn locals<'a>(
             names[0]
         ));
     }
-    // Rows that apply, a dated 0 % among them (a county levying nothing in a period is known, not missing).
-    let mut applied = 0_usize;
+    // Whether a row applies, a dated 0 % among them (a county levying nothing in a period is known, not missing).
+    let mut applied = false;
     let mut push = |i: usize| {
         let r = &st.rows[i];
-        applied += 1;
+        applied = true;
         if r.rate > Decimal::ZERO && !out.juris.iter().any(|j| j.name == r.name) {
             out.juris.push(us_juris(r.name.clone(), r.rate));
         }
@@ -494,7 +494,7 @@ pub(crate) fn locals<'a>(
         // rates are unknown. Some: what the table lists only from `complete_from` may be missing too: the county's
         // tax where a city adds to it (`local`: a county cannot be named apart), a city where none matched, and
         // districts (each only where the table has such rows at all).
-        let none = applied == 0;
+        let none = !applied;
         let county_known = matches!((rule, city), (CityRule::ReplacesCounty, Some(_))) || !counties_rows.is_empty();
         if none || !county_known {
             out.miss(MISSING_LOCAL);
